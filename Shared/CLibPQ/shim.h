@@ -1,0 +1,3 @@
+#pragma once
+// libpq (Debian: libpq-dev)
+#include <postgresql/libpq-fe.h>

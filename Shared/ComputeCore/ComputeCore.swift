@@ -1,0 +1,1 @@
+// ComputeCore: filled in by its owner

@@ -1,0 +1,1 @@
+// MeshKit: filled in by its owner
