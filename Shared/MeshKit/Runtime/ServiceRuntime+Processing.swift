@@ -1,0 +1,242 @@
+import Foundation
+import Logging
+import Metrics
+import MeshProto
+import RunStore
+import SwiftProtobuf
+
+extension ServiceRuntime {
+    /// Handles one delivery end to end. Order: record start -> run -> record outcome ->
+    /// publish reply (confirmed) -> ack. Any failure before the ack leaves the message with
+    /// the broker (nack + requeue), so nothing is lost; the store makes the retry idempotent.
+    func process(_ delivery: Delivery) async {
+        let received = Date()
+        let kind = delivery.routingKey.isEmpty ? (delivery.properties.type ?? "") : delivery.routingKey
+        let dims = [("service", definition.name), ("kind", kind)]
+        if let ts = delivery.properties.timestampMs, ts > 0 {
+            let waitNs = max(0, Int64((received.timeIntervalSince1970 * 1000 - Double(ts)) * 1_000_000))
+            Timer(label: "mesh_queue_wait_seconds", dimensions: dims).recordNanoseconds(waitNs)
+        }
+
+        // 1. The header: a body that isn't even a request is dead-lettered and recorded.
+        guard let header = try? Latentmesh_V1_RequestHeader(serializedBytes: delivery.body) else {
+            await deadLetter(delivery, kind: kind, requestID: delivery.properties.messageID ?? UUID().uuidString,
+                             runID: UUID().uuidString, reason: "body is not a protobuf request (RequestMeta at field 1)")
+            return
+        }
+        let meta = header.meta
+        let requestID = !meta.requestID.isEmpty ? meta.requestID
+            : (delivery.properties.messageID ?? delivery.properties.correlationID ?? UUID().uuidString)
+        let proposedRunID = meta.runID.isEmpty ? UUID().uuidString.lowercased() : meta.runID
+        let start = RunStart(runID: proposedRunID, requestID: requestID, service: definition.name, kind: kind,
+                             worker: config.worker, configJSON: configJSON, gitCommit: gitCommit,
+                             enqueuedAt: delivery.properties.timestampMs.map { Date(timeIntervalSince1970: Double($0) / 1000) },
+                             requestBody: delivery.body)
+
+        // 2. Idempotency: a finished run is answered from the store.
+        let begin: BeginOutcome
+        do {
+            begin = try store.beginRun(start)
+        } catch {
+            logger.error("store unavailable, requeueing \(requestID): \(error)")
+            Counter(label: "mesh_errors_total", dimensions: dims + [("stage", "store")]).increment()
+            try? await Task.sleep(nanoseconds: 500_000_000)
+            try? await delivery.nack(requeue: true)
+            return
+        }
+        let record: RunRecord
+        switch begin {
+        case .finished(let stored):
+            logger.info("request \(requestID) already finished as \(stored.status.rawValue): re-sending stored outcome")
+            Counter(label: "mesh_requests_total", dimensions: dims + [("outcome", "from_store")]).increment()
+            await replyAndAck(delivery, record: stored, fromStore: true)
+            return
+        case .started(let r), .restarted(let r):
+            record = r
+        }
+
+        // 3. Run the method.
+        let context = RunContext(
+            runID: record.runID, requestID: requestID, service: definition.name, kind: kind, worker: config.worker,
+            attempt: record.attempts,
+            deadline: meta.deadlineUnixMs > 0 ? Date(timeIntervalSince1970: Double(meta.deadlineUnixMs) / 1000) : nil,
+            logger: logger.with(runID: record.runID), store: store, artifacts: artifacts,
+            emit: { [transport] event in await Self.publishEvent(event, transport: transport) })
+        state.register(context)
+        await publishStatus(record, status: .running)
+        let outcome: Result<Data, Error>
+        let began = DispatchTime.now().uptimeNanoseconds
+        if let method = definitionWithBackbone.method(for: kind) {
+            do {
+                try context.checkCancelled()
+                outcome = .success(try await method.body(delivery.body, context))
+            } catch {
+                outcome = .failure(error)
+            }
+        } else {
+            outcome = .failure(ServiceError(.notFound, field: "routing_key",
+                                            "\(definition.name) has no method \(kind); it serves \(definitionWithBackbone.routingKeys.joined(separator: ", "))"))
+        }
+        Timer(label: "mesh_request_duration_seconds", dimensions: dims)
+            .recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - began))
+        state.finish(record.runID)
+
+        // 4. Record the outcome.
+        if case .failure(let error) = outcome, let serviceError = error as? ServiceError,
+           serviceError.code == .cancelled, state.isShuttingDown, context.isCancelled,
+           serviceError.message.contains(RuntimeState.shutdownReason) {
+            // Interrupted by our own shutdown: give the work back, it will run elsewhere.
+            _ = try? store.updateStatus(runID: record.runID, to: .queued)
+            try? await delivery.nack(requeue: true)
+            logger.info("requeued \(requestID) on shutdown")
+            return
+        }
+        if case .failure(let error) = outcome, let malformed = error as? MalformedRequest {
+            await deadLetter(delivery, kind: kind, requestID: requestID, runID: record.runID, reason: malformed.reason,
+                             alreadyBegun: true)
+            return
+        }
+        let status: RunStatus
+        var resultData: Data?
+        var runError: RunError?
+        switch outcome {
+        case .success(let data):
+            status = .succeeded; resultData = data
+        case .failure(let error):
+            let se = (error as? ServiceError) ?? ServiceError(.internalError, "\(error)")
+            status = se.code == .cancelled ? .cancelled : .failed
+            runError = RunError(code: se.code.rawValue, field: se.field, message: se.message)
+            if se.code == .internalError { logger.error("run \(record.runID) failed: \(se)") }
+        }
+        let finished: RunRecord
+        do {
+            finished = try store.finishRun(runID: record.runID, status: status, result: resultData, error: runError)
+        } catch {
+            logger.error("could not record outcome of \(requestID), requeueing: \(error)")
+            Counter(label: "mesh_errors_total", dimensions: dims + [("stage", "store")]).increment()
+            try? await delivery.nack(requeue: true)
+            return
+        }
+        Counter(label: "mesh_requests_total", dimensions: dims + [("outcome", status.rawValue)]).increment()
+        if status != .succeeded {
+            Counter(label: "mesh_errors_total", dimensions: dims + [("stage", "handler")]).increment()
+        }
+        await replyAndAck(delivery, record: finished, fromStore: false)
+    }
+
+    /// Publishes the terminal reply (if the caller wants one), the status event, then acks.
+    func replyAndAck(_ delivery: Delivery, record: RunRecord, fromStore: Bool) async {
+        if let replyTo = delivery.properties.replyTo, !replyTo.isEmpty {
+            let reply = Self.reply(for: record, service: definition.name, fromStore: fromStore)
+            do {
+                var props = MessageProperties()
+                props.correlationID = delivery.properties.correlationID
+                props.type = "latentmesh.v1.Reply"
+                props.timestampMs = Int64(Date().timeIntervalSince1970 * 1000)
+                props.persistent = false
+                try await transport.publish(exchange: "", routingKey: replyTo, body: try reply.serializedData(),
+                                            properties: props)
+            } catch {
+                logger.error("reply for \(record.requestID) not confirmed, requeueing: \(error)")
+                try? await delivery.nack(requeue: true)
+                return
+            }
+        }
+        if !fromStore { await publishStatus(record, status: record.status) }
+        do { try await delivery.ack() } catch { logger.warning("ack of \(record.requestID) failed: \(error)") }
+    }
+
+    /// Records an unparseable request and hands it to the dead-letter exchange.
+    func deadLetter(_ delivery: Delivery, kind: String, requestID: String, runID: String, reason: String,
+                    alreadyBegun: Bool = false) async {
+        logger.warning("dead-lettering \(requestID) (\(kind)): \(reason)")
+        let error = RunError(code: ServiceError.Code.invalidArgument.rawValue, field: "body", message: reason)
+        var record: RunRecord?
+        do {
+            if alreadyBegun {
+                record = try store.finishRun(runID: runID, status: .deadLettered, result: nil, error: error)
+            } else {
+                let start = RunStart(runID: runID, requestID: requestID, service: definition.name, kind: kind,
+                                     worker: config.worker, configJSON: configJSON, gitCommit: gitCommit,
+                                     requestBody: delivery.body)
+                record = try store.recordRejected(start, error: error)
+            }
+        } catch {
+            logger.error("could not record dead letter \(requestID): \(error)")
+        }
+        Counter(label: "mesh_requests_total", dimensions: [("service", definition.name), ("kind", kind),
+                                                            ("outcome", "dead_lettered")]).increment()
+        Counter(label: "mesh_errors_total", dimensions: [("service", definition.name), ("kind", kind),
+                                                          ("stage", "malformed")]).increment()
+        if let record, let replyTo = delivery.properties.replyTo, !replyTo.isEmpty {
+            var props = MessageProperties()
+            props.correlationID = delivery.properties.correlationID
+            props.persistent = false
+            let reply = Self.reply(for: record, service: definition.name, fromStore: false)
+            try? await transport.publish(exchange: "", routingKey: replyTo, body: try reply.serializedData(), properties: props)
+        }
+        try? await delivery.nack(requeue: false)
+    }
+
+    /// The protobuf reply for a stored run.
+    public static func reply(for record: RunRecord, service: String, fromStore: Bool) -> Latentmesh_V1_Reply {
+        var r = Latentmesh_V1_Reply()
+        r.requestID = record.requestID
+        r.runID = record.runID
+        r.service = service
+        r.kind = record.kind
+        r.fromStore = fromStore
+        r.worker = record.worker
+        r.startedUnixMs = Int64((record.startedAt ?? record.createdAt).timeIntervalSince1970 * 1000)
+        r.finishedUnixMs = Int64((record.finishedAt ?? Date()).timeIntervalSince1970 * 1000)
+        if record.status == .succeeded {
+            r.result = record.result ?? Data()
+        } else {
+            let e = record.error ?? RunError(code: "INTERNAL", message: "run ended \(record.status.rawValue)")
+            r.error = ServiceError(ServiceError.Code(rawValue: e.code) ?? .internalError, field: e.field, e.message).proto
+        }
+        return r
+    }
+
+    func publishStatus(_ record: RunRecord, status: RunStatus) async {
+        var s = Latentmesh_V1_RunStatus()
+        s.runID = record.runID; s.requestID = record.requestID; s.service = definition.name; s.kind = record.kind
+        s.status = status.rawValue; s.sequence = record.sequence; s.worker = config.worker
+        s.unixMs = Int64(Date().timeIntervalSince1970 * 1000)
+        if let e = record.error, status.isTerminal {
+            s.error = ServiceError(ServiceError.Code(rawValue: e.code) ?? .internalError, field: e.field, e.message).proto
+        }
+        var event = Latentmesh_V1_Event(); event.status = s
+        await Self.publishEvent(event, transport: transport)
+    }
+
+    /// Events are best effort: a watcher missing one progress tick loses nothing (the audit has it).
+    static func publishEvent(_ event: Latentmesh_V1_Event, transport: MeshTransport) async {
+        let key: String
+        switch event.payload {
+        case .progress(let p): key = "run.\(p.runID).progress"
+        case .preview(let p): key = "run.\(p.runID).preview"
+        case .status(let s): key = "run.\(s.runID).status"
+        case .cancel(let c): key = "cancel.\(c.runID)"
+        case nil: return
+        }
+        guard let body = try? event.serializedData() else { return }
+        var props = MessageProperties()
+        props.persistent = false
+        props.timestampMs = Int64(Date().timeIntervalSince1970 * 1000)
+        try? await transport.publish(exchange: MeshTopology.eventsExchange, routingKey: key, body: body, properties: props)
+    }
+
+    var configJSON: String {
+        let data = (try? JSONSerialization.data(withJSONObject: definitionWithBackbone.config, options: [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension Logger {
+    func with(runID: String) -> Logger {
+        var l = self
+        l[metadataKey: "run"] = .string(runID)
+        return l
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import Logging
+import Metrics
+import MeshProto
+import RunStore
+import SwiftProtobuf
+
+/// Serves one service's work queue: every delivery becomes a recorded run with exactly
+/// one terminal reply, acknowledged to the broker only after its outcome is stored and its
+/// reply confirmed. Redeliveries of finished runs re-send the stored result.
+public final class ServiceRuntime: @unchecked Sendable {
+    public let definition: ServiceDefinition
+    public let config: ServiceConfig
+    public let transport: MeshTransport
+    public let store: RunStore
+    public let artifacts: ArtifactStore?
+    let logger: Logger
+    let startedAt = Date()
+    let gitCommit: String
+
+    let state = RuntimeState()
+    var consumer: ConsumerHandle?
+    var cancelSubscription: ConsumerHandle?
+
+    public init(definition: ServiceDefinition, config: ServiceConfig, transport: MeshTransport,
+                store: RunStore, artifacts: ArtifactStore? = nil, logger: Logger? = nil) {
+        var def = definition
+        def.config = def.config.merging(config.redacted) { a, _ in a }
+        self.config = config
+        self.transport = transport
+        self.store = store
+        self.artifacts = artifacts
+        self.gitCommit = GitInfo.commit
+        var log = logger ?? Logger(label: "latentmesh.\(definition.name)")
+        log[metadataKey: "service"] = .string(definition.name)
+        log[metadataKey: "worker"] = .string(config.worker)
+        self.logger = log
+        self.definition = def
+        self.definitionWithBackbone = def
+        self.definitionWithBackbone = Self.addingBackbone(to: def, runtime: self)
+    }
+
+    /// The definition plus the backbone's own methods (describe, health, ping).
+    public private(set) var definitionWithBackbone: ServiceDefinition
+
+    public var queueName: String { MeshTopology.workQueue(service: definition.name) }
+
+    /// Declares topology, listens for cancellations, and starts consuming.
+    public func start() async throws {
+        try await transport.declareService(definition.name, routingKeys: definitionWithBackbone.routingKeys)
+        cancelSubscription = try await transport.subscribe(bindingKeys: ["cancel.#"]) { [weak self] delivery in
+            guard let self else { return }
+            guard let event = try? Latentmesh_V1_Event(serializedBytes: delivery.body),
+                  case .cancel(let cancel)? = event.payload else { return }
+            self.state.cancel(runID: cancel.runID, reason: cancel.reason.isEmpty ? "cancelled by client" : cancel.reason)
+        }
+        consumer = try await transport.consume(queue: queueName, prefetch: config.prefetch) { [weak self] delivery in
+            await self?.process(delivery)
+        }
+        logger.info("serving \(queueName) over \(transport.kind), store \(store.backend), prefetch \(config.prefetch)")
+    }
+
+    /// Graceful stop: no new deliveries; in-flight work gets `grace` seconds to finish, then is
+    /// cancelled and requeued (its run goes back to queued) so another worker picks it up.
+    public func shutdown(grace: Double? = nil) async {
+        let grace = grace ?? config.shutdownGraceSeconds
+        state.beginShutdown()
+        await consumer?.cancel()
+        logger.info("shutting down: \(state.inFlightCount) in flight, grace \(grace) s")
+        let until = Date().addingTimeInterval(grace)
+        while state.inFlightCount > 0 && Date() < until {
+            try? await Task.sleep(nanoseconds: 50_000_000)
+        }
+        if state.inFlightCount > 0 {
+            logger.warning("requeueing \(state.inFlightCount) runs still in flight")
+            state.cancelAll(reason: RuntimeState.shutdownReason)
+            let hardUntil = Date().addingTimeInterval(10)
+            while state.inFlightCount > 0 && Date() < hardUntil {
+                try? await Task.sleep(nanoseconds: 50_000_000)
+            }
+        }
+        await cancelSubscription?.cancel()
+        try? store.flush()
+        logger.info("stopped; handled \(state.handledCount)")
+    }
+
+    public var inFlight: Int { state.inFlightCount }
+    public var handled: Int { state.handledCount }
+}
+
+/// Thread-safe bookkeeping of in-flight runs and cancellations.
+final class RuntimeState: @unchecked Sendable {
+    static let shutdownReason = "worker shutting down"
+    private let lock = NSLock()
+    private var running: [String: RunContext] = [:]
+    private var cancelledEarly: [String: String] = [:]
+    private var cancelledOrder: [String] = []
+    private var handled = 0
+    private(set) var shuttingDown = false
+
+    var inFlightCount: Int { lock.lock(); defer { lock.unlock() }; return running.count }
+    var handledCount: Int { lock.lock(); defer { lock.unlock() }; return handled }
+    var isShuttingDown: Bool { lock.lock(); defer { lock.unlock() }; return shuttingDown }
+
+    func beginShutdown() { lock.lock(); shuttingDown = true; lock.unlock() }
+
+    func register(_ ctx: RunContext) {
+        lock.lock(); defer { lock.unlock() }
+        running[ctx.runID] = ctx
+        if let reason = cancelledEarly.removeValue(forKey: ctx.runID) { ctx.cancel(reason: reason) }
+    }
+
+    func finish(_ runID: String) {
+        lock.lock(); defer { lock.unlock() }
+        running[runID] = nil
+        handled += 1
+    }
+
+    func cancel(runID: String, reason: String) {
+        lock.lock(); defer { lock.unlock() }
+        if let ctx = running[runID] { ctx.cancel(reason: reason); return }
+        // Not started here yet: remember it (bounded) in case it arrives later.
+        cancelledEarly[runID] = reason
+        cancelledOrder.append(runID)
+        if cancelledOrder.count > 10_000 {
+            let old = cancelledOrder.removeFirst()
+            cancelledEarly[old] = nil
+        }
+    }
+
+    func cancelAll(reason: String) {
+        lock.lock(); defer { lock.unlock() }
+        for ctx in running.values { ctx.cancel(reason: reason) }
+    }
+}
