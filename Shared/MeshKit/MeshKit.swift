@@ -1,1 +1,0 @@
-// MeshKit: filled in by its owner
