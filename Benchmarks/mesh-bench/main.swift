@@ -1,1 +1,21 @@
-print("placeholder")
+// mesh-bench AREA: measures one area of LatentMesh (release build). The last stdout line is
+// one JSON object with the area's figures. All logic lives in the per-area files.
+import Foundation
+
+let areas: [String: (String, ([String]) async throws -> Void)] = [
+    "mesh": ("transport round trips (RabbitMQ and in-process) and audit writes", { try await MeshBench.run(arguments: $0) }),
+]
+
+let args = Array(CommandLine.arguments.dropFirst())
+guard let area = args.first, let entry = areas[area] else {
+    var usage = "usage: mesh-bench AREA [options]\nareas:\n"
+    for (k, v) in areas.sorted(by: { $0.key < $1.key }) { usage += "  \(k.padding(toLength: 10, withPad: " ", startingAt: 0)) \(v.0)\n" }
+    FileHandle.standardError.write(Data(usage.utf8))
+    exit(args.first == nil || args.first == "--help" ? 0 : 2)
+}
+do {
+    try await entry.1(Array(args.dropFirst()))
+} catch {
+    FileHandle.standardError.write(Data("mesh-bench \(area): \(error)\n".utf8))
+    exit(1)
+}

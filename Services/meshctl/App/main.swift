@@ -1,1 +1,4 @@
-print("placeholder")
+// meshctl: the LatentMesh command line (all logic in MeshCtlKit).
+import MeshCtlKit
+
+await MeshCtl.entry()

@@ -1,0 +1,80 @@
+import Foundation
+import MeshProto
+import SwiftProtobuf
+
+/// A request message: every request carries `RequestMeta` at field 1.
+public protocol MeshRequest: SwiftProtobuf.Message {
+    var meta: Latentmesh_V1_RequestMeta { get set }
+}
+
+extension Latentmesh_V1_DescribeRequest: MeshRequest {}
+extension Latentmesh_V1_HealthRequest: MeshRequest {}
+extension Latentmesh_V1_PingRequest: MeshRequest {}
+extension Latentmesh_V1_TokenizerTrainRequest: MeshRequest {}
+extension Latentmesh_V1_EncodeRequest: MeshRequest {}
+extension Latentmesh_V1_DecodeLatentsRequest: MeshRequest {}
+extension Latentmesh_V1_GenerateRequest: MeshRequest {}
+extension Latentmesh_V1_GeneratorTrainRequest: MeshRequest {}
+extension Latentmesh_V1_LearnConceptRequest: MeshRequest {}
+extension Latentmesh_V1_BlendConceptsRequest: MeshRequest {}
+extension Latentmesh_V1_DecodeRunRequest: MeshRequest {}
+extension Latentmesh_V1_DecodeTrainRequest: MeshRequest {}
+extension Latentmesh_V1_DistillTrainRequest: MeshRequest {}
+extension Latentmesh_V1_DistillEvaluateRequest: MeshRequest {}
+
+/// Typed request/reply on top of `RPCClient`: fills in request ids, decodes the terminal
+/// `Reply`, and turns an error reply into a thrown `ServiceError`.
+public final class MeshClient: @unchecked Sendable {
+    public let transport: MeshTransport
+    public let rpc: RPCClient
+    public let clientName: String
+
+    public init(transport: MeshTransport, clientName: String = "meshctl") async throws {
+        self.transport = transport
+        self.rpc = try await RPCClient(transport: transport)
+        self.clientName = clientName
+    }
+
+    /// A successful call: the typed response plus the reply envelope (run id, worker, timings).
+    public struct Answer<Response: SwiftProtobuf.Message> {
+        public let response: Response
+        public let reply: Latentmesh_V1_Reply
+    }
+
+    /// Calls `routingKey` with `request`; assigns a fresh request id unless one is set.
+    public func call<Request: MeshRequest, Response: SwiftProtobuf.Message>(
+        _ routingKey: String, _ request: Request, as: Response.Type = Response.self,
+        timeout: Duration = .seconds(60)
+    ) async throws -> Answer<Response> {
+        let reply = try await callRaw(routingKey, request, timeout: timeout)
+        switch reply.outcome {
+        case .result(let data):
+            return Answer(response: try Response(serializedBytes: data), reply: reply)
+        case .error(let e):
+            throw ServiceError(proto: e)
+        case nil:
+            throw ServiceError(.internalError, "reply for \(reply.requestID) has neither result nor error")
+        }
+    }
+
+    /// Calls and returns the reply envelope whatever its outcome.
+    public func callRaw<Request: MeshRequest>(_ routingKey: String, _ request: Request,
+                                              timeout: Duration = .seconds(60)) async throws -> Latentmesh_V1_Reply {
+        var req = request
+        if req.meta.requestID.isEmpty { req.meta.requestID = UUID().uuidString.lowercased() }
+        if req.meta.client.isEmpty { req.meta.client = clientName }
+        let data = try await rpc.call(routingKey: routingKey, body: try req.serializedData(), timeout: timeout)
+        return try Latentmesh_V1_Reply(serializedBytes: data)
+    }
+
+    /// Asks whichever worker runs `runID` to stop at its next step.
+    public func cancel(runID: String, reason: String = "cancelled by client") async throws {
+        var c = Latentmesh_V1_CancelRun()
+        c.runID = runID; c.reason = reason
+        var e = Latentmesh_V1_Event(); e.cancel = c
+        try await transport.publish(exchange: MeshTopology.eventsExchange, routingKey: "cancel.\(runID)",
+                                    body: try e.serializedData(), properties: MessageProperties(persistent: false))
+    }
+
+    public func close() async { await rpc.close() }
+}
