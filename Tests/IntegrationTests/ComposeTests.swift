@@ -1,0 +1,33 @@
+import Foundation
+import XCTest
+
+/// compose.yaml is valid for docker-compose and lets decode-svc scale.
+final class ComposeTests: XCTestCase {
+    func run(_ args: [String]) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["docker-compose", "-f", TestEnvironment.repoRoot.appendingPathComponent("compose.yaml").path] + args
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, out)
+    }
+
+    func testComposeFileValidatesAndDeclaresTheStack() throws {
+        let (status, out) = try run(["config"])
+        XCTAssertEqual(status, 0, out)
+        let (_, services) = try run(["config", "--services"])
+        let names = Set(services.split(separator: "\n").map(String.init))
+        XCTAssertEqual(names, ["rabbitmq", "postgres", "tokenizer-svc", "generator-svc", "personalize-svc", "decode-svc", "distill-svc"])
+        XCTAssertTrue(out.contains("healthcheck"), "services have health checks")
+        XCTAssertTrue(out.contains("artifacts"), "an artifacts volume")
+        XCTAssertFalse(out.contains("container_name"), "fixed container names would prevent --scale")
+        // decode-svc must not publish fixed host ports (replicas would collide).
+        let decode = out.components(separatedBy: "  decode-svc:").dropFirst().first?.components(separatedBy: "\n  distill-svc:").first ?? ""
+        XCTAssertFalse(decode.contains("ports:"), "decode-svc publishes no host ports")
+        XCTAssertTrue(decode.contains("decode-svc"))
+    }
+}
