@@ -1,0 +1,1 @@
+// ReFusion: slot-level plan-and-infill decoding (filled in by its owner)
