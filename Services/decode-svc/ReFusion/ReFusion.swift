@@ -1,1 +1,0 @@
-// ReFusion: slot-level plan-and-infill decoding (filled in by its owner)

@@ -1,0 +1,105 @@
+import Foundation
+@testable import ReFusion
+
+/// Keys/values of the scripted models: the (token, position) pairs seen so far.
+final class FakeCache: KVCache {
+    var entries: [(token: Int, position: Int)] = []
+    var count: Int { entries.count }
+    func truncate(to length: Int) { entries.removeLast(max(entries.count - length, 0)) }
+}
+
+/// Logits over `vocab` tokens that give `token` probability `prob` and share the rest evenly.
+func peakedLogits(vocab: Int, token: Int, prob: Float) -> [Float] {
+    var row = [Float](repeating: 0, count: vocab)
+    row[token] = log(prob * Float(vocab - 1) / (1 - prob))
+    return row
+}
+
+/// A scripted causal model whose every prediction is the AR-greedy token of a fixed rule:
+/// x[p+1] = 4 + (x[p] + 3 x[p-1] + p) mod 16, with [EOS] at position `eosPosition`.
+/// A clean token at p predicts from the tokens it actually sees at p and p-1 (so wrong
+/// positions or a wrong cache give wrong tokens); a [MASK] at p predicts the rule's token at
+/// p from the prompt. Confidences vary with position so every branch of the decoders runs.
+final class RuleModel: CausalTokenModel {
+    let vocabSize = 20
+    let eosPosition: Int
+    private(set) var calls = 0
+
+    init(eosPosition: Int) { self.eosPosition = eosPosition }
+
+    func makeCache() -> KVCache { FakeCache() }
+
+    static func rule(_ cur: Int, _ prev: Int, _ p: Int) -> Int { 4 + (cur + 3 * prev + p) % 16 }
+
+    /// The rule's sequence after `prompt` up to position `upTo` (inclusive).
+    func sequence(prompt: [Int], upTo: Int) -> [Int] {
+        var x = prompt
+        while x.count <= upTo {
+            let p = x.count - 1
+            x.append(p + 1 >= eosPosition ? CharVocabulary.eos : Self.rule(x[p], p > 0 ? x[p - 1] : 0, p))
+        }
+        return x
+    }
+
+    func confidence(_ p: Int, _ salt: Int) -> Float { 0.35 + Float((p * 7 + salt * 13) % 11) / 20 } // 0.35...0.85
+
+    func forward(tokens: [Int], positions: [Int], cache: KVCache) -> Logits {
+        calls += 1
+        let c = cache as! FakeCache
+        var values: [Float] = []
+        for (t, p) in zip(tokens, positions) { c.entries.append((t, p)) }
+        let visibleBase = c.entries.count - tokens.count
+        for i in 0..<tokens.count {
+            let visible = c.entries[0...(visibleBase + i)].filter { $0.token != CharVocabulary.mask }
+            var at: [Int: Int] = [:]
+            for e in visible { at[e.position] = e.token }
+            let p = positions[i]
+            let prompt = promptTokens(at)
+            let token: Int
+            let prob: Float
+            if tokens[i] == CharVocabulary.mask {
+                token = sequence(prompt: prompt, upTo: p)[p]
+                prob = confidence(p, 1)
+            } else if p + 1 >= eosPosition {
+                token = CharVocabulary.eos; prob = confidence(p, 2)
+            } else if let cur = at[p], p == 0 || at[p - 1] != nil {
+                token = Self.rule(cur, p > 0 ? at[p - 1]! : 0, p); prob = confidence(p, 3)
+            } else {
+                token = sequence(prompt: prompt, upTo: p + 1)[p + 1]; prob = 0.3
+            }
+            values += peakedLogits(vocab: vocabSize, token: token, prob: prob)
+        }
+        return Logits(rows: tokens.count, vocab: vocabSize, values: values)
+    }
+
+    /// Prompts in these tests are [BOS] + three tokens.
+    private func promptTokens(_ at: [Int: Int]) -> [Int] { (0..<4).map { at[$0] ?? 0 } }
+}
+
+/// A scripted causal model for the parallel-fill check: a [MASK] at position p predicts
+/// 4 + (7p + sum of the clean tokens it sees) mod 16, or [EOS] at `eosPosition`.
+final class FillModel: CausalTokenModel {
+    let vocabSize = 20
+    let eosPosition: Int
+    init(eosPosition: Int) { self.eosPosition = eosPosition }
+    func makeCache() -> KVCache { FakeCache() }
+
+    static func fill(_ p: Int, visibleSum: Int, eosPosition: Int) -> Int {
+        p == eosPosition ? CharVocabulary.eos : 4 + (7 * p + visibleSum) % 16
+    }
+
+    func forward(tokens: [Int], positions: [Int], cache: KVCache) -> Logits {
+        let c = cache as! FakeCache
+        for (t, p) in zip(tokens, positions) { c.entries.append((t, p)) }
+        let base = c.entries.count - tokens.count
+        var values: [Float] = []
+        for i in 0..<tokens.count {
+            let sum = c.entries[0...(base + i)].filter { $0.token != CharVocabulary.mask }.reduce(0) { $0 + $1.token }
+            let tok = tokens[i] == CharVocabulary.mask
+                ? Self.fill(positions[i], visibleSum: sum, eosPosition: eosPosition)
+                : 4 + (positions[i] * 5) % 16
+            values += peakedLogits(vocab: vocabSize, token: tok, prob: 0.2 + Float(positions[i] % 5) / 10)
+        }
+        return Logits(rows: tokens.count, vocab: vocabSize, values: values)
+    }
+}
