@@ -2,7 +2,7 @@ import Foundation
 @testable import ReFusion
 
 /// Keys/values of the scripted models: the (token, position) pairs seen so far.
-final class FakeCache: KVCache {
+final class FakeCache: DecodeCache {
     var entries: [(token: Int, position: Int)] = []
     var count: Int { entries.count }
     func truncate(to length: Int) { entries.removeLast(max(entries.count - length, 0)) }
@@ -27,7 +27,7 @@ final class RuleModel: CausalTokenModel {
 
     init(eosPosition: Int) { self.eosPosition = eosPosition }
 
-    func makeCache() -> KVCache { FakeCache() }
+    func makeCache() -> DecodeCache { FakeCache() }
 
     static func rule(_ cur: Int, _ prev: Int, _ p: Int) -> Int { 4 + (cur + 3 * prev + p) % 16 }
 
@@ -43,7 +43,7 @@ final class RuleModel: CausalTokenModel {
 
     func confidence(_ p: Int, _ salt: Int) -> Float { 0.35 + Float((p * 7 + salt * 13) % 11) / 20 } // 0.35...0.85
 
-    func forward(tokens: [Int], positions: [Int], cache: KVCache) -> Logits {
+    func forward(tokens: [Int], positions: [Int], cache: DecodeCache) -> Logits {
         calls += 1
         let c = cache as! FakeCache
         var values: [Float] = []
@@ -82,13 +82,13 @@ final class FillModel: CausalTokenModel {
     let vocabSize = 20
     let eosPosition: Int
     init(eosPosition: Int) { self.eosPosition = eosPosition }
-    func makeCache() -> KVCache { FakeCache() }
+    func makeCache() -> DecodeCache { FakeCache() }
 
     static func fill(_ p: Int, visibleSum: Int, eosPosition: Int) -> Int {
         p == eosPosition ? CharVocabulary.eos : 4 + (7 * p + visibleSum) % 16
     }
 
-    func forward(tokens: [Int], positions: [Int], cache: KVCache) -> Logits {
+    func forward(tokens: [Int], positions: [Int], cache: DecodeCache) -> Logits {
         let c = cache as! FakeCache
         for (t, p) in zip(tokens, positions) { c.entries.append((t, p)) }
         let base = c.entries.count - tokens.count

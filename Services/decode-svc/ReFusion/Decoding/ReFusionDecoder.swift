@@ -42,8 +42,8 @@ public struct ReFusionDecoder {
         var eosAt: Int?
         var forwards = 0
         var pendingPrompt: [Int]
-        let cache: KVCache
-        init(prompt: [Int], maxTokens: Int, cache: KVCache) {
+        let cache: DecodeCache
+        init(prompt: [Int], maxTokens: Int, cache: DecodeCache) {
             P = prompt.count; L = maxTokens; filled = Array(repeating: nil, count: maxTokens)
             pendingPrompt = prompt; self.cache = cache
         }

@@ -43,7 +43,7 @@ import Darwin
 #endif
 
 /// The keys/values a causal model has computed so far, in physical order.
-public protocol KVCache: AnyObject {
+public protocol DecodeCache: AnyObject {
     /// Number of cached tokens.
     var count: Int { get }
     /// Drops every cached token after the first `length` (rejected drafts, [MASK] probes).
@@ -53,11 +53,11 @@ public protocol KVCache: AnyObject {
 /// A causal language model with a KV cache: what the AR and ReFusion decoders drive.
 public protocol CausalTokenModel: AnyObject {
     var vocabSize: Int { get }
-    func makeCache() -> KVCache
+    func makeCache() -> DecodeCache
     /// Runs `tokens` (with their RoPE `positions`) after the cached ones; token i attends to
     /// the whole cache and to tokens 0...i of this call. Appends their keys/values to `cache`
     /// and returns logits `[tokens.count, vocab]`.
-    func forward(tokens: [Int], positions: [Int], cache: KVCache) -> Logits
+    func forward(tokens: [Int], positions: [Int], cache: DecodeCache) -> Logits
 }
 
 /// A bidirectional model (masked diffusion): every token attends to every token.
@@ -74,7 +74,7 @@ public final class RecomputingModel: CausalTokenModel {
 
     public init(_ base: CausalTokenModel) { self.base = base }
 
-    public final class History: KVCache {
+    public final class History: DecodeCache {
         var tokens: [Int] = []
         var positions: [Int] = []
         public var count: Int { tokens.count }
@@ -84,9 +84,9 @@ public final class RecomputingModel: CausalTokenModel {
     }
 
     public var vocabSize: Int { base.vocabSize }
-    public func makeCache() -> KVCache { History() }
+    public func makeCache() -> DecodeCache { History() }
 
-    public func forward(tokens: [Int], positions: [Int], cache: KVCache) -> Logits {
+    public func forward(tokens: [Int], positions: [Int], cache: DecodeCache) -> Logits {
         guard let h = cache as? History else { preconditionFailure("RecomputingModel needs its own History cache") }
         h.tokens += tokens; h.positions += positions
         let fresh = base.makeCache()

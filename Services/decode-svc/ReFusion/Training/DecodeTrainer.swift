@@ -1,0 +1,84 @@
+import ComputeCore
+
+/// How one decode model is trained.
+public struct TrainingSetup: Sendable, Equatable {
+    public var objective: DecodeMode
+    public var steps: Int
+    public var batchSize: Int
+    public var learningRate: Float
+    public var warmupSteps: Int
+    public var seed: UInt64
+    /// ReFusion slot sizes k sampled per example (paper: {4, 8, 16, 32}; small scale: {2, 4, 8}).
+    public var slotSizes: [Int]
+    /// Share of text examples in a batch (the rest is arithmetic).
+    public var textShare: Double
+
+    public init(objective: DecodeMode, steps: Int, batchSize: Int = 32, learningRate: Float = 2e-3,
+                warmupSteps: Int = 50, seed: UInt64 = 1, slotSizes: [Int] = [2, 4, 8], textShare: Double = 0.3) {
+        self.objective = objective; self.steps = steps; self.batchSize = batchSize; self.learningRate = learningRate
+        self.warmupSteps = warmupSteps; self.seed = seed; self.slotSizes = slotSizes; self.textShare = textShare
+    }
+}
+
+/// Trains one decode model step by step (so callers report progress and honour
+/// cancellation between steps): AR next-token loss, the LLaDA masked-diffusion loss, or
+/// ReFusion's hybrid loss (METHODS.md §5) starting from an AR model's weights.
+public final class DecodeTrainer {
+    public let model: TransformerLM
+    public let setup: TrainingSetup
+    public let data: DecodeDataset
+    public private(set) var step = 0
+    private let optimizer: AdamW
+    private let schedule: CosineSchedule
+    private var rng: SeededRandom
+
+    /// `initial` (for ReFusion: the trained AR model) is copied; otherwise weights are fresh.
+    public init(config: TransformerConfig, setup: TrainingSetup, data: DecodeDataset, initial: TransformerLM? = nil) {
+        var c = config
+        c.causal = setup.objective != .mdm
+        model = initial?.copy(causal: c.causal) ?? TransformerLM(c, seed: setup.seed)
+        self.setup = setup; self.data = data
+        optimizer = AdamW(model.parameters(), lr: setup.learningRate, weightDecay: 0.01)
+        schedule = CosineSchedule(baseLR: setup.learningRate, warmupSteps: min(setup.warmupSteps, setup.steps / 4),
+                                  totalSteps: setup.steps, minLR: setup.learningRate / 10)
+        rng = SeededRandom(seed: setup.seed &* 0x9E37 &+ UInt64(setup.objective.hashValueStable))
+    }
+
+    /// The input of one example under this trainer's objective.
+    public func input(_ ex: SequenceExample, rng: inout SeededRandom) -> TrainingSequence {
+        switch setup.objective {
+        case .ar: return ARInputBuilder.build(ex)
+        case .mdm:
+            return MDMInputBuilder.sample(ex, totalLength: ex.prompt.count + data.responseBudget(ex.task), rng: &rng)
+        case .refusion: return ReFusionInputBuilder.sample(ex, slotSizes: setup.slotSizes, rng: &rng)
+        }
+    }
+
+    /// One optimiser step on a fresh batch; returns the batch loss.
+    @discardableResult
+    public func trainStep() -> Double {
+        let seqs = (0..<setup.batchSize).map { _ in input(data.sample(textShare: setup.textShare, rng: &rng), rng: &rng) }
+        let batch = TrainingBatch(seqs)
+        var padding: Tensor?
+        if setup.objective == .mdm {
+            let p = Tensor(zeros: [batch.batch, batch.length])
+            for (b, s) in seqs.enumerated() { for t in 0..<s.count { p.ptr[b * batch.length + t] = 1 } }
+            padding = p
+        }
+        optimizer.lr = schedule.lr(at: step)
+        model.zeroGrad()
+        let loss = model.loss(batch, keyPadding: padding)
+        loss.backward()
+        _ = Gradients.clipNorm(model.parameters(), maxNorm: 1)
+        optimizer.step()
+        step += 1
+        return Double(loss.item)
+    }
+}
+
+extension DecodeMode {
+    /// A hash stable across processes (Swift's `hashValue` is randomly seeded).
+    var hashValueStable: Int {
+        switch self { case .ar: return 1; case .mdm: return 2; case .refusion: return 3 }
+    }
+}
