@@ -23,12 +23,15 @@ final class DecoderTests: XCTestCase {
             let ar = ARDecoder.decode(model: m, prompt: prompt, maxTokens: 32)
             for (k, b) in [(1, 4), (2, 8), (4, 8), (4, 16), (8, 16), (3, 9)] {
                 for (ts, tt) in [(Float(0), Float(0)), (0.5, 0.5), (0.6, 0.8), (1, 1), (0.9, 0.3)] {
+                  for refill in [false, true] {
                     var d = ReFusionDecoder(model: m, parameters: DecodeParameters(
-                        maxTokens: 32, slotSize: k, blockSize: b, slotThreshold: ts, tokenThreshold: tt))
+                        maxTokens: 32, slotSize: k, blockSize: b, slotThreshold: ts, tokenThreshold: tt), refill: refill)
                     let out = d.decode(prompt: prompt)
                     XCTAssertEqual(out.tokens, ar.tokens, "k=\(k) b=\(b) tau_slot=\(ts) tau_token=\(tt) eos=\(eos)")
                     XCTAssertEqual(out.finished, ar.finished)
                     XCTAssertEqual(out.forwards, d.stats.planForwards + d.stats.verifyForwards + d.stats.refillForwards)
+                    if !refill { XCTAssertEqual(d.stats.refillForwards, 0) }
+                  }
                 }
             }
         }
@@ -50,6 +53,13 @@ final class DecoderTests: XCTestCase {
         XCTAssertEqual(s.tokens, out.tokens)
         XCTAssertGreaterThan(s.forwards, 8)
         XCTAssertGreaterThan(strict.stats.slotsCompletedIteratively, 0)
+        // every verify forward commits at least one token; without refill there are no other per-slot forwards
+        XCTAssertLessThanOrEqual(strict.stats.verifyForwards, s.tokens.count)
+        XCTAssertEqual(s.forwards, strict.stats.planForwards + strict.stats.verifyForwards)
+        var refilled = ReFusionDecoder(model: m, parameters: strict.parameters, refill: true)
+        let r = refilled.decode(prompt: prompt)
+        XCTAssertEqual(r.tokens, out.tokens)
+        XCTAssertGreaterThan(refilled.stats.refillForwards, 0)
     }
 
     func testAcceptEverythingEqualsParallelFill() {

@@ -11,17 +11,22 @@
 ///     by its plan confidence; the longest prefix with every prob > `tokenThreshold` is
 ///     accepted and whole accepted slots are committed with the keys/values just computed;
 /// (II-b) every remaining selected slot is completed on its own: keep its verified prefix
-///     (at least one token), re-mask and refill the rest, put the model's own next-token
-///     prediction at the first unverified place, verify, accept >= 1 token, repeat.
+///     (at least one token), put the model's own next-token prediction (from the verify
+///     logits) at the first unverified place, keep the remaining drafts — or, with
+///     `refill`, re-mask and refill them from a [MASK] probe first (one extra forward) —,
+///     verify, accept >= 1 token, repeat. Without refill an iteration costs one forward and
+///     yields at least one token, so this phase is never slower than AR decoding.
 /// Keys/values of accepted tokens are kept in the cache as computed (never recomputed);
 /// [MASK] probes and rejected drafts are truncated away. [EOS] truncates: slots after it are
 /// dropped. Committed tokens keep their original position ids; output is sorted by position.
 public struct ReFusionDecoder {
     public let model: CausalTokenModel
     public let parameters: DecodeParameters
+    /// Re-mask and refill the unverified suffix before each per-slot verify (II-b).
+    public let refill: Bool
 
-    public init(model: CausalTokenModel, parameters: DecodeParameters) {
-        self.model = model; self.parameters = parameters
+    public init(model: CausalTokenModel, parameters: DecodeParameters, refill: Bool = false) {
+        self.model = model; self.parameters = parameters; self.refill = refill
     }
 
     /// Counters of one decode, beyond the output.
@@ -180,8 +185,8 @@ public struct ReFusionDecoder {
         var d = drafts
         var a = accepted
         var next = nextPrediction
-        if a > 0 && d.count - a >= 2 {
-            refill(range, &d, a, s)
+        if refill && a > 0 && d.count - a >= 2 {
+            refillSuffix(range, &d, a, s)
         }
         while a < d.count {
             if let n = next { d[a] = n }
@@ -196,12 +201,12 @@ public struct ReFusionDecoder {
             a += m
             guard a < d.count else { return }
             next = v.best(m - 1, banned: ARDecoder.banned).token
-            if d.count - a >= 2 { refill(range, &d, a, s) }
+            if refill && d.count - a >= 2 { refillSuffix(range, &d, a, s) }
         }
     }
 
     /// Re-masks positions a... of the slot and refills them from a [MASK] probe.
-    private mutating func refill(_ range: Range<Int>, _ d: inout [Int], _ a: Int, _ s: State) {
+    private mutating func refillSuffix(_ range: Range<Int>, _ d: inout [Int], _ a: Int, _ s: State) {
         let pos = Array((range.lowerBound + a)..<range.upperBound)
         let r = probe(pos, s)
         stats.refillForwards += 1

@@ -1,0 +1,93 @@
+import Foundation
+
+/// A decoder ready to run: which model drives which algorithm with which parameters.
+public struct DecoderUnderTest {
+    public let name: String
+    public let mode: DecodeMode
+    public let causal: CausalTokenModel?
+    public let bidirectional: BidirectionalTokenModel?
+    public var parameters: DecodeParameters
+    public var refill: Bool
+
+    public init(name: String, mode: DecodeMode, model: TransformerLM, parameters: DecodeParameters, refill: Bool = false) {
+        self.name = name; self.mode = mode; self.parameters = parameters; self.refill = refill
+        if mode == .mdm { bidirectional = model; causal = nil } else { causal = model; bidirectional = nil }
+    }
+
+    /// Decodes `prompt` with at most `maxTokens` new tokens.
+    public func decode(_ prompt: [Int], maxTokens: Int) -> DecodeOutput {
+        var p = parameters
+        p.maxTokens = maxTokens
+        switch mode {
+        case .ar: return ARDecoder.decode(model: causal!, prompt: prompt, maxTokens: maxTokens)
+        case .mdm:
+            return MDMDecoder.decode(model: bidirectional!, prompt: prompt, maxTokens: maxTokens, blockSize: p.blockSize,
+                                     threshold: p.tokenThreshold)
+        case .refusion:
+            var d = ReFusionDecoder(model: causal!, parameters: p, refill: refill)
+            return d.decode(prompt: prompt)
+        }
+    }
+}
+
+/// Accuracy and speed of one decoder on one test set.
+public struct EvaluationResult: Sendable, Codable, Equatable {
+    public var decoder: String
+    public var task: String
+    public var examples: Int
+    /// Arithmetic: share of final answers exactly right. Text: 0.
+    public var exactMatch: Double
+    /// Text: judge bits per character (lower = closer to the corpus). Arithmetic: 0.
+    public var judgeBitsPerChar: Double
+    /// Text: distinct character 4-grams / all 4-grams of the generations (degeneration check).
+    public var distinct4: Double
+    public var generatedTokens: Int
+    public var forwards: Int
+    public var seconds: Double
+
+    public var tokensPerSecond: Double { seconds > 0 ? Double(generatedTokens) / seconds : 0 }
+    public var tokensPerForward: Double { forwards > 0 ? Double(generatedTokens) / Double(forwards) : 0 }
+}
+
+public enum DecodeEvaluation {
+    /// Decodes every example; arithmetic is scored by exact match of the final answer.
+    public static func arithmetic(_ d: DecoderUnderTest, examples: [SequenceExample], maxTokens: Int) -> EvaluationResult {
+        let vocab = CharVocabulary()
+        var correct = 0, tokens = 0, forwards = 0
+        let t0 = Date()
+        for ex in examples {
+            let out = d.decode(ex.prompt, maxTokens: maxTokens)
+            tokens += out.tokens.count; forwards += out.forwards
+            if ArithmeticTask.extractAnswer(vocab.decode(out.tokens)) == ex.answer { correct += 1 }
+        }
+        return EvaluationResult(decoder: d.name, task: "arithmetic", examples: examples.count,
+                                exactMatch: examples.isEmpty ? 0 : Double(correct) / Double(examples.count),
+                                judgeBitsPerChar: 0, distinct4: 0, generatedTokens: tokens, forwards: forwards,
+                                seconds: Date().timeIntervalSince(t0))
+    }
+
+    /// Continues every text prompt; scored by the n-gram judge and 4-gram diversity.
+    public static func text(_ d: DecoderUnderTest, examples: [SequenceExample], maxTokens: Int,
+                            judge: CharNGramJudge) -> (EvaluationResult, samples: [(String, String)]) {
+        let vocab = CharVocabulary()
+        var tokens = 0, forwards = 0, bits = 0.0
+        var grams = Set<String>(), gramCount = 0
+        var samples: [(String, String)] = []
+        let t0 = Date()
+        for ex in examples {
+            let out = d.decode(ex.prompt, maxTokens: maxTokens)
+            tokens += out.tokens.count; forwards += out.forwards
+            let s = vocab.decode(out.tokens)
+            samples.append((ex.promptText, s))
+            let chars = Array(s)
+            if chars.count >= 4 { for i in 0...(chars.count - 4) { grams.insert(String(chars[i..<(i + 4)])); gramCount += 1 } }
+        }
+        let seconds = Date().timeIntervalSince(t0)
+        for (p, s) in samples { bits += judge.bitsPerCharacter(s, prompt: p) }
+        let r = EvaluationResult(decoder: d.name, task: "text", examples: examples.count, exactMatch: 0,
+                                 judgeBitsPerChar: examples.isEmpty ? 0 : bits / Double(examples.count),
+                                 distinct4: gramCount > 0 ? Double(grams.count) / Double(gramCount) : 0,
+                                 generatedTokens: tokens, forwards: forwards, seconds: seconds)
+        return (r, samples)
+    }
+}

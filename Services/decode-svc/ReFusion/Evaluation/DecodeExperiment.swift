@@ -1,0 +1,157 @@
+import ComputeCore
+import Foundation
+
+/// The side-by-side experiment behind `meshctl report decode`: trains an AR model, a
+/// masked-diffusion model of the same size on the same data, and a ReFusion model
+/// initialised from the AR model; evaluates all three decoders on the held-out arithmetic
+/// task and the text corpus; sweeps ReFusion's slot size and thresholds.
+public struct DecodeExperiment {
+    public struct Plan: Sendable, Equatable {
+        public var modelPreset: String
+        public var maxDigits: Int
+        public var arSteps: Int
+        public var mdmSteps: Int
+        public var refusionSteps: Int
+        public var batchSize: Int
+        public var learningRate: Float
+        public var arithmeticTestCount: Int
+        public var textTestCount: Int
+        public var parameters: DecodeParameters
+        public var slotSweep: [Int]
+        public var thresholdSweep: [Float]
+        public var seed: UInt64
+
+        /// `quick` (seconds; for tests), `standard` (the committed report, ~15 min on 2 cores).
+        public static func named(_ name: String) -> Plan? {
+            switch name {
+            case "quick":
+                return Plan(modelPreset: "tiny", maxDigits: 2, arSteps: 20, mdmSteps: 20, refusionSteps: 10, batchSize: 8,
+                            learningRate: 3e-3, arithmeticTestCount: 6, textTestCount: 3,
+                            parameters: DecodeParameters(maxTokens: 32, slotSize: 4, blockSize: 8, slotThreshold: 0.5,
+                                                         tokenThreshold: 0.7),
+                            slotSweep: [2, 4], thresholdSweep: [0.5, 0.9], seed: 1)
+            case "standard":
+                return Plan(modelPreset: "small", maxDigits: 2, arSteps: 900, mdmSteps: 900, refusionSteps: 500,
+                            batchSize: 32, learningRate: 2e-3, arithmeticTestCount: 200, textTestCount: 60,
+                            parameters: DecodeParameters(maxTokens: 32, slotSize: 4, blockSize: 8, slotThreshold: 0.5,
+                                                         tokenThreshold: 0.7),
+                            slotSweep: [1, 2, 4, 8], thresholdSweep: [0.3, 0.5, 0.7, 0.9], seed: 1)
+            default: return nil
+            }
+        }
+        public static let names = ["quick", "standard"]
+    }
+
+    public struct TrainedModel {
+        public let name: String
+        public let model: TransformerLM
+        public let steps: Int
+        public let finalLoss: Double
+        public let seconds: Double
+    }
+
+    public struct Outcome {
+        public var plan: Plan
+        public var models: [TrainedModel]
+        public var main: [EvaluationResult]
+        public var slotSweep: [(k: Int, result: EvaluationResult)]
+        public var thresholdSweep: [(tau: Float, result: EvaluationResult)]
+        public var mdmThresholdSweep: [(tau: Float, result: EvaluationResult)]
+        public var textSamples: [String: [(String, String)]]
+        public var data: DecodeDataset
+        public var trainingSeconds: Double
+        public var evaluationSeconds: Double
+    }
+
+    public let plan: Plan
+    public let data: DecodeDataset
+
+    public init(plan: Plan, data: DecodeDataset) { self.plan = plan; self.data = data }
+
+    public static func standardData(plan: Plan, corpusDirectory: String = FortuneCorpus.defaultDirectory) throws
+        -> DecodeDataset {
+        try DecodeDataset.standard(seed: plan.seed, arithmeticTestCount: plan.arithmeticTestCount, maxDigits: plan.maxDigits,
+                                   corpusDirectory: corpusDirectory)
+    }
+
+    /// Trains one model, reporting `(step, total, loss)` every `every` steps; `shouldStop` is checked between steps.
+    public func train(_ mode: DecodeMode, steps: Int, initial: TransformerLM? = nil, every: Int = 25,
+                      shouldStop: () throws -> Void = {},
+                      progress: (Int, Int, Double) -> Void = { _, _, _ in }) throws -> TrainedModel {
+        let config = TransformerConfig.preset(plan.modelPreset)!
+        let t = DecodeTrainer(config: config, setup: TrainingSetup(objective: mode, steps: steps, batchSize: plan.batchSize,
+                                                                   learningRate: initial == nil ? plan.learningRate : plan.learningRate / 2,
+                                                                   seed: plan.seed &+ UInt64(mode.hashValueStable)),
+                              data: data, initial: initial)
+        let t0 = Date()
+        var recent: [Double] = []
+        for s in 1...max(steps, 1) {
+            try shouldStop()
+            recent.append(t.trainStep())
+            if recent.count > every { recent.removeFirst() }
+            if s % every == 0 || s == steps { progress(s, steps, recent.reduce(0, +) / Double(recent.count)) }
+        }
+        return TrainedModel(name: mode.rawValue, model: t.model, steps: steps,
+                            finalLoss: recent.reduce(0, +) / Double(max(recent.count, 1)), seconds: Date().timeIntervalSince(t0))
+    }
+
+    /// The whole experiment. `log` receives one line per stage.
+    public func run(log: (String) -> Void = { _ in }, shouldStop: () throws -> Void = {}) throws -> Outcome {
+        let t0 = Date()
+        log("training AR (\(plan.arSteps) steps)")
+        let ar = try train(.ar, steps: plan.arSteps, shouldStop: shouldStop, progress: { s, n, l in log("  ar \(s)/\(n) loss \(String(format: "%.3f", l))") })
+        log("training MDM (\(plan.mdmSteps) steps)")
+        let mdm = try train(.mdm, steps: plan.mdmSteps, shouldStop: shouldStop, progress: { s, n, l in log("  mdm \(s)/\(n) loss \(String(format: "%.3f", l))") })
+        log("training ReFusion from AR (\(plan.refusionSteps) steps)")
+        let rf = try train(.refusion, steps: plan.refusionSteps, initial: ar.model, shouldStop: shouldStop,
+                       progress: { s, n, l in log("  refusion \(s)/\(n) loss \(String(format: "%.3f", l))") })
+        let trainingSeconds = Date().timeIntervalSince(t0)
+
+        let t1 = Date()
+        let p = plan.parameters
+        let arithMax = data.responseBudget(.arithmetic), textMax = data.responseBudget(.text)
+        let judge = CharNGramJudge(corpus: data.textTrain.map { $0.promptText + $0.responseText })
+        let textTest = Array(data.textTest.prefix(plan.textTestCount))
+        let decoders = [
+            DecoderUnderTest(name: "AR (KV cache)", mode: .ar, model: ar.model, parameters: p),
+            DecoderUnderTest(name: "MDM (LLaDA-style)", mode: .mdm, model: mdm.model, parameters: p),
+            DecoderUnderTest(name: "ReFusion", mode: .refusion, model: rf.model, parameters: p),
+            DecoderUnderTest(name: "ReFusion, refill in II-b", mode: .refusion, model: rf.model, parameters: p, refill: true),
+            DecoderUnderTest(name: "ReFusion model, AR decoding", mode: .ar, model: rf.model, parameters: p),
+        ]
+        var main: [EvaluationResult] = []
+        var samples: [String: [(String, String)]] = [:]
+        for d in decoders {
+            log("evaluating \(d.name)")
+            main.append(DecodeEvaluation.arithmetic(d, examples: data.arithmeticTest, maxTokens: arithMax))
+            let (r, s) = DecodeEvaluation.text(d, examples: textTest, maxTokens: textMax, judge: judge)
+            main.append(r); samples[d.name] = s
+        }
+        var slot: [(Int, EvaluationResult)] = []
+        for k in plan.slotSweep {
+            var q = p
+            q.slotSize = k
+            q.blockSize = max(p.blockSize, k) / k * k
+            log("sweep slot size \(k)")
+            slot.append((k, DecodeEvaluation.arithmetic(DecoderUnderTest(name: "ReFusion k=\(k)", mode: .refusion, model: rf.model,
+                                                                         parameters: q),
+                                                        examples: data.arithmeticTest, maxTokens: arithMax)))
+        }
+        var thr: [(Float, EvaluationResult)] = []
+        var mdmThr: [(Float, EvaluationResult)] = []
+        for tau in plan.thresholdSweep {
+            var q = p
+            q.slotThreshold = tau; q.tokenThreshold = tau
+            log("sweep threshold \(tau)")
+            thr.append((tau, DecodeEvaluation.arithmetic(DecoderUnderTest(name: "ReFusion tau=\(tau)", mode: .refusion,
+                                                                          model: rf.model, parameters: q),
+                                                         examples: data.arithmeticTest, maxTokens: arithMax)))
+            mdmThr.append((tau, DecodeEvaluation.arithmetic(DecoderUnderTest(name: "MDM tau=\(tau)", mode: .mdm,
+                                                                             model: mdm.model, parameters: q),
+                                                            examples: data.arithmeticTest, maxTokens: arithMax)))
+        }
+        return Outcome(plan: plan, models: [ar, mdm, rf], main: main, slotSweep: slot, thresholdSweep: thr,
+                       mdmThresholdSweep: mdmThr, textSamples: samples, data: data, trainingSeconds: trainingSeconds,
+                       evaluationSeconds: Date().timeIntervalSince(t1))
+    }
+}
