@@ -43,6 +43,8 @@ final class PGConnection {
             self.conn = nil
             throw RunStoreError.connection(message)
         }
+        // Server NOTICEs (e.g. "drop cascades to ...") would go to stderr; the store drops them.
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
         try runSetup()
     }
 

@@ -78,21 +78,26 @@ final class PostgresDriver: RunStoreDriver {
                          [.text(runID)]).first.map(Self.decodeRun)
     }
 
-    func updateRun(_ r: RunRecord) throws -> RunRecord {
+    func readRun(runID: String) throws -> RunRecord? {
+        try conn.execute(prepared: "lm_run_by_id", sql: "SELECT \(Self.columns) FROM runs WHERE run_id = $1",
+                         [.text(runID)]).first.map(Self.decodeRun)
+    }
+
+    func updateRun(_ r: RunRecord, expectedSequence: Int64) throws -> RunRecord? {
         guard let row = try conn.execute(prepared: "lm_update_run", sql: """
             UPDATE runs SET status = $2, sequence = $3::bigint, attempts = $4::int, worker = $5,
                 started_at = to_timestamp($6::float8), finished_at = to_timestamp($7::float8),
                 queue_wait_ms = $8::float8, duration_ms = $9::float8, result = $10::bytea,
                 error_code = $11, error_field = $12, error_message = $13
-            WHERE run_id = $1
+            WHERE run_id = $1 AND sequence = $14::bigint
             RETURNING \(Self.columns)
             """, [
                 .text(r.runID), .text(r.status.rawValue), .int(r.sequence), .int(Int64(r.attempts)),
                 .text(r.worker), .date(r.startedAt), .date(r.finishedAt), .double(r.queueWaitMs),
                 .double(r.durationMs), .data(r.result), .string(r.error?.code),
-                .string(r.error?.field), .string(r.error?.message),
+                .string(r.error?.field), .string(r.error?.message), .int(expectedSequence),
             ]).first else {
-            throw RunStoreError.notFound(runID: r.runID)
+            return nil
         }
         return try Self.decodeRun(row)
     }

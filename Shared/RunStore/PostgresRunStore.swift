@@ -158,10 +158,7 @@ public final class PostgresRunStore: RunStore, @unchecked Sendable {
     }
 
     public func run(id: String) throws -> RunRecord? {
-        try withConnection { conn in
-            try conn.execute(prepared: "lm_run_by_id", sql: "SELECT \(PostgresDriver.columns) FROM runs WHERE run_id = $1",
-                             [.text(id)]).first.map(PostgresDriver.decodeRun)
-        }
+        try withConnection { conn in try PostgresDriver(conn).readRun(runID: id) }
     }
 
     public func run(requestID: String) throws -> RunRecord? {

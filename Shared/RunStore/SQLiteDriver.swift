@@ -70,20 +70,24 @@ final class SQLiteDriver: RunStoreDriver {
             .first.map(Self.decodeRun)
     }
 
-    func updateRun(_ r: RunRecord) throws -> RunRecord {
+    func readRun(runID: String) throws -> RunRecord? {
+        try lockRun(runID: runID)
+    }
+
+    func updateRun(_ r: RunRecord, expectedSequence: Int64) throws -> RunRecord? {
         guard let row = try conn.query("""
             UPDATE runs SET status = ?2, sequence = ?3, attempts = ?4, worker = ?5, started_at = ?6,
                 finished_at = ?7, queue_wait_ms = ?8, duration_ms = ?9, result = ?10,
                 error_code = ?11, error_field = ?12, error_message = ?13
-            WHERE run_id = ?1
+            WHERE run_id = ?1 AND sequence = ?14
             RETURNING \(Self.columns)
             """, [
                 .text(r.runID), .text(r.status.rawValue), .int(r.sequence), .int(Int64(r.attempts)),
                 .text(r.worker), .date(r.startedAt), .date(r.finishedAt), .double(r.queueWaitMs),
                 .double(r.durationMs), .data(r.result), .string(r.error?.code),
-                .string(r.error?.field), .string(r.error?.message),
+                .string(r.error?.field), .string(r.error?.message), .int(expectedSequence),
             ]).first else {
-            throw RunStoreError.notFound(runID: r.runID)
+            return nil
         }
         return try Self.decodeRun(row)
     }

@@ -118,7 +118,7 @@ public final class SQLiteRunStore: RunStore, @unchecked Sendable {
     }
 
     public func run(id: String) throws -> RunRecord? {
-        try withConnection { conn in try SQLiteDriver(conn).lockRun(runID: id) }
+        try withConnection { conn in try SQLiteDriver(conn).readRun(runID: id) }
     }
 
     public func run(requestID: String) throws -> RunRecord? {

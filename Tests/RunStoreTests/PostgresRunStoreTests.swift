@@ -12,6 +12,7 @@ final class PostgresRunStoreTests: XCTestCase {
     func testBeginFinishAndDuplicateReturnsStoredResult() throws { try suite().beginFinishAndDuplicateReturnsStoredResult() }
     func testRestartAfterCrashIncrementsAttempts() throws { try suite().restartAfterCrashIncrementsAttempts() }
     func testConcurrentBeginYieldsExactlyOneStarted() throws { try suite().concurrentBeginYieldsExactlyOneStarted() }
+    func testConcurrentFinishHasOneWinner() throws { try suite().concurrentFinishHasOneWinner() }
     func testSequenceStrictlyIncreasesAndInvalidTransitionsAreRefused() throws { try suite().sequenceStrictlyIncreasesAndInvalidTransitionsAreRefused() }
     func testEventsAreBatchedAndReadBackInOrder() throws { try suite().eventsAreBatchedAndReadBackInOrder() }
     func testListRunsFilters() throws { try suite().listRunsFilters() }

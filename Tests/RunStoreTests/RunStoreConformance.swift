@@ -128,6 +128,35 @@ struct RunStoreConformance {
         }
     }
 
+    /// Racing finishers with different outcomes: exactly one terminal status wins, sequence 2.
+    func concurrentFinishHasOneWinner() throws {
+        let namespace = try makeNamespace()
+        defer { namespace.destroy() }
+        let stores = try (0..<4).map { _ in try namespace.openMigrated() }
+        defer { stores.forEach { $0.close() } }
+        let start = makeStart()
+        _ = try stores[0].beginRun(start)
+        let lock = NSLock()
+        var finished: [RunRecord] = []
+        var refused: [RunStoreError] = []
+        DispatchQueue.concurrentPerform(iterations: 8) { i in
+            let status: RunStatus = i % 2 == 0 ? .succeeded : .failed
+            do {
+                let record = try stores[i % 4].finishRun(runID: start.runID, status: status,
+                                                         result: Data([UInt8(i)]), error: nil)
+                lock.lock(); finished.append(record); lock.unlock()
+            } catch {
+                lock.lock(); refused.append(error as? RunStoreError ?? .database("\(error)")); lock.unlock()
+            }
+        }
+        let stored = try XCTUnwrap(try stores[1].run(id: start.runID))
+        XCTAssertEqual(stored.sequence, 2)
+        XCTAssertEqual(finished.count, 4, "every finisher with the winning status gets the stored record")
+        XCTAssertTrue(finished.allSatisfy { $0 == stored })
+        let loser: RunStatus = stored.status == .succeeded ? .failed : .succeeded
+        XCTAssertEqual(refused, Array(repeating: .invalidTransition(from: stored.status, to: loser), count: 4))
+    }
+
     func sequenceStrictlyIncreasesAndInvalidTransitionsAreRefused() throws {
         try withStore { store, _ in
             let start = makeStart()
