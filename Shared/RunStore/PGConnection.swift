@@ -226,7 +226,8 @@ final class PGConnection {
 
     static func message(_ pointer: UnsafePointer<CChar>?) -> String {
         guard let pointer else { return "unknown libpq error" }
-        let text = String(cString: pointer).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(cString: pointer).split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
         return text.isEmpty ? "unknown libpq error" : text
     }
 

@@ -137,7 +137,11 @@ public final class PostgresRunStore: RunStore, @unchecked Sendable {
     public func finishRun(runID: String, status: RunStatus, result: Data?, error: RunError?) throws -> RunRecord {
         lock.lock()
         defer { lock.unlock() }
-        try flushLocked()
+        // Events go first so the audit trail is complete when the run turns terminal; an event
+        // failure must not keep the outcome from being recorded.
+        do { try flushLocked() } catch {
+            logger.error("could not write run events before finishing", metadata: ["run": "\(runID)", "error": "\(error)"])
+        }
         return try withConnectionLocked { conn in
             try RunTransitions.finish(runID: runID, status: status, result: result, error: error,
                                       now: Date(), driver: PostgresDriver(conn))

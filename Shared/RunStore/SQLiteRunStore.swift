@@ -98,7 +98,10 @@ public final class SQLiteRunStore: RunStore, @unchecked Sendable {
     @discardableResult
     public func finishRun(runID: String, status: RunStatus, result: Data?, error: RunError?) throws -> RunRecord {
         try withConnection { conn in
-            try flushLocked(conn)
+            // Events first; an event failure must not keep the outcome from being recorded.
+            do { try flushLocked(conn) } catch {
+                logger.error("could not write run events before finishing", metadata: ["run": "\(runID)", "error": "\(error)"])
+            }
             return try RunTransitions.finish(runID: runID, status: status, result: result, error: error,
                                              now: Date(), driver: SQLiteDriver(conn))
         }
