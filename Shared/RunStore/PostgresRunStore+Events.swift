@@ -14,8 +14,13 @@ extension PostgresRunStore {
         lock.lock()
         defer { lock.unlock() }
         guard connection != nil else { throw RunStoreError.closed }
+        let now = Date()
+        if pendingEvents.isEmpty { pendingSince = now }
         pendingEvents.append(event)
-        if pendingEvents.count >= eventBatchSize { try flushLocked() }
+        if pendingEvents.count >= eventBatchSize
+            || now.timeIntervalSince(pendingSince ?? now) >= eventFlushInterval {
+            try flushLocked()
+        }
     }
 
     public func flush() throws {
@@ -47,10 +52,12 @@ extension PostgresRunStore {
                 if case .connection = error { throw error }
                 if case .closed = error { throw error }
                 pendingEvents.removeFirst(chunk.count)
+                if pendingEvents.isEmpty { pendingSince = nil }
                 throw error
             }
             pendingEvents.removeFirst(chunk.count)
         }
+        pendingSince = nil
     }
 
     public func events(runID: String, limit: Int) throws -> [RunEvent] {

@@ -14,17 +14,21 @@ public final class PostgresRunStore: RunStore, @unchecked Sendable {
     public let schema: String?
     /// Events are buffered and written when this many are pending (or on `flush()`).
     public let eventBatchSize: Int
+    /// ... or when an event appended this many seconds ago is still buffered (checked on append).
+    public let eventFlushInterval: TimeInterval
     public let migrations: [Migration]
 
     let lock = NSLock()
     var connection: PGConnection?
     var pendingEvents: [RunEvent] = []
+    /// When the oldest buffered event was appended.
+    var pendingSince: Date?
     let logger = Logger(label: "latentmesh.runstore.postgres")
 
     /// Key of the advisory lock that serialises migrations across processes ("LMRUNS").
     static let migrationLockKey: Int64 = 0x4C4D_5255_4E53
 
-    public init(url: String, schema: String? = nil, eventBatchSize: Int = 256,
+    public init(url: String, schema: String? = nil, eventBatchSize: Int = 256, eventFlushInterval: TimeInterval = 1.0,
                 migrations: [Migration] = Migration.all) throws {
         guard url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") || url.contains("=") else {
             throw RunStoreError.invalidURL("expected postgresql://... or libpq key=value pairs, got '\(url)'")
@@ -34,10 +38,15 @@ public final class PostgresRunStore: RunStore, @unchecked Sendable {
             throw RunStoreError.invalidArgument(
                 field: "eventBatchSize", message: "is \(eventBatchSize), must be in 1...10000")
         }
+        guard eventFlushInterval >= 0, eventFlushInterval <= 3600 else {
+            throw RunStoreError.invalidArgument(
+                field: "eventFlushInterval", message: "is \(eventFlushInterval) s, must be in 0...3600")
+        }
         try Migration.validate(migrations)
         self.url = url
         self.schema = schema
         self.eventBatchSize = eventBatchSize
+        self.eventFlushInterval = eventFlushInterval
         self.migrations = migrations
         let setup = schema.map { "SET search_path TO \"\($0)\"" }
         connection = try PGConnection(conninfo: url, setupSQL: setup)

@@ -9,22 +9,30 @@ public final class SQLiteRunStore: RunStore, @unchecked Sendable {
     public let path: String
     /// Events are buffered and written when this many are pending (or on `flush()`).
     public let eventBatchSize: Int
+    /// ... or when an event appended this many seconds ago is still buffered (checked on append).
+    public let eventFlushInterval: TimeInterval
     public let migrations: [Migration]
 
     let lock = NSLock()
     var connection: SQLiteConnection?
     var pendingEvents: [RunEvent] = []
+    /// When the oldest buffered event was appended.
+    var pendingSince: Date?
     let logger = Logger(label: "latentmesh.runstore.sqlite")
 
     /// Opens (creating it and its parent folders if needed) the database file at `path`
     /// (":memory:" for a private in-memory database).
-    public init(path: String, eventBatchSize: Int = 256, migrations: [Migration] = Migration.all) throws {
+    public init(path: String, eventBatchSize: Int = 256, eventFlushInterval: TimeInterval = 1.0, migrations: [Migration] = Migration.all) throws {
         guard !path.isEmpty else {
             throw RunStoreError.invalidArgument(field: "path", message: "must not be empty")
         }
         guard (1...10_000).contains(eventBatchSize) else {
             throw RunStoreError.invalidArgument(
                 field: "eventBatchSize", message: "is \(eventBatchSize), must be in 1...10000")
+        }
+        guard eventFlushInterval >= 0, eventFlushInterval <= 3600 else {
+            throw RunStoreError.invalidArgument(
+                field: "eventFlushInterval", message: "is \(eventFlushInterval) s, must be in 0...3600")
         }
         try Migration.validate(migrations)
         if path != ":memory:" {
@@ -37,6 +45,7 @@ public final class SQLiteRunStore: RunStore, @unchecked Sendable {
         }
         self.path = path
         self.eventBatchSize = eventBatchSize
+        self.eventFlushInterval = eventFlushInterval
         self.migrations = migrations
         connection = try SQLiteConnection(path: path)
     }
@@ -153,8 +162,13 @@ public final class SQLiteRunStore: RunStore, @unchecked Sendable {
     public func appendEvent(_ event: RunEvent) throws {
         try RunStoreValidation.event(event)
         try withConnection { conn in
+            let now = Date()
+            if pendingEvents.isEmpty { pendingSince = now }
             pendingEvents.append(event)
-            if pendingEvents.count >= eventBatchSize { try flushLocked(conn) }
+            if pendingEvents.count >= eventBatchSize
+                || now.timeIntervalSince(pendingSince ?? now) >= eventFlushInterval {
+                try flushLocked(conn)
+            }
         }
     }
 
@@ -171,7 +185,7 @@ public final class SQLiteRunStore: RunStore, @unchecked Sendable {
     func flushLocked(_ conn: SQLiteConnection) throws {
         guard !pendingEvents.isEmpty else { return }
         let batch = pendingEvents
-        defer { pendingEvents.removeAll() }
+        defer { pendingEvents.removeAll(); pendingSince = nil }
         try conn.immediateTransaction {
             for event in batch {
                 try conn.query("INSERT INTO run_events (run_id, type, payload, at) VALUES (?1, ?2, ?3, ?4)",

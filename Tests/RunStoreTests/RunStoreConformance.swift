@@ -221,6 +221,15 @@ struct RunStoreConformance {
         // Reading through the writer flushes its own buffer first.
         try writer.appendEvent(RunEvent(runID: start.runID, type: "log", payloadJSON: #""done""#))
         XCTAssertEqual(try writer.events(runID: start.runID, limit: 100).last?.payloadJSON, #""done""#)
+        // A buffered event older than the flush interval is written on the next append.
+        let eager = try namespace.openMigrated(eventBatchSize: 1000, eventFlushInterval: 0.05)
+        defer { eager.close() }
+        let other = makeStart()
+        try eager.appendEvent(RunEvent(runID: other.runID, type: "log", payloadJSON: "1"))
+        XCTAssertEqual(try reader.events(runID: other.runID, limit: 10).count, 0, "still buffered")
+        Thread.sleep(forTimeInterval: 0.1)
+        try eager.appendEvent(RunEvent(runID: other.runID, type: "log", payloadJSON: "2"))
+        XCTAssertEqual(try reader.events(runID: other.runID, limit: 10).map(\.payloadJSON), ["1", "2"])
         XCTAssertThrowsError(try writer.appendEvent(RunEvent(runID: start.runID, type: "log", payloadJSON: "{oops"))) {
             guard case .invalidArgument(let field, _) = $0 as? RunStoreError else { return XCTFail("\($0)") }
             XCTAssertEqual(field, "event.payload")
@@ -376,8 +385,8 @@ struct RunStoreConformance {
         let extra = Migration(version: 2, name: "test table",
                               postgres: "CREATE TABLE migration_probe (id integer PRIMARY KEY)",
                               sqlite: "CREATE TABLE migration_probe (id INTEGER PRIMARY KEY)")
-        let a = try namespace.open(eventBatchSize: 16, migrations: Migration.all)
-        let b = try namespace.open(eventBatchSize: 16, migrations: Migration.all)
+        let a = try namespace.open(eventBatchSize: 16, eventFlushInterval: 60, migrations: Migration.all)
+        let b = try namespace.open(eventBatchSize: 16, eventFlushInterval: 60, migrations: Migration.all)
         defer { a.close(); b.close() }
         let lock = NSLock()
         var errors: [String] = []
@@ -392,8 +401,8 @@ struct RunStoreConformance {
         XCTAssertEqual(try applied(a), [1])
         guard case .started = try a.beginRun(makeStart()) else { return XCTFail("store usable after migrate") }
 
-        let c = try namespace.open(eventBatchSize: 16, migrations: Migration.all + [extra])
-        let d = try namespace.open(eventBatchSize: 16, migrations: Migration.all + [extra])
+        let c = try namespace.open(eventBatchSize: 16, eventFlushInterval: 60, migrations: Migration.all + [extra])
+        let d = try namespace.open(eventBatchSize: 16, eventFlushInterval: 60, migrations: Migration.all + [extra])
         defer { c.close(); d.close() }
         DispatchQueue.concurrentPerform(iterations: 2) { i in
             do { try (i == 0 ? c : d).migrate() } catch {
@@ -406,14 +415,14 @@ struct RunStoreConformance {
         XCTAssertEqual(try applied(d), [1, 2])
 
         let broken = Migration(version: 3, name: "broken", postgres: "CREATE TABLE (", sqlite: "CREATE TABLE (")
-        let e = try namespace.open(eventBatchSize: 16, migrations: Migration.all + [extra, broken])
+        let e = try namespace.open(eventBatchSize: 16, eventFlushInterval: 60, migrations: Migration.all + [extra, broken])
         defer { e.close() }
         XCTAssertThrowsError(try e.migrate()) {
             guard case .migration(let version, _, _) = $0 as? RunStoreError else { return XCTFail("\($0)") }
             XCTAssertEqual(version, 3)
         }
         XCTAssertEqual(try applied(e), [1, 2], "a failed step is rolled back and not recorded")
-        XCTAssertThrowsError(try namespace.open(eventBatchSize: 16, migrations: [extra, Migration.all[0]]))
+        XCTAssertThrowsError(try namespace.open(eventBatchSize: 16, eventFlushInterval: 60, migrations: [extra, Migration.all[0]]))
     }
 
     func benchmarkHelperWritesRows() throws {

@@ -29,15 +29,16 @@ func requirePostgresURL() throws -> String {
 /// A place where stores can be opened: one Postgres schema or one SQLite file.
 protocol StoreNamespace {
     /// Opens a store in this namespace (not migrated).
-    func open(eventBatchSize: Int, migrations: [Migration]) throws -> RunStore
+    func open(eventBatchSize: Int, eventFlushInterval: TimeInterval, migrations: [Migration]) throws -> RunStore
     /// Removes the namespace (drops the schema / deletes the folder).
     func destroy()
 }
 
 extension StoreNamespace {
     /// Opens and migrates a store with the default migrations.
-    func openMigrated(eventBatchSize: Int = 256) throws -> RunStore {
-        let store = try open(eventBatchSize: eventBatchSize, migrations: Migration.all)
+    func openMigrated(eventBatchSize: Int = 256, eventFlushInterval: TimeInterval = 60) throws -> RunStore {
+        let store = try open(eventBatchSize: eventBatchSize, eventFlushInterval: eventFlushInterval,
+                             migrations: Migration.all)
         try store.migrate()
         return store
     }
@@ -52,8 +53,9 @@ struct PostgresNamespace: StoreNamespace {
         schema = "lm_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
     }
 
-    func open(eventBatchSize: Int, migrations: [Migration]) throws -> RunStore {
-        try PostgresRunStore(url: url, schema: schema, eventBatchSize: eventBatchSize, migrations: migrations)
+    func open(eventBatchSize: Int, eventFlushInterval: TimeInterval = 60, migrations: [Migration]) throws -> RunStore {
+        try PostgresRunStore(url: url, schema: schema, eventBatchSize: eventBatchSize,
+                             eventFlushInterval: eventFlushInterval, migrations: migrations)
     }
 
     func destroy() {
@@ -71,8 +73,9 @@ struct SQLiteNamespace: StoreNamespace {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("runstore-\(UUID().uuidString)")
     }
 
-    func open(eventBatchSize: Int, migrations: [Migration]) throws -> RunStore {
-        try SQLiteRunStore(path: path, eventBatchSize: eventBatchSize, migrations: migrations)
+    func open(eventBatchSize: Int, eventFlushInterval: TimeInterval = 60, migrations: [Migration]) throws -> RunStore {
+        try SQLiteRunStore(path: path, eventBatchSize: eventBatchSize, eventFlushInterval: eventFlushInterval,
+                           migrations: migrations)
     }
 
     func destroy() { try? FileManager.default.removeItem(at: folder) }
