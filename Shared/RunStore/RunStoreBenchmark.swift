@@ -53,3 +53,9 @@ extension RunStore {
         }
     }
 }
+
+/// Writes per second of `store` for `count` runs of begin + finish + 4 batched events
+/// (see `RunStore.runAuditWriteBenchmark`); 0 if the store fails. Called by mesh-bench.
+public func measureAuditWrites(store: RunStore, count: Int) -> Double {
+    store.measureAuditWrites(count: count)
+}

@@ -434,6 +434,9 @@ struct RunStoreConformance {
             XCTAssertEqual(runs.count, 20)
             XCTAssertEqual(try store.events(runID: runs[0].runID, limit: 10).count, 3)
             XCTAssertGreaterThan(store.measureAuditWrites(count: 5), 0)
+            XCTAssertGreaterThan(measureAuditWrites(store: store, count: 5), 0)
+            XCTAssertEqual(try store.listRuns(RunQuery(service: "bench", limit: 100)).count, 30)
+            XCTAssertEqual(store.measureAuditWrites(count: 0), 0, "a bad count reports 0")
         }
     }
 
