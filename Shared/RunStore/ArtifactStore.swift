@@ -39,7 +39,7 @@ public final class ArtifactStore: @unchecked Sendable {
     public func put(_ data: Data, mediaType: String, runID: String? = nil) throws -> ArtifactRecord {
         let digest = SHA256.hex(data)
         let destination = try url(sha256: digest)
-        if !fileManager.fileExists(atPath: destination.path) {
+        if !hasFile(destination, size: Int64(data.count)) {
             let temp = tempURL()
             do {
                 try data.write(to: temp)
@@ -89,7 +89,7 @@ public final class ArtifactStore: @unchecked Sendable {
         output.close()
         let digest = SHA256.hexString(hasher.finalize())
         let destination = try url(sha256: digest)
-        if fileManager.fileExists(atPath: destination.path) {
+        if hasFile(destination, size: size) {
             try? fileManager.removeItem(at: temp)
         } else {
             try moveIntoPlace(temp, destination)
@@ -134,6 +134,13 @@ public final class ArtifactStore: @unchecked Sendable {
     }
 
     // MARK: - Private
+
+    /// Whether a stored file exists with the expected size (a truncated file gets replaced).
+    private func hasFile(_ location: URL, size: Int64) -> Bool {
+        guard let attributes = try? fileManager.attributesOfItem(atPath: location.path),
+              let stored = (attributes[.size] as? NSNumber)?.int64Value else { return false }
+        return stored == size
+    }
 
     private func tempURL() -> URL {
         root.appendingPathComponent("tmp").appendingPathComponent("\(UUID().uuidString).part")

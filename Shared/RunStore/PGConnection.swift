@@ -128,7 +128,11 @@ final class PGConnection {
         guard PQenterPipelineMode(conn) == 1 else {
             throw RunStoreError.database("cannot enter pipeline mode: \(Self.message(PQerrorMessage(conn)))")
         }
-        defer { _ = PQexitPipelineMode(conn) }
+        defer {
+            // Exiting fails only with results still pending (a send failed midway); a fresh
+            // connection is the simplest way back to a clean, non-pipelined state.
+            if PQexitPipelineMode(conn) != 1, !isBroken { try? reset() }
+        }
         var commands = 0
         var sendFailure: String?
         let sentPrepare = !prepared.contains(name)

@@ -367,6 +367,9 @@ struct RunStoreConformance {
                                .artifactCorrupted(sha256: first.sha256, actual: SHA256.hex(Data("tampered".utf8))))
             }
             XCTAssertThrowsError(try artifacts.verify(sha256: first.sha256))
+            // Storing the bytes again repairs a file whose size is wrong.
+            try artifacts.put(bytes, mediaType: "application/octet-stream")
+            XCTAssertEqual(try artifacts.read(sha256: first.sha256), bytes)
             let missing = String(repeating: "0", count: 64)
             XCTAssertThrowsError(try artifacts.read(sha256: missing)) {
                 XCTAssertEqual($0 as? RunStoreError, .artifactNotFound(sha256: missing))
