@@ -143,7 +143,9 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
             }
             drop(AMQPSessionError.connectionLost(AMQPSession.describe(reply)))
         }
-        // Cancelled: closing the connection returns every unacked delivery to the queue.
+        // Cancelled: send the acks already made, then closing the connection returns every other
+        // unacked delivery to the queue.
+        sendSettles()
         if let s = session {
             s.close()
             session = nil
