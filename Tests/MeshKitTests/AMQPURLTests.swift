@@ -33,4 +33,21 @@ final class AMQPURLTests: XCTestCase {
         XCTAssertEqual(field("amqp://h/?heartbeat=-1"), "amqp url heartbeat")
         XCTAssertThrowsError(try AMQPTransport(url: "amqp://h:0", name: "t"))
     }
+
+    /// No broker listens on port 1: calls fail with clear errors after their timeouts, reconnect attempts don't crash.
+    func testUnreachableBrokerFailsCleanly() async throws {
+        let t = try AMQPTransport(url: "amqp://guest:guest@127.0.0.1:1/%2f", name: "unreachable",
+                                  publishTimeout: 0.5, operationTimeout: 0.5)
+        do { _ = try await t.messageCount(queue: "q"); XCTFail("must fail") }
+        catch TransportError.unavailable {}
+        do {
+            try await t.publish(exchange: MeshTopology.workExchange, routingKey: "k", body: Data(), properties: .init())
+            XCTFail("must fail")
+        } catch TransportError.timeout {}
+        do { _ = try await t.consume(queue: "q", prefetch: 1) { _ in }; XCTFail("must fail") }
+        catch TransportError.unavailable {}
+        await t.close()
+        do { _ = try await t.messageCount(queue: "q"); XCTFail("closed transport must refuse") }
+        catch TransportError.closed {}
+    }
 }

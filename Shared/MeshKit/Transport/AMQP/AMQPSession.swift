@@ -40,13 +40,13 @@ final class AMQPSession {
         guard let st = amqp_new_connection() else { throw AMQPSessionError.connectionLost("amqp_new_connection failed") }
         state = st
         guard let socket = amqp_tcp_socket_new(st) else {
-            amqp_destroy_connection(st)
+            abandon() // (deinit runs after a throwing init too: `abandon` marks the state freed)
             throw AMQPSessionError.connectionLost("amqp_tcp_socket_new failed")
         }
         var tv = timeval(tv_sec: Int(connectTimeout), tv_usec: 0)
         let rc = amqp_socket_open_noblock(socket, url.host, Int32(url.port), &tv)
         if rc != AMQP_STATUS_OK.rawValue {
-            amqp_destroy_connection(st)
+            abandon()
             throw AMQPSessionError.connectionLost("connect to \(url.host):\(url.port): \(String(cString: amqp_error_string2(rc)))")
         }
         var rpcTimeout = timeval(tv_sec: 10, tv_usec: 0)
@@ -54,7 +54,7 @@ final class AMQPSession {
         let login = lm_amqp_login_plain(st, url.vhost, 0, 131_072, Int32(url.heartbeat), url.user, url.password)
         if login.reply_type != AMQP_RESPONSE_NORMAL {
             let message = AMQPSession.describe(login)
-            amqp_destroy_connection(st)
+            abandon()
             throw AMQPSessionError.connectionLost("login to \(url): \(message)")
         }
         do {
