@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "RunStore", dependencies: [
             "CLibPQ", "CSQLite",
             .product(name: "Logging", package: "swift-log"),
-        ], path: "Shared/RunStore"),
+        ], path: "Shared/RunStore", exclude: ["README.md"]),
         .target(name: "MeshKit", dependencies: [
             "CRabbitMQ", "MeshProto", "RunStore",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),

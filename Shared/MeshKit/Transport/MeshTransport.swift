@@ -105,6 +105,11 @@ public protocol MeshTransport: AnyObject, Sendable {
     /// (e.g. "run.<id>.*", "cancel.#"); auto-ack.
     func subscribe(bindingKeys: [String],
                    handler: @escaping @Sendable (Delivery) async -> Void) async throws -> ConsumerHandle
+    /// Declares an exclusive, auto-delete queue named `queue` (re-declared after a reconnect) and consumes
+    /// it with auto-ack: the reply queue of an RPC client. Replies are published to the default exchange
+    /// ("") with the queue name as routing key.
+    func consumeReplies(queue: String,
+                        handler: @escaping @Sendable (Delivery) async -> Void) async throws -> ConsumerHandle
     /// Reads (and acks) up to `limit` messages of a queue without consuming forever (dead letters).
     func drain(queue: String, limit: Int) async throws -> [Delivery]
     /// Number of ready messages in a queue (passive declare).

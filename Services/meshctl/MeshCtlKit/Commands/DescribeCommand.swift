@@ -33,7 +33,9 @@ struct DescribeCommand: AsyncParsableCommand {
         }
         await session.close()
         if json {
-            let opts = JSONEncodingOptions(alwaysPrintInt64sAsNumbers: true, preserveProtoFieldNames: true)
+            var opts = JSONEncodingOptions()
+            opts.alwaysPrintInt64sAsNumbers = true
+            opts.preserveProtoFieldNames = true
             let items = try descriptions.map { try JSONSerialization.jsonObject(with: try $0.jsonUTF8Data(options: opts)) }
             printJSON(service == nil ? items as Any : items[0])
             return

@@ -1,0 +1,124 @@
+import Foundation
+import XCTest
+@testable import MeshKit
+
+/// Runs the transport scenarios against RabbitMQ (MESH_AMQP_URL).
+final class AMQPTransportTests: XCTestCase {
+    private func makeTransport(publishTimeout: TimeInterval = 30) async throws -> AMQPTransport {
+        let t = try AMQPTransport(url: try TestServers.amqpURL(), name: "test-\(name.split(separator: " ").last ?? "")",
+                                  publishTimeout: publishTimeout)
+        addTeardownBlock { await t.close() }
+        return t
+    }
+
+    private func scenarios() async throws -> TransportScenarios {
+        TransportScenarios(transport: try await makeTransport())
+    }
+
+    func testPublishConsumeAckRoundTrip() async throws { try await scenarios().publishConsumeAckRoundTrip() }
+    func testUnroutableWorkPublishThrows() async throws { try await scenarios().unroutableWorkPublishThrows() }
+    func testPrefetchBoundsUnackedDeliveries() async throws { try await scenarios().prefetchBoundsUnackedDeliveries() }
+    func testNackWithoutRequeueDeadLetters() async throws { try await scenarios().nackWithoutRequeueDeadLetters() }
+    func testCancelWithoutAckRedelivers() async throws { try await scenarios().cancelWithoutAckRedelivers() }
+    func testDeliveryLimitDeadLettersPoison() async throws { try await scenarios().deliveryLimitDeadLettersPoison() }
+    func testEventsReachSubscribers() async throws { try await scenarios().eventsReachSubscribers() }
+    func testRPCCallAndDeadline() async throws { try await scenarios().rpcCallAndDeadline() }
+
+    func testMissingQueueIsReportedAndChannelRecovers() async throws {
+        let t = try await makeTransport()
+        do {
+            _ = try await t.messageCount(queue: uniqueName("missing"))
+            XCTFail("passive declare of a missing queue must throw")
+        } catch TransportError.queueNotFound {}
+        do {
+            _ = try await t.consume(queue: uniqueName("missing"), prefetch: 1) { _ in }
+            XCTFail("consuming a missing queue must throw")
+        } catch TransportError.queueNotFound {}
+        // The management channel was closed by the broker and must have been reopened.
+        let q = uniqueName("after404")
+        try await t.declareWorkQueue(q, routingKeys: [q])
+        let n = try await t.messageCount(queue: q)
+        XCTAssertEqual(n, 0)
+        try await t.deleteQueue(q)
+    }
+
+    func testDeclareServiceCreatesQuorumWorkQueue() async throws {
+        let t = try await makeTransport()
+        let service = uniqueName("svc")
+        try await t.declareService(service, routingKeys: ["\(service).ping"])
+        try await t.publish(exchange: MeshTopology.workExchange, routingKey: "\(service).ping", body: Data("p".utf8),
+                            properties: MessageProperties())
+        let n = try await eventually { try await t.messageCount(queue: MeshTopology.workQueue(service: service)) == 1 }
+        XCTAssertTrue(n)
+        // Re-declaring with classic arguments must clash with the quorum queue (proves its arguments).
+        let other = try await makeTransport()
+        do {
+            try await other.declareTapQueue(MeshTopology.workQueue(service: service), exchange: MeshTopology.workExchange,
+                                            bindingKey: "x")
+            XCTFail("a classic declare of the quorum work queue must be refused")
+        } catch TransportError.broker(let why) {
+            XCTAssertTrue(why.contains("406"), why)
+        }
+        try await t.deleteQueue(MeshTopology.workQueue(service: service))
+    }
+
+    /// Restarts the shared broker while publishing: every publish that returned must be consumed.
+    /// Opt-in (MESH_TEST_BROKER_RESTART=1) because it disturbs everyone using the broker.
+    func testReconnectAfterBrokerRestartLosesNoConfirmedPublish() async throws {
+        let env = ProcessInfo.processInfo.environment
+        guard env["MESH_TEST_BROKER_RESTART"] == "1" else {
+            throw XCTSkip("set MESH_TEST_BROKER_RESTART=1 to restart the shared broker in this test")
+        }
+        let script = env["MESH_STACK_SCRIPT"] ?? URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/stack").path
+        let t = try await makeTransport(publishTimeout: 90)
+        let q = uniqueName("reconnect")
+        try await t.declareWorkQueue(q, routingKeys: [q])
+        let consumed = Recorder<String>()
+        let handle = try await t.consume(queue: q, prefetch: 20) { d in
+            consumed.append(String(decoding: d.body, as: UTF8.self))
+            try? await d.ack()
+        }
+        let confirmed = Recorder<String>()
+        let failed = Recorder<String>()
+        let stop = Recorder<Bool>()
+        let publisher = Task {
+            var i = 0
+            while stop.count == 0 {
+                let body = "m\(i)"
+                do {
+                    try await t.publish(exchange: MeshTopology.workExchange, routingKey: q, body: Data(body.utf8),
+                                        properties: MessageProperties())
+                    confirmed.append(body)
+                } catch {
+                    failed.append("\(body): \(error)")
+                }
+                i += 1
+                try? await Task.sleep(nanoseconds: 5_000_000)
+            }
+        }
+        try await Task.sleep(nanoseconds: 500_000_000)
+        let before = confirmed.count
+        let restart = Process()
+        restart.executableURL = URL(fileURLWithPath: "/bin/bash")
+        restart.arguments = [script, "restart-rabbit"]
+        try restart.run()
+        restart.waitUntilExit()
+        XCTAssertEqual(restart.terminationStatus, 0, "\(script) restart-rabbit failed")
+        let after = confirmed.count
+        // Keep publishing until the transport is back and has confirmed more.
+        let resumed = await eventually(timeout: 60) { confirmed.count > after + 20 }
+        stop.append(true)
+        _ = await publisher.value
+        XCTAssertTrue(resumed, "publishing did not resume after the restart")
+        XCTAssertGreaterThan(before, 0)
+        XCTAssertGreaterThanOrEqual(t.connectCount, 2, "the control connection must have reconnected")
+        let all = await eventually(timeout: 60) { Set(consumed.all).isSuperset(of: confirmed.all) }
+        let missing = Set(confirmed.all).subtracting(consumed.all)
+        XCTAssertTrue(all, "\(missing.count) confirmed publishes never consumed, e.g. \(missing.sorted().prefix(5))")
+        XCTAssertTrue(failed.all.isEmpty, "publishes failed: \(failed.all.prefix(3))")
+        await handle.cancel()
+        try await t.deleteQueue(q)
+    }
+}
