@@ -95,7 +95,9 @@ let package = Package(
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"], path: "Tests/RunStoreTests"),
         .testTarget(name: "MeshKitTests", dependencies: ["MeshKit", "MeshProto", "RunStore"],
                     path: "Tests/MeshKitTests"),
-        .testTarget(name: "ReFusionTests", dependencies: ["ReFusion", "ComputeCore"], path: "Tests/ReFusionTests"),
+        .testTarget(name: "ReFusionTests", dependencies: [
+            "ReFusion", "ComputeCore", "ServiceHandlers", "MeshKit", "MeshProto", "RunStore",
+        ], path: "Tests/ReFusionTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "MeshKit", "MeshProto", "RunStore", "ServiceHandlers", "MeshCtlKit",
         ], path: "Tests/IntegrationTests"),

@@ -31,7 +31,8 @@ public enum ServiceCatalog {
     /// The definition of service `name` under `config`.
     public static func definition(_ name: String, config: ServiceConfig) throws -> ServiceDefinition {
         guard let entry = entries.first(where: { $0.name == name }) else { throw UnknownService(name: name) }
-        let def = ServiceDefinition(name: entry.name, config: ["method": entry.method, "summary": entry.summary])
+        var def = ServiceDefinition(name: entry.name, config: ["method": entry.method, "summary": entry.summary])
+        if name == "decode" { for m in DecodeService.methods(config: config) { def.add(m) } }
         return def
     }
 

@@ -1,0 +1,150 @@
+import XCTest
+import ComputeCore
+import MeshKit
+import MeshProto
+import ReFusion
+import RunStore
+import ServiceHandlers
+
+/// decode-svc end to end in one process: MeshHost over the in-process transport, SQLite
+/// audit, artifact store; requests go through MeshClient exactly as meshctl sends them.
+final class DecodeServiceTests: XCTestCase {
+    var home: URL!
+    var store: RunStore!
+    var host: MeshHost!
+    var client: MeshClient!
+    var transport: InProcessTransport!
+
+    override func setUp() async throws {
+        home = FileManager.default.temporaryDirectory.appendingPathComponent("decode-svc-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        store = try RunStores.open(url: "sqlite:" + home.appendingPathComponent("mesh.sqlite").path)
+        let artifacts = try ArtifactStore(root: home.appendingPathComponent("artifacts"), store: store)
+        transport = InProcessTransport()
+        host = MeshHost(transport: transport, store: store, artifacts: artifacts)
+        let config = ServiceConfig(service: "decode", artifactsDir: home.appendingPathComponent("artifacts").path, prefetch: 2)
+        try await host.start([try ServiceCatalog.definition("decode", config: config)]) { _ in config }
+        client = try await MeshClient(transport: transport, clientName: "decode-tests")
+    }
+
+    override func tearDown() async throws {
+        await client?.close()
+        await host?.shutdown()
+        await transport?.close()
+        store?.close()
+        try? FileManager.default.removeItem(at: home)
+    }
+
+    func runRequest(_ prompt: String, mode: String, model: String = "", maxTokens: Int32 = 12) -> Latentmesh_V1_DecodeRunRequest {
+        var r = Latentmesh_V1_DecodeRunRequest()
+        r.prompt = prompt; r.mode = mode; r.modelName = model; r.maxTokens = maxTokens
+        return r
+    }
+
+    func expectInvalid(_ r: Latentmesh_V1_DecodeRunRequest, field: String, file: StaticString = #filePath, line: UInt = #line) async {
+        do {
+            _ = try await client.call("decode.run", r, as: Latentmesh_V1_DecodeRunResponse.self)
+            XCTFail("expected INVALID_ARGUMENT for \(field)", file: file, line: line)
+        } catch let e as ServiceError {
+            XCTAssertEqual(e.code, .invalidArgument, "\(e)", file: file, line: line)
+            XCTAssertEqual(e.field, field, "\(e)", file: file, line: line)
+            XCTAssertTrue(e.message.contains(field), e.message, file: file, line: line)
+        } catch {
+            XCTFail("unexpected error \(error)", file: file, line: line)
+        }
+    }
+
+    func testInvalidParametersNameTheField() async throws {
+        await expectInvalid(runRequest("", mode: "ar"), field: "prompt")
+        await expectInvalid(runRequest("1+2=", mode: "beam"), field: "mode")
+        await expectInvalid(runRequest("1+2=", mode: "ar", maxTokens: 513), field: "max_tokens")
+        await expectInvalid(runRequest("1+2=", mode: "ar", maxTokens: -1), field: "max_tokens")
+        var r = runRequest("1+2=", mode: "refusion")
+        r.slotSize = 40
+        await expectInvalid(r, field: "slot_size")
+        r = runRequest("1+2=", mode: "refusion"); r.slotSize = 4; r.blockSize = 10
+        await expectInvalid(r, field: "block_size")
+        r = runRequest("1+2=", mode: "refusion"); r.slotThreshold = 1.5
+        await expectInvalid(r, field: "slot_threshold")
+        r = runRequest("1+2=", mode: "mdm"); r.tokenThreshold = -0.5
+        await expectInvalid(r, field: "token_threshold")
+        await expectInvalid(runRequest("1+2=", mode: "ar", model: "../etc"), field: "model_name")
+        var t = Latentmesh_V1_DecodeTrainRequest()
+        t.objective = "gpt"
+        do {
+            _ = try await client.call("decode.train", t, as: Latentmesh_V1_DecodeTrainResult.self)
+            XCTFail("expected INVALID_ARGUMENT")
+        } catch let e as ServiceError {
+            XCTAssertEqual(e.code, .invalidArgument); XCTAssertEqual(e.field, "objective")
+        }
+        t.objective = "ar"; t.steps = 1_000_000
+        do {
+            _ = try await client.call("decode.train", t, as: Latentmesh_V1_DecodeTrainResult.self)
+            XCTFail("expected INVALID_ARGUMENT")
+        } catch let e as ServiceError {
+            XCTAssertEqual(e.field, "steps"); XCTAssertTrue(e.message.contains("200000"), e.message)
+        }
+    }
+
+    func testMissingModelIsNotFound() async throws {
+        do {
+            _ = try await client.call("decode.run", runRequest("1+2=", mode: "ar", model: "nobody"),
+                                      as: Latentmesh_V1_DecodeRunResponse.self)
+            XCTFail("expected NOT_FOUND")
+        } catch let e as ServiceError {
+            XCTAssertEqual(e.code, .notFound); XCTAssertEqual(e.field, "model_name")
+        }
+    }
+
+    func testTrainThenDecodeRoundTrip() async throws {
+        guard FileManager.default.fileExists(atPath: FortuneCorpus.defaultDirectory + "/fortunes") else {
+            throw XCTSkip("fortunes-min is not installed (scripts/bootstrap installs it)")
+        }
+        // refusion training needs the AR model first
+        var t = Latentmesh_V1_DecodeTrainRequest()
+        t.preset = "tiny"; t.objective = "refusion"; t.steps = 2
+        do {
+            _ = try await client.call("decode.train", t, as: Latentmesh_V1_DecodeTrainResult.self)
+            XCTFail("expected NOT_FOUND")
+        } catch let e as ServiceError { XCTAssertEqual(e.code, .notFound) }
+
+        for objective in ["ar", "mdm", "refusion"] {
+            t.objective = objective; t.steps = 12; t.modelName = ""
+            let a = try await client.call("decode.train", t, as: Latentmesh_V1_DecodeTrainResult.self, timeout: .seconds(300))
+            XCTAssertEqual(a.response.modelName, objective)
+            XCTAssertEqual(a.response.finalMetrics["steps"], 12)
+            XCTAssertEqual(a.response.checkpoint.sha256.count, 64)
+            XCTAssertGreaterThan(a.response.checkpoint.size, 1000)
+            let run = try XCTUnwrap(try store.run(id: a.reply.runID))
+            XCTAssertEqual(run.status, .succeeded)
+            let events = try store.events(runID: a.reply.runID, limit: 100)
+            XCTAssertTrue(events.contains { $0.type == "progress" }, "training reports progress")
+            XCTAssertNotNil(try store.artifact(sha256: a.response.checkpoint.sha256), "checkpoint recorded in the audit")
+        }
+        for mode in ["ar", "mdm", "refusion"] {
+            var r = runRequest("12+34=", mode: mode, maxTokens: 10)
+            r.slotSize = 2; r.blockSize = 4
+            let a = try await client.call("decode.run", r, as: Latentmesh_V1_DecodeRunResponse.self)
+            XCTAssertEqual(a.response.promptTokens, 7)
+            XCTAssertLessThanOrEqual(a.response.generatedTokens, 10)
+            XCTAssertEqual(a.response.text.count, Int(a.response.generatedTokens))
+            XCTAssertGreaterThan(a.response.forwards, 0)
+            XCTAssertGreaterThanOrEqual(a.response.seconds, 0)
+        }
+        // the service answers exactly what the library decoder produces for that model
+        let model = try TransformerLM.load(from: home.appendingPathComponent("artifacts/models/decode/refusion/model.safetensors").path)
+        var d = ReFusionDecoder(model: model, parameters: DecodeParameters(maxTokens: 10, slotSize: 2, blockSize: 4,
+                                                                          slotThreshold: 0.5, tokenThreshold: 0.7))
+        let local = d.decode(prompt: [CharVocabulary.bos] + CharVocabulary().encode("12+34="))
+        var r = runRequest("12+34=", mode: "refusion", maxTokens: 10)
+        r.slotSize = 2; r.blockSize = 4
+        let remote = try await client.call("decode.run", r, as: Latentmesh_V1_DecodeRunResponse.self)
+        XCTAssertEqual(remote.response.text, CharVocabulary().decode(local.tokens))
+        XCTAssertEqual(Int(remote.response.forwards), local.forwards)
+        // a causal model cannot run the MDM decoder
+        do {
+            _ = try await client.call("decode.run", runRequest("1+2=", mode: "mdm", model: "ar"), as: Latentmesh_V1_DecodeRunResponse.self)
+            XCTFail("expected INVALID_ARGUMENT")
+        } catch let e as ServiceError { XCTAssertEqual(e.field, "mode") }
+    }
+}
