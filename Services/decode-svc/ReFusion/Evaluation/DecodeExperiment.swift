@@ -31,8 +31,8 @@ public struct DecodeExperiment {
                                                          tokenThreshold: 0.7),
                             slotSweep: [2, 4], thresholdSweep: [0.5, 0.9], seed: 1)
             case "standard":
-                return Plan(modelPreset: "small", maxDigits: 2, arSteps: 900, mdmSteps: 900, refusionSteps: 500,
-                            batchSize: 32, learningRate: 2e-3, arithmeticTestCount: 200, textTestCount: 60,
+                return Plan(modelPreset: "small", maxDigits: 2, arSteps: 1200, mdmSteps: 2400, refusionSteps: 2400,
+                            batchSize: 24, learningRate: 2e-3, arithmeticTestCount: 200, textTestCount: 40,
                             parameters: DecodeParameters(maxTokens: 32, slotSize: 4, blockSize: 8, slotThreshold: 0.5,
                                                          tokenThreshold: 0.7),
                             slotSweep: [1, 2, 4, 8], thresholdSweep: [0.3, 0.5, 0.7, 0.9], seed: 1)

@@ -23,7 +23,7 @@ public struct TransformerConfig: Sendable, Equatable, Codable {
     public static func preset(_ name: String, causal: Bool = true) -> TransformerConfig? {
         switch name {
         case "tiny": return TransformerConfig(width: 32, depth: 2, heads: 2, maxPositions: 128, causal: causal)
-        case "small": return TransformerConfig(width: 96, depth: 3, heads: 4, maxPositions: 128, causal: causal)
+        case "small": return TransformerConfig(width: 64, depth: 3, heads: 4, maxPositions: 128, causal: causal)
         case "base": return TransformerConfig(width: 160, depth: 4, heads: 5, maxPositions: 128, causal: causal)
         default: return nil
         }
