@@ -12,11 +12,13 @@ import RunStore
 ///
 /// Options: --models DIR (trained ar/mdm/refusion models; default: train bench models now),
 /// --problems N (held-out problems, default 100), --requests N (per replica measurement,
-/// default 48), --concurrency C (outstanding requests, default 8).
+/// default 48), --concurrency C (outstanding requests, default 8), --plan quick|standard
+/// (which experiment plan's model size and schedules to train bench models with; default standard).
 enum DecodeBench {
     static func run(arguments: [String]) async throws {
         var modelsDir: String?
         var problems = 100, requests = 48, concurrency = 8
+        var planName = "standard"
         var i = 0
         while i < arguments.count {
             func value() throws -> String {
@@ -29,8 +31,9 @@ enum DecodeBench {
             case "--problems": problems = Int(try value()) ?? problems
             case "--requests": requests = Int(try value()) ?? requests
             case "--concurrency": concurrency = Int(try value()) ?? concurrency
+            case "--plan": planName = try value()
             default:
-                throw ValidationFailureBench("unknown option \(arguments[i]); use --models DIR --problems N --requests N --concurrency C")
+                throw ValidationFailureBench("unknown option \(arguments[i]); use --models DIR --problems N --requests N --concurrency C --plan quick|standard")
             }
             i += 1
         }
@@ -46,7 +49,9 @@ enum DecodeBench {
         let models = artifacts.appendingPathComponent("models/decode")
         try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: tmp) }
-        var plan = DecodeExperiment.Plan.named("standard")!
+        guard var plan = DecodeExperiment.Plan.named(planName) else {
+            throw ValidationFailureBench("--plan must be one of \(DecodeExperiment.Plan.names.joined(separator: ", "))")
+        }
         plan.arithmeticTestCount = problems
         let data = try DecodeExperiment.standardData(plan: plan)
         var loaded: [String: TransformerLM] = [:]
@@ -152,7 +157,7 @@ enum DecodeBench {
             env["MESH_PREFETCH"] = "1"
             env["MESH_BLAS_THREADS"] = "1"
             env["MESH_ARTIFACTS_DIR"] = artifacts.path
-            env["MESH_LOG_LEVEL"] = "warning"
+            env["MESH_LOG_LEVEL"] = "info"
             p.environment = env
             let logFile = log.appendingPathComponent("decode-svc-\(n).log")
             FileManager.default.createFile(atPath: logFile.path, contents: nil)
@@ -160,6 +165,15 @@ enum DecodeBench {
             p.standardOutput = fh; p.standardError = fh
             try p.run()
             procs.append(p)
+            // ready once it consumes the queue (the runtime logs "serving latentmesh.decode")
+            let until = Date().addingTimeInterval(60)
+            while Date() < until {
+                let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+                if text.contains("serving latentmesh.decode") { return }
+                guard p.isRunning else { break }
+                usleep(50_000)
+            }
+            throw ValidationFailureBench("decode-svc replica \(n) did not start; log:\n" + ((try? String(contentsOf: logFile, encoding: .utf8)) ?? ""))
         }
         try startReplica(1)
         let one = try await measure()
