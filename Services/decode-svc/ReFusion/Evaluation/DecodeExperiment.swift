@@ -7,6 +7,7 @@ import Foundation
 /// task and the text corpus; sweeps ReFusion's slot size and thresholds.
 public struct DecodeExperiment {
     public struct Plan: Sendable, Equatable {
+        public var name = "custom"
         public var modelPreset: String
         public var maxDigits: Int
         public var arSteps: Int
@@ -23,21 +24,24 @@ public struct DecodeExperiment {
 
         /// `quick` (seconds; for tests), `standard` (the committed report, ~15 min on 2 cores).
         public static func named(_ name: String) -> Plan? {
+            var plan: Plan
             switch name {
             case "quick":
-                return Plan(modelPreset: "tiny", maxDigits: 2, arSteps: 20, mdmSteps: 20, refusionSteps: 10, batchSize: 8,
+                plan = Plan(modelPreset: "tiny", maxDigits: 2, arSteps: 20, mdmSteps: 20, refusionSteps: 10, batchSize: 8,
                             learningRate: 3e-3, arithmeticTestCount: 6, textTestCount: 3,
                             parameters: DecodeParameters(maxTokens: 32, slotSize: 4, blockSize: 8, slotThreshold: 0.5,
                                                          tokenThreshold: 0.7),
                             slotSweep: [2, 4], thresholdSweep: [0.5, 0.9], seed: 1)
             case "standard":
-                return Plan(modelPreset: "small", maxDigits: 2, arSteps: 1200, mdmSteps: 2400, refusionSteps: 2400,
+                plan = Plan(modelPreset: "small", maxDigits: 2, arSteps: 1200, mdmSteps: 2400, refusionSteps: 2400,
                             batchSize: 24, learningRate: 2e-3, arithmeticTestCount: 200, textTestCount: 40,
                             parameters: DecodeParameters(maxTokens: 32, slotSize: 4, blockSize: 8, slotThreshold: 0.5,
                                                          tokenThreshold: 0.7),
                             slotSweep: [1, 2, 4, 8], thresholdSweep: [0.3, 0.5, 0.7, 0.9], seed: 1)
             default: return nil
             }
+            plan.name = name
+            return plan
         }
         public static let names = ["quick", "standard"]
     }
