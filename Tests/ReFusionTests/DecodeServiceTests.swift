@@ -56,6 +56,7 @@ final class DecodeServiceTests: XCTestCase {
 
     func testInvalidParametersNameTheField() async throws {
         await expectInvalid(runRequest("", mode: "ar"), field: "prompt")
+        await expectInvalid(runRequest(String(repeating: "1", count: 300), mode: "ar"), field: "prompt")
         await expectInvalid(runRequest("1+2=", mode: "beam"), field: "mode")
         await expectInvalid(runRequest("1+2=", mode: "ar", maxTokens: 513), field: "max_tokens")
         await expectInvalid(runRequest("1+2=", mode: "ar", maxTokens: -1), field: "max_tokens")

@@ -40,7 +40,7 @@ public enum DecodeService {
     public static func validate(_ r: Latentmesh_V1_DecodeRunRequest) throws -> RunPlan {
         guard !r.prompt.isEmpty else { throw ServiceError.invalid("prompt", "must not be empty") }
         guard r.prompt.count <= maxPromptCharacters else {
-            throw ServiceError.outOfRange("prompt length", r.prompt.count, 1...maxPromptCharacters)
+            throw ServiceError.invalid("prompt", "has \(r.prompt.count) characters: must be 1...\(maxPromptCharacters)")
         }
         let modeName = r.mode.isEmpty ? "refusion" : r.mode
         guard let mode = DecodeMode(rawValue: modeName) else {

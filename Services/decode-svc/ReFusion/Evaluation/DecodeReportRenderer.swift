@@ -23,7 +23,8 @@ public enum DecodeReportRenderer {
         s += "\(o.data.arithmeticTest.count) held-out test problems; exact match of the final answer), and fortune cookies from the Debian package `fortunes-min` "
         s += "(\(o.data.textTrain.count) train / \(o.data.textTest.count) held-out cookies; \(min(o.plan.textTestCount, o.data.textTest.count)) test prompts = the first two words). "
         s += "Character tokenizer with [PAD]/[BOS]/[EOS]/[MASK] (100 tokens). Batches mix 30 % text and 70 % arithmetic.\n"
-        s += "- Training (batch \(o.plan.batchSize), AdamW, cosine schedule):\n"
+        s += "- Training (batch \(o.plan.batchSize), AdamW, cosine schedule, gradient clipping 1.0). The masked-diffusion and ReFusion objectives learn "
+        s += "more slowly than next-token prediction, so they get more steps; ReFusion starts from the trained AR model:\n"
         for m in o.models {
             s += "  - \(m.name): \(m.steps) steps, \(f(m.seconds, 0)) s, final loss \(f(m.finalLoss, 3))"
             s += m.name == "refusion" ? " (initialised from the AR model; hybrid loss: mean AR CE + masked CE / p / |response|)\n" : "\n"
@@ -66,26 +67,38 @@ public enum DecodeReportRenderer {
         }
 
         s += "\n## Where the paper's claims hold at this scale\n\n"
+        s += "Tokens per forward is exact; tokens/s is wall-clock on a 2-core machine that other jobs share, so treat tokens/s "
+        s += "differences below about 20 % as noise.\n\n"
         if let ar = res("AR (KV cache)", "arithmetic"), let md = res("MDM (LLaDA-style)", "arithmetic"),
            let rf = res("ReFusion", "arithmetic") {
             let accGap = (rf.exactMatch - md.exactMatch) * 100
             s += "- Accuracy, ReFusion vs masked diffusion (paper: +34 %): ReFusion \(pct(rf.exactMatch)) vs MDM \(pct(md.exactMatch)) "
             s += "(\(accGap >= 0 ? "+" : "")\(f(accGap)) points) — " + (rf.exactMatch > md.exactMatch ? "**holds**.\n" : "**does not hold** here.\n")
-            let vsMDM = md.tokensPerSecond > 0 ? rf.tokensPerSecond / md.tokensPerSecond : 0
-            s += "- Speed vs masked diffusion (paper: > 18x): ReFusion \(f(rf.tokensPerSecond, 0)) tok/s vs MDM \(f(md.tokensPerSecond, 0)) tok/s = \(f(vsMDM, 2))x — "
-            s += (vsMDM > 1 ? "ReFusion is faster (**holds** in direction" + (vsMDM >= 18 ? " and size" : "; the size of the gap is smaller than the paper's") + ").\n" : "**does not hold** here.\n")
-            let vsAR = ar.tokensPerSecond > 0 ? rf.tokensPerSecond / ar.tokensPerSecond : 0
-            s += "- Speed vs AR (paper: 2.33x): ReFusion \(f(rf.tokensPerSecond, 0)) tok/s vs AR \(f(ar.tokensPerSecond, 0)) tok/s = \(f(vsAR, 2))x; "
-            s += "tokens per forward \(f(rf.tokensPerForward, 2)) vs \(f(ar.tokensPerForward, 2)) — "
-            s += (vsAR > 1 ? "**holds**.\n" : "**does not hold** in wall-clock here")
-            if vsAR <= 1 {
-                s += rf.tokensPerForward > ar.tokensPerForward
-                    ? " although ReFusion needs fewer forwards: at this model size a forward over several tokens costs nearly as much per token as single-token steps, and plan/verify probes add work.\n"
-                    : ".\n"
+            if let rt = res("ReFusion", "text"), let mt = res("MDM (LLaDA-style)", "text") {
+                s += "- Text quality, ReFusion vs MDM: judge \(f(rt.judgeBitsPerChar, 2)) vs \(f(mt.judgeBitsPerChar, 2)) bits/char — "
+                s += (rt.judgeBitsPerChar < mt.judgeBitsPerChar ? "ReFusion's text is closer to the corpus.\n" : "MDM's text is closer to the corpus.\n")
+            }
+            for task in ["arithmetic", "text"] {
+                guard let a = res("AR (KV cache)", task), let m = res("MDM (LLaDA-style)", task), let r = res("ReFusion", task) else { continue }
+                let vsMDM = m.tokensPerSecond > 0 ? r.tokensPerSecond / m.tokensPerSecond : 0
+                s += "- Speed vs masked diffusion, \(task) (paper: > 18x): ReFusion \(f(r.tokensPerSecond, 0)) vs MDM \(f(m.tokensPerSecond, 0)) tok/s = \(f(vsMDM, 2))x — "
+                s += vsMDM > 1 ? "**holds** in direction" + (vsMDM >= 18 ? " and size.\n" : ", smaller than the paper's factor (MDM here decodes short blocks with a tiny network, so its full-sequence forwards are cheap).\n")
+                               : "**does not hold**.\n"
+                let vsAR = a.tokensPerSecond > 0 ? r.tokensPerSecond / a.tokensPerSecond : 0
+                s += "- Speed vs AR, \(task) (paper: 2.33x): ReFusion \(f(r.tokensPerSecond, 0)) vs AR \(f(a.tokensPerSecond, 0)) tok/s = \(f(vsAR, 2))x, "
+                s += "\(f(r.tokensPerForward, 2)) vs \(f(a.tokensPerForward, 2)) tokens per forward — "
+                if r.tokensPerForward > a.tokensPerForward && vsAR > 1 { s += "**holds**.\n" }
+                else if r.tokensPerForward > a.tokensPerForward { s += "fewer forwards but **not faster** in wall-clock here.\n" }
+                else { s += "**does not hold**: the model is rarely confident enough to accept several tokens, so plan/verify overhead dominates.\n" }
             }
             let gapAR = (ar.exactMatch - rf.exactMatch) * 100
             s += "- Accuracy vs AR (paper: 65.3 vs 73.4, AR ahead): AR \(pct(ar.exactMatch)) vs ReFusion \(pct(rf.exactMatch)) "
-            s += "(AR ahead by \(f(gapAR)) points) — " + (ar.exactMatch >= rf.exactMatch ? "same direction as the paper.\n" : "ReFusion ahead here, unlike the paper.\n")
+            s += "(AR ahead by \(f(gapAR)) points) — " + (ar.exactMatch >= rf.exactMatch ? "same direction as the paper; the gap is much larger at this scale.\n" : "ReFusion ahead here, unlike the paper.\n")
+            if let rr = res("ReFusion, refill in II-b", "arithmetic") {
+                s += "- II-b variants: re-masking and refilling the unverified suffix (the paper's wording) gives \(pct(rr.exactMatch)) at "
+                s += "\(f(rr.tokensPerForward, 2)) tokens per forward; keeping the remaining drafts and verifying them directly gives \(pct(rf.exactMatch)) at "
+                s += "\(f(rf.tokensPerForward, 2)). Both accept only verified tokens (or the model's own next-token prediction), so accuracy matches; the refill costs an extra forward per iteration.\n"
+            }
         }
         s += "\n## Text samples (first held-out prompts)\n\n"
         for n in names {
