@@ -99,6 +99,13 @@ public struct DecodeExperiment {
                             finalLoss: recent.reduce(0, +) / Double(max(recent.count, 1)), seconds: Date().timeIntervalSince(t0))
     }
 
+    /// The faster of two identical evaluations (greedy decoding gives the same tokens; only time differs),
+    /// which damps interference from other jobs on a shared machine.
+    static func fasterOfTwo(_ body: () -> EvaluationResult) -> EvaluationResult {
+        let a = body(), b = body()
+        return a.seconds <= b.seconds ? a : b
+    }
+
     /// The whole experiment. `log` receives one line per stage.
     public func run(log: (String) -> Void = { _ in }, shouldStop: () throws -> Void = {}) throws -> Outcome {
         let t0 = Date()
@@ -127,8 +134,10 @@ public struct DecodeExperiment {
         var samples: [String: [(String, String)]] = [:]
         for d in decoders {
             log("evaluating \(d.name)")
-            main.append(DecodeEvaluation.arithmetic(d, examples: data.arithmeticTest, maxTokens: arithMax))
-            let (r, s) = DecodeEvaluation.text(d, examples: textTest, maxTokens: textMax, judge: judge)
+            main.append(Self.fasterOfTwo { DecodeEvaluation.arithmetic(d, examples: data.arithmeticTest, maxTokens: arithMax) })
+            var (r, s) = DecodeEvaluation.text(d, examples: textTest, maxTokens: textMax, judge: judge)
+            let again = DecodeEvaluation.text(d, examples: textTest, maxTokens: textMax, judge: judge).0
+            if again.seconds < r.seconds { r = again }
             main.append(r); samples[d.name] = s
         }
         var slot: [(Int, EvaluationResult)] = []
@@ -137,9 +146,8 @@ public struct DecodeExperiment {
             q.slotSize = k
             q.blockSize = max(p.blockSize, k) / k * k
             log("sweep slot size \(k)")
-            slot.append((k, DecodeEvaluation.arithmetic(DecoderUnderTest(name: "ReFusion k=\(k)", mode: .refusion, model: rf.model,
-                                                                         parameters: q),
-                                                        examples: data.arithmeticTest, maxTokens: arithMax)))
+            let d = DecoderUnderTest(name: "ReFusion k=\(k)", mode: .refusion, model: rf.model, parameters: q)
+            slot.append((k, Self.fasterOfTwo { DecodeEvaluation.arithmetic(d, examples: data.arithmeticTest, maxTokens: arithMax) }))
         }
         var thr: [(Float, EvaluationResult)] = []
         var mdmThr: [(Float, EvaluationResult)] = []
@@ -147,12 +155,10 @@ public struct DecodeExperiment {
             var q = p
             q.slotThreshold = tau; q.tokenThreshold = tau
             log("sweep threshold \(tau)")
-            thr.append((tau, DecodeEvaluation.arithmetic(DecoderUnderTest(name: "ReFusion tau=\(tau)", mode: .refusion,
-                                                                          model: rf.model, parameters: q),
-                                                         examples: data.arithmeticTest, maxTokens: arithMax)))
-            mdmThr.append((tau, DecodeEvaluation.arithmetic(DecoderUnderTest(name: "MDM tau=\(tau)", mode: .mdm,
-                                                                             model: mdm.model, parameters: q),
-                                                            examples: data.arithmeticTest, maxTokens: arithMax)))
+            let rd = DecoderUnderTest(name: "ReFusion tau=\(tau)", mode: .refusion, model: rf.model, parameters: q)
+            let md = DecoderUnderTest(name: "MDM tau=\(tau)", mode: .mdm, model: mdm.model, parameters: q)
+            thr.append((tau, Self.fasterOfTwo { DecodeEvaluation.arithmetic(rd, examples: data.arithmeticTest, maxTokens: arithMax) }))
+            mdmThr.append((tau, Self.fasterOfTwo { DecodeEvaluation.arithmetic(md, examples: data.arithmeticTest, maxTokens: arithMax) }))
         }
         return Outcome(plan: plan, models: [ar, mdm, rf], main: main, slotSweep: slot, thresholdSweep: thr,
                        mdmThresholdSweep: mdmThr, textSamples: samples, data: data, trainingSeconds: trainingSeconds,

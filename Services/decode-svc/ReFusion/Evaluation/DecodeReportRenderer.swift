@@ -68,7 +68,7 @@ public enum DecodeReportRenderer {
 
         s += "\n## Where the paper's claims hold at this scale\n\n"
         s += "Tokens per forward is exact; tokens/s is wall-clock on a 2-core machine that other jobs share, so treat tokens/s "
-        s += "differences below about 20 % as noise.\n\n"
+        s += "differences below about 20 % as noise (each figure is the faster of two identical passes).\n\n"
         if let ar = res("AR (KV cache)", "arithmetic"), let md = res("MDM (LLaDA-style)", "arithmetic"),
            let rf = res("ReFusion", "arithmetic") {
             let accGap = (rf.exactMatch - md.exactMatch) * 100
@@ -82,14 +82,18 @@ public enum DecodeReportRenderer {
                 guard let a = res("AR (KV cache)", task), let m = res("MDM (LLaDA-style)", task), let r = res("ReFusion", task) else { continue }
                 let vsMDM = m.tokensPerSecond > 0 ? r.tokensPerSecond / m.tokensPerSecond : 0
                 s += "- Speed vs masked diffusion, \(task) (paper: > 18x): ReFusion \(f(r.tokensPerSecond, 0)) vs MDM \(f(m.tokensPerSecond, 0)) tok/s = \(f(vsMDM, 2))x — "
-                s += vsMDM > 1 ? "**holds** in direction" + (vsMDM >= 18 ? " and size.\n" : ", smaller than the paper's factor (MDM here decodes short blocks with a tiny network, so its full-sequence forwards are cheap).\n")
-                               : "**does not hold**.\n"
+                s += vsMDM > 1.2 ? "**holds** in direction" + (vsMDM >= 18 ? " and size.\n" : ", smaller than the paper's factor (the MDM here is a tiny network over short canvases, so its full-sequence forwards are cheap).\n")
+                    : (vsMDM >= 0.8 ? "within noise: **not shown**.\n" : "**does not hold**.\n")
                 let vsAR = a.tokensPerSecond > 0 ? r.tokensPerSecond / a.tokensPerSecond : 0
                 s += "- Speed vs AR, \(task) (paper: 2.33x): ReFusion \(f(r.tokensPerSecond, 0)) vs AR \(f(a.tokensPerSecond, 0)) tok/s = \(f(vsAR, 2))x, "
                 s += "\(f(r.tokensPerForward, 2)) vs \(f(a.tokensPerForward, 2)) tokens per forward — "
-                if r.tokensPerForward > a.tokensPerForward && vsAR > 1 { s += "**holds**.\n" }
-                else if r.tokensPerForward > a.tokensPerForward { s += "fewer forwards but **not faster** in wall-clock here.\n" }
-                else { s += "**does not hold**: the model is rarely confident enough to accept several tokens, so plan/verify overhead dominates.\n" }
+                if r.tokensPerForward > a.tokensPerForward && vsAR > 1.2 { s += "**holds**.\n" }
+                else if r.tokensPerForward > a.tokensPerForward && vsAR >= 0.8 {
+                    s += "\(f(r.tokensPerForward / max(a.tokensPerForward, 1e-9), 2))x fewer forwards per token, but the wall-clock gain is within noise: "
+                    s += "**holds for forwards, not shown for time** (at width 64 a forward over a few tokens costs almost as much per token as a one-token step, and plan probes add work).\n"
+                } else if r.tokensPerForward > a.tokensPerForward {
+                    s += "fewer forwards but **slower** in wall-clock here.\n"
+                } else { s += "**does not hold**: the model is rarely confident enough to accept several tokens, so plan/verify overhead dominates.\n" }
             }
             let gapAR = (ar.exactMatch - rf.exactMatch) * 100
             s += "- Accuracy vs AR (paper: 65.3 vs 73.4, AR ahead): AR \(pct(ar.exactMatch)) vs ReFusion \(pct(rf.exactMatch)) "
