@@ -129,8 +129,19 @@ extension Tensor {
             }
             return d
         }
+        let fwd: (Tensor) -> Tensor = { t in
+            // J t = t - sum(softmax * t)
+            let d = Tensor(uninitialized: t.shape)
+            for r in 0..<rows {
+                let tp = t.ptr + r * n, yp = yd.ptr + r * n, dp = d.ptr + r * n
+                var s: Float = 0
+                for j in 0..<n { s += expf(yp[j]) * tp[j] }
+                for j in 0..<n { dp[j] = tp[j] - s }
+            }
+            return d
+        }
         return Tensor.record(out, [self], backward: { [self] g in self.accumulateGrad(back(g)) },
-                             tangent: { t in back(t[0]!) }, op: "logSoftmax")
+                             tangent: { t in fwd(t[0]!) }, op: "logSoftmax")
     }
 }
 
