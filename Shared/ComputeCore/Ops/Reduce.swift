@@ -157,7 +157,7 @@ enum Softmax {
         for j in 0..<n { m = Swift.max(m, x[j]) }
         if m == -Float.infinity { for j in 0..<n { y[j] = 0 }; return }   // fully masked row
         var z: Float = 0
-        for j in 0..<n { let e = expf(x[j] - m); y[j] = e; z += e }
+        for j in 0..<n { let e = Kernels.expFast(x[j] - m); y[j] = e; z += e }
         let inv = 1 / z
         for j in 0..<n { y[j] *= inv }
     }
