@@ -27,7 +27,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
-        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // MARK: C modules (system libraries + small shims)
@@ -60,24 +59,21 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
         ], path: "Shared/MeshKit"),
 
         // MARK: Services: handler libraries (logic, tested) + thin executables
-        .target(name: "ReFusion", dependencies: ["ComputeCore"], path: "Services/decode-svc/ReFusion",
-                swiftSettings: fastMath),
-        .target(name: "ServiceHandlers", dependencies: ["MeshKit", "MeshProto", "RunStore", "ReFusion"],
+        .target(name: "ServiceHandlers", dependencies: ["MeshKit", "MeshProto", "RunStore"],
                 path: "Services/Handlers"),
         .executableTarget(name: "tokenizer-svc", dependencies: ["ServiceHandlers", "MeshKit"],
-                          path: "Services/tokenizer-svc/App"),
+                          path: "Services/tokenizer-svc"),
         .executableTarget(name: "generator-svc", dependencies: ["ServiceHandlers", "MeshKit"],
-                          path: "Services/generator-svc/App"),
+                          path: "Services/generator-svc"),
         .executableTarget(name: "personalize-svc", dependencies: ["ServiceHandlers", "MeshKit"],
-                          path: "Services/personalize-svc/App"),
+                          path: "Services/personalize-svc"),
         .executableTarget(name: "decode-svc", dependencies: ["ServiceHandlers", "MeshKit"],
-                          path: "Services/decode-svc/App"),
+                          path: "Services/decode-svc"),
         .executableTarget(name: "distill-svc", dependencies: ["ServiceHandlers", "MeshKit"],
-                          path: "Services/distill-svc/App"),
+                          path: "Services/distill-svc"),
         .target(name: "MeshCtlKit", dependencies: [
             "ServiceHandlers", "MeshKit", "MeshProto", "RunStore", "Datasets", "Models", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -95,7 +91,6 @@ let package = Package(
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"], path: "Tests/RunStoreTests"),
         .testTarget(name: "MeshKitTests", dependencies: ["MeshKit", "MeshProto", "RunStore"],
                     path: "Tests/MeshKitTests"),
-        .testTarget(name: "ReFusionTests", dependencies: ["ReFusion", "ComputeCore"], path: "Tests/ReFusionTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "MeshKit", "MeshProto", "RunStore", "ServiceHandlers", "MeshCtlKit",
         ], path: "Tests/IntegrationTests"),
