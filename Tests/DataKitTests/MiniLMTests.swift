@@ -61,6 +61,16 @@ final class MiniLMTests: XCTestCase {
         XCTAssertGreaterThan(g2.map(abs).max()!, 0)
     }
 
+    /// Packed batches (attention kept within each sentence) give the single-sentence embeddings.
+    func testBatchedEmbeddingEqualsSingle() throws {
+        let enc = try Self.encoder()
+        let texts = ["a photo of a dog", "Crème brûlée!", "x", String(repeating: "long sentence ", count: 40)]
+        let batched = enc.embed(texts, tokensPerBatch: 64)
+        for (t, b) in zip(texts, batched) {
+            XCTAssertLessThan(zip(enc.embed(t), b).map { abs($0 - $1) }.max()!, 1e-5, t)
+        }
+    }
+
     func testVocabularyTableAndMeanNorm() throws {
         let enc = try Self.encoder()
         XCTAssertEqual(enc.vocabularySize, 30522)

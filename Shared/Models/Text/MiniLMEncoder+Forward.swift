@@ -50,21 +50,36 @@ extension MiniLMEncoder {
     /// The encoder from input embeddings [T, D] to final token features [T, D];
     /// fills `tape` when it is non-nil.
     func forward(_ inputEmbeddings: [Float], T: Int, tape: inout Tape?) -> [Float] {
+        forward(inputEmbeddings, lengths: [T], tape: &tape)
+    }
+
+    /// Packed forward: several sequences stacked row-wise ([sum(lengths), D]); dense layers run
+    /// on all rows at once, attention stays within each sequence. A tape needs one sequence.
+    func forward(_ inputEmbeddings: [Float], lengths: [Int], tape: inout Tape?) -> [Float] {
         let D = MiniLMEncoder.width
         let H = MiniLMEncoder.heads
         let dh = D / H
         let I = MiniLMEncoder.intermediate
-        precondition(T >= 1 && T <= MiniLMEncoder.maxPositions, "sequence length \(T) outside 1...512")
+        precondition(lengths.allSatisfy { $0 >= 1 && $0 <= MiniLMEncoder.maxPositions }, "sequence lengths must lie in 1...512")
+        precondition(tape == nil || lengths.count == 1, "a tape records a single sequence")
+        let T = lengths.reduce(0, +)
         precondition(inputEmbeddings.count == T * D, "input embeddings must be [\(T), \(D)]")
+        var offsets: [Int] = []
+        var acc = 0
+        for l in lengths { offsets.append(acc); acc += l }
         var e = inputEmbeddings
-        for t in 0..<T { for d in 0..<D { e[t * D + d] += positionEmbeddings[t * D + d] + tokenTypeEmbedding[d] } }
+        for (seg, len) in lengths.enumerated() {
+            let base = offsets[seg]
+            for t in 0..<len { for d in 0..<D { e[(base + t) * D + d] += positionEmbeddings[t * D + d] + tokenTypeEmbedding[d] } }
+        }
         let (xh0, rs0) = MiniLMEncoder.normalize(e, rows: T, n: D)
         var x = MiniLMEncoder.affine(xh0, rows: T, n: D, gamma: embLNg, beta: embLNb)
         if tape != nil { tape!.xhat0 = xh0; tape!.rstd0 = rs0 }
         let scale = 1 / Float(dh).squareRoot()
         var q = [Float](repeating: 0, count: T * D)
         var k = q, v = q, ctx = q, attnOut = q, ffOut = q
-        var probs = [Float](repeating: 0, count: H * T * T)
+        let maxLen = lengths.max()!
+        var probs = [Float](repeating: 0, count: H * (tape == nil ? maxLen * maxLen : T * T))
         var u = [Float](repeating: 0, count: T * I)
         for layer in layers {
             DenseKernels.linear(x, rows: T, inF: D, weight: layer.wq, bias: layer.bq, outF: D, into: &q)
@@ -72,15 +87,18 @@ extension MiniLMEncoder {
             DenseKernels.linear(x, rows: T, inF: D, weight: layer.wv, bias: layer.bv, outF: D, into: &v)
             q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
                 probs.withUnsafeMutableBufferPointer { pp in ctx.withUnsafeMutableBufferPointer { cp in
-                    for h in 0..<H {
-                        let s = pp.baseAddress! + h * T * T
-                        // S = scale * Q_h K_h^T  [T, T]
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(T), Int32(dh), scale,
-                                    qp.baseAddress! + h * dh, Int32(D), kp.baseAddress! + h * dh, Int32(D), 0, s, Int32(T))
-                        DenseKernels.softmaxRows(s, rows: T, n: T)
-                        // ctx_h = P V_h  [T, dh]
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(T), Int32(dh), Int32(T), 1,
-                                    s, Int32(T), vp.baseAddress! + h * dh, Int32(D), 0, cp.baseAddress! + h * dh, Int32(D))
+                    for (seg, L) in lengths.enumerated() {
+                        let row0 = offsets[seg] * D
+                        for h in 0..<H {
+                            let s = pp.baseAddress! + h * L * L
+                            // S = scale * Q_h K_h^T  [L, L]
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(L), Int32(dh), scale,
+                                        qp.baseAddress! + row0 + h * dh, Int32(D), kp.baseAddress! + row0 + h * dh, Int32(D), 0, s, Int32(L))
+                            DenseKernels.softmaxRows(s, rows: L, n: L)
+                            // ctx_h = P V_h  [L, dh]
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(dh), Int32(L), 1,
+                                        s, Int32(L), vp.baseAddress! + row0 + h * dh, Int32(D), 0, cp.baseAddress! + row0 + h * dh, Int32(D))
+                        }
                     }
                 } }
             } } }

@@ -100,9 +100,32 @@ public final class MiniLMEncoder: @unchecked Sendable {
         return MiniLMEncoder.meanPoolNormalize(tokenFeatures(ids: ids), count: ids.count)
     }
 
-    /// Sentence embeddings of many texts. // [N][384]
-    public func embed(_ texts: [String]) -> [[Float]] {
-        texts.map { embed($0) }
+    /// Sentence embeddings of many texts, packed into batches of about `tokensPerBatch` tokens
+    /// so the dense layers run as large GEMMs. // [N][384]
+    public func embed(_ texts: [String], tokensPerBatch: Int = 2048) -> [[Float]] {
+        let D = MiniLMEncoder.width
+        let all = texts.map(tokenize)
+        var out: [[Float]] = []
+        out.reserveCapacity(texts.count)
+        var start = 0
+        while start < all.count {
+            var end = start
+            var tokens = 0
+            while end < all.count && (end == start || tokens + all[end].count <= tokensPerBatch) {
+                tokens += all[end].count
+                end += 1
+            }
+            let batch = Array(all[start..<end])
+            var tape: Tape? = nil
+            let feats = forward(batch.flatMap(inputEmbeddings), lengths: batch.map(\.count), tape: &tape)
+            var row = 0
+            for ids in batch {
+                out.append(MiniLMEncoder.meanPoolNormalize(Array(feats[(row * D)..<((row + ids.count) * D)]), count: ids.count))
+                row += ids.count
+            }
+            start = end
+        }
+        return out
     }
 
     /// Sentence embedding from input embeddings (mean pool + L2). inputEmbeddings [T, 384] -> [384]
