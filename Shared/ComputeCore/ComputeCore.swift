@@ -1,1 +1,0 @@
-// ComputeCore: filled in by its owner
