@@ -30,6 +30,8 @@ public final class MiniLMEncoder: @unchecked Sendable {
     let embLNb: [Float]
     let layers: [Layer]
     public let maxLength: Int
+    let tensorLock = NSLock()
+    var _tensorWeights: MiniLMTensorWeights?
 
     /// Vocabulary size.
     public var vocabularySize: Int { tokenizer.vocabulary.count }
