@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "CRabbitMQ", path: "Shared/CRabbitMQ",
                 linkerSettings: [.linkedLibrary("rabbitmq")]),
         .target(name: "CPNG", path: "Shared/CPNG",
-                linkerSettings: [.linkedLibrary("png16")]),
+                linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("z")]),
 
         // MARK: Shared libraries
         .target(name: "ComputeCore", dependencies: ["CBLAS"], path: "Shared/ComputeCore",

@@ -1,0 +1,56 @@
+import Datasets
+import Evaluation
+import Models
+import XCTest
+
+final class EfficientNetTests: XCTestCase {
+    static var shared: EffNetFeatureExtractor?
+
+    static func extractor() throws -> EffNetFeatureExtractor {
+        if let e = shared { return e }
+        let e = try EffNetFeatureExtractor(resolution: 224, path: try TestSupport.modelsDir() + "/efficientnet_lite0.safetensors")
+        shared = e
+        return e
+    }
+
+    func referenceImage(_ source: String) throws -> ImageBuffer {
+        if source.hasPrefix("emoji:") {
+            let code = String(source.dropFirst(6))
+            return try PNGCodec.decode(path: try EmojiDataset.defaultRoot() + "/assets/png/\(code).png")
+        }
+        let idx = Int(source.split(separator: ":")[1])!
+        return try FashionMNIST(part: .test).image(at: idx)
+    }
+
+    /// Features of real images match the independent numpy float64 reference.
+    func testFeaturesMatchNumpyReference() throws {
+        let fx = try TestSupport.fixture("efficientnet_fixture.json")
+        let cases = try XCTUnwrap(fx["cases"] as? [[String: Any]])
+        let net = try Self.extractor()
+        let images = try cases.map { try referenceImage($0["source"] as! String) }
+        let feats = net.features(images)
+        for (i, c) in cases.enumerated() {
+            let ref = TestSupport.floats(c["features"])
+            XCTAssertEqual(ref.count, 1280)
+            let cos = TestSupport.cosine(feats[i], ref)
+            let maxDiff = zip(feats[i], ref).map { abs($0 - $1) }.max()!
+            let scale = ref.map(abs).max()!
+            XCTAssertGreaterThan(cos, 0.99999, "\(c["source"]!)")
+            XCTAssertLessThan(maxDiff, 1e-3 * max(1, scale), "\(c["source"]!) max abs diff \(maxDiff)")
+        }
+    }
+
+    /// The lemon and orange emoji are classified as ImageNet "lemon" (951) and "orange" (950).
+    func testTopImageNetClass() throws {
+        let fx = try TestSupport.fixture("efficientnet_fixture.json")
+        let cases = try XCTUnwrap(fx["cases"] as? [[String: Any]])
+        let net = try Self.extractor()
+        let lemon = try referenceImage("emoji:1F34B")
+        let orange = try referenceImage("emoji:1F34A")
+        let logits = net.logits([lemon, orange])
+        XCTAssertEqual(logits[0].indices.max { logits[0][$0] < logits[0][$1] }, 951)
+        XCTAssertEqual(logits[1].indices.max { logits[1][$0] < logits[1][$1] }, 950)
+        let refTop = (cases[0]["top5"] as! [Int])[0]
+        XCTAssertEqual(refTop, 951)
+    }
+}
