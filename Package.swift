@@ -66,7 +66,9 @@ let package = Package(
         // MARK: Services: handler libraries (logic, tested) + thin executables
         .target(name: "ReFusion", dependencies: ["ComputeCore"], path: "Services/decode-svc/ReFusion",
                 swiftSettings: fastMath),
-        .target(name: "ServiceHandlers", dependencies: ["MeshKit", "MeshProto", "RunStore", "ReFusion"],
+        .target(name: "VTP", dependencies: ["ComputeCore", "Models", "Datasets", "Evaluation"],
+                path: "Services/tokenizer-svc/VTP", swiftSettings: fastMath),
+        .target(name: "ServiceHandlers", dependencies: ["MeshKit", "MeshProto", "RunStore", "ReFusion", "VTP"],
                 path: "Services/Handlers"),
         .executableTarget(name: "tokenizer-svc", dependencies: ["ServiceHandlers", "MeshKit"],
                           path: "Services/tokenizer-svc/App"),
@@ -96,6 +98,8 @@ let package = Package(
         .testTarget(name: "MeshKitTests", dependencies: ["MeshKit", "MeshProto", "RunStore"],
                     path: "Tests/MeshKitTests"),
         .testTarget(name: "ReFusionTests", dependencies: ["ReFusion", "ComputeCore"], path: "Tests/ReFusionTests"),
+        .testTarget(name: "VTPTests", dependencies: ["VTP", "ComputeCore", "Models", "Datasets", "Evaluation"],
+                    path: "Tests/VTPTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "MeshKit", "MeshProto", "RunStore", "ServiceHandlers", "MeshCtlKit",
         ], path: "Tests/IntegrationTests"),

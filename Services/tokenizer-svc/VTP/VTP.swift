@@ -1,0 +1,1 @@
+// VTP: the semantic tokenizer (filled in by its owner)
