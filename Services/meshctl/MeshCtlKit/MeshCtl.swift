@@ -11,6 +11,7 @@ public struct MeshCtl: AsyncParsableCommand {
         subcommands: [
             UpCommand.self, DescribeCommand.self, PingCommand.self, RunsCommand.self, WatchCommand.self,
             CancelCommand.self, DeadLettersCommand.self,
+            DataCommand.self, EvalCommand.self, EmbedTextCommand.self,
         ])
 
     public init() {}
