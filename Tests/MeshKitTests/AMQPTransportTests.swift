@@ -100,12 +100,8 @@ final class AMQPTransportTests: XCTestCase {
         }
         try await Task.sleep(nanoseconds: 500_000_000)
         let before = confirmed.count
-        let restart = Process()
-        restart.executableURL = URL(fileURLWithPath: "/bin/bash")
-        restart.arguments = [script, "restart-rabbit"]
-        try restart.run()
-        restart.waitUntilExit()
-        XCTAssertEqual(restart.terminationStatus, 0, "\(script) restart-rabbit failed")
+        let status = await runShell("bash '\(script)' restart-rabbit")
+        XCTAssertEqual(status, 0, "\(script) restart-rabbit failed")
         let after = confirmed.count
         // Keep publishing until the transport is back and has confirmed more.
         let resumed = await eventually(timeout: 60) { confirmed.count > after + 20 }
@@ -120,5 +116,16 @@ final class AMQPTransportTests: XCTestCase {
         XCTAssertTrue(failed.all.isEmpty, "publishes failed: \(failed.all.prefix(3))")
         await handle.cancel()
         try await t.deleteQueue(q)
+    }
+
+    /// Runs a shell command on a plain thread and returns its exit status. (Foundation's
+    /// `Process.waitUntilExit` never returns here: the restarted broker inherits its pipe.)
+    private func runShell(_ command: String) async -> Int32 {
+        await withCheckedContinuation { (c: CheckedContinuation<Int32, Never>) in
+            Thread.detachNewThread {
+                let raw = system(command)
+                c.resume(returning: raw == -1 ? -1 : (raw >> 8) & 0xff)
+            }
+        }
     }
 }

@@ -43,6 +43,7 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
     private var generation = 0
     private var inFlight = 0
     private var backoff = Backoff()
+    private var failures = 0
 
     init(url: AMQPURL, source: Source, registry: AMQPTopologyRegistry, logger: Logger,
          handler: @escaping @Sendable (Delivery) async -> Void) {
@@ -116,7 +117,9 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
                         reportStart(.failure(TransportError.unavailable("\(error)")))
                         break
                     }
-                    logger.warning("amqp consumer reconnect failed", metadata: ["error": "\(error)"])
+                    failures += 1
+                    logger.log(level: failures == 1 ? .warning : .debug, "amqp consumer reconnect failed",
+                               metadata: ["error": "\(error)", "attempt": "\(failures)"])
                     let until = Date().addingTimeInterval(backoff.failure())
                     while !isCancelled, Date() < until { Thread.sleep(forTimeInterval: 0.05) }
                     continue
@@ -185,6 +188,7 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
         inFlight = 0
         if generation > 1 { logger.notice("amqp consumer re-established", metadata: ["source": "\(source)"]) }
         backoff.reset()
+        failures = 0
     }
 
     private func drop(_ error: Error) {

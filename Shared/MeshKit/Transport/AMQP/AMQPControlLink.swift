@@ -17,7 +17,12 @@ final class AMQPControlLink: @unchecked Sendable {
         var mandatory: Bool
         var deadline: Date
         var done: (Result<Void, Error>) -> Void
+        /// Times the broker nacked this publish (retried up to `maxNacks`).
+        var nacks = 0
     }
+
+    /// A nacked publish is retried this many times before the nack is reported.
+    static let maxNacks = 3
 
     enum Command {
         case publish(PublishRequest)
@@ -44,6 +49,7 @@ final class AMQPControlLink: @unchecked Sendable {
     private var returned: Set<UInt64> = []
     private var backoff = Backoff()
     private(set) var connectCount = 0
+    private var failures = 0
 
     init(url: AMQPURL, registry: AMQPTopologyRegistry, logger: Logger) {
         self.url = url
@@ -125,6 +131,7 @@ final class AMQPControlLink: @unchecked Sendable {
             nextSequence = 1 // delivery tags restart at 1 after confirm.select
             returned.removeAll()
             connectCount += 1
+            failures = 0
             backoff.reset()
             if connectCount > 1 { logger.notice("amqp control connection re-established", metadata: ["url": "\(url)"]) }
             // Republish what the old connection never confirmed (at-least-once: may duplicate).
@@ -133,7 +140,10 @@ final class AMQPControlLink: @unchecked Sendable {
             inbox.pushFront(pending)
             return true
         } catch {
-            logger.warning("amqp connect failed", metadata: ["url": "\(url)", "error": "\(error)"])
+            failures += 1
+            // One warning per outage, then quieter.
+            logger.log(level: failures == 1 ? .warning : .debug, "amqp connect failed",
+                       metadata: ["url": "\(url)", "error": "\(error)", "attempt": "\(failures)"])
             return false
         }
     }
@@ -245,8 +255,13 @@ final class AMQPControlLink: @unchecked Sendable {
     private func settle(upTo tag: UInt64, multiple: Bool, nacked: Bool) {
         let tags = multiple ? unconfirmed.keys.filter { $0 <= tag } : [tag]
         for t in tags.sorted() {
-            guard let r = unconfirmed.removeValue(forKey: t) else { continue }
-            if nacked {
+            guard var r = unconfirmed.removeValue(forKey: t) else { continue }
+            if nacked && r.nacks < Self.maxNacks && r.deadline > Date() {
+                // The broker could not take the message (e.g. a queue still recovering): send it again.
+                r.nacks += 1
+                returned.remove(t)
+                inbox.push(.publish(r))
+            } else if nacked {
                 r.done(.failure(TransportError.publishRejected("broker nacked publish to '\(r.exchange)' key '\(r.routingKey)'")))
             } else if returned.remove(t) != nil {
                 r.done(.failure(TransportError.publishRejected("unroutable: no queue is bound to exchange '\(r.exchange)' with key '\(r.routingKey)'")))
