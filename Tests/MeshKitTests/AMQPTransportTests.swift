@@ -17,6 +17,7 @@ final class AMQPTransportTests: XCTestCase {
 
     func testPublishConsumeAckRoundTrip() async throws { try await scenarios().publishConsumeAckRoundTrip() }
     func testUnroutableWorkPublishThrows() async throws { try await scenarios().unroutableWorkPublishThrows() }
+    func testPublishToMissingExchangeThrows() async throws { try await scenarios().publishToMissingExchangeThrows() }
     func testPrefetchBoundsUnackedDeliveries() async throws { try await scenarios().prefetchBoundsUnackedDeliveries() }
     func testNackWithoutRequeueDeadLetters() async throws { try await scenarios().nackWithoutRequeueDeadLetters() }
     func testCancelWithoutAckRedelivers() async throws { try await scenarios().cancelWithoutAckRedelivers() }

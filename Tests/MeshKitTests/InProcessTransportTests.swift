@@ -9,6 +9,7 @@ final class InProcessTransportTests: XCTestCase {
 
     func testPublishConsumeAckRoundTrip() async throws { try await scenarios().0.publishConsumeAckRoundTrip() }
     func testUnroutableWorkPublishThrows() async throws { try await scenarios().0.unroutableWorkPublishThrows() }
+    func testPublishToMissingExchangeThrows() async throws { try await scenarios().0.publishToMissingExchangeThrows() }
     func testPrefetchBoundsUnackedDeliveries() async throws { try await scenarios().0.prefetchBoundsUnackedDeliveries() }
     func testNackWithoutRequeueDeadLetters() async throws { try await scenarios().0.nackWithoutRequeueDeadLetters() }
     func testCancelWithoutAckRedelivers() async throws { try await scenarios().0.cancelWithoutAckRedelivers() }

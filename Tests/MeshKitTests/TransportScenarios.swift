@@ -64,6 +64,23 @@ struct TransportScenarios {
         }
     }
 
+    func publishToMissingExchangeThrows() async throws {
+        do {
+            try await transport.publish(exchange: uniqueName("noexchange"), routingKey: "k",
+                                        body: Data("x".utf8), properties: MessageProperties())
+            XCTFail("publish to a missing exchange must throw")
+        } catch TransportError.publishRejected(let why) {
+            XCTAssertTrue(why.contains("no exchange"), why)
+        }
+        // The transport still works afterwards.
+        let (q, key) = try await workQueue("afterbadpublish")
+        try await transport.publish(exchange: MeshTopology.workExchange, routingKey: key, body: Data("ok".utf8),
+                                    properties: MessageProperties())
+        let n = try await eventually { try await transport.messageCount(queue: q) == 1 }
+        XCTAssertTrue(n)
+        await cleanup(q)
+    }
+
     func prefetchBoundsUnackedDeliveries() async throws {
         let (q, key) = try await workQueue("prefetch")
         for i in 0..<12 {

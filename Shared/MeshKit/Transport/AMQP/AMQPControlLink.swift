@@ -235,10 +235,17 @@ final class AMQPControlLink: @unchecked Sendable {
                 }
             case AMQPMethod.channelClose:
                 let close = method.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
+                let text = AMQPSession.string(close.reply_text)
                 var ok = amqp_channel_close_ok_t(dummy: 0)
                 _ = amqp_send_method(s.state, frame.channel, AMQPMethod.channelCloseOk, &ok)
-                dropSession(AMQPSessionError.channelClosed(channel: frame.channel, code: Int(close.reply_code),
-                                                          text: AMQPSession.string(close.reply_text)))
+                if close.reply_code == 404 {
+                    // A publish named a missing exchange: fail those publishes, resend the others.
+                    for (seq, r) in unconfirmed where text.contains("'\(r.exchange)'") {
+                        unconfirmed[seq] = nil
+                        r.done(.failure(TransportError.publishRejected("no exchange '\(r.exchange)': \(text)")))
+                    }
+                }
+                dropSession(AMQPSessionError.channelClosed(channel: frame.channel, code: Int(close.reply_code), text: text))
                 return
             case AMQPMethod.connectionClose:
                 var ok = amqp_connection_close_ok_t(dummy: 0)
