@@ -20,6 +20,7 @@ final class AMQPTransportTests: XCTestCase {
     func testPublishToMissingExchangeThrows() async throws { try await scenarios().publishToMissingExchangeThrows() }
     func testPrefetchBoundsUnackedDeliveries() async throws { try await scenarios().prefetchBoundsUnackedDeliveries() }
     func testNackWithoutRequeueDeadLetters() async throws { try await scenarios().nackWithoutRequeueDeadLetters() }
+    func testStopDeliveriesLetsInFlightFinish() async throws { try await scenarios().stopDeliveriesLetsInFlightFinish() }
     func testCancelWithoutAckRedelivers() async throws { try await scenarios().cancelWithoutAckRedelivers() }
     func testDeliveryLimitDeadLettersPoison() async throws { try await scenarios().deliveryLimitDeadLettersPoison() }
     func testEventsReachSubscribers() async throws { try await scenarios().eventsReachSubscribers() }

@@ -137,6 +137,28 @@ struct TransportScenarios {
         await cleanup(q, tap)
     }
 
+    func stopDeliveriesLetsInFlightFinish() async throws {
+        let (q, key) = try await workQueue("graceful")
+        for i in 0..<5 {
+            try await transport.publish(exchange: MeshTopology.workExchange, routingKey: key, body: Data("\(i)".utf8),
+                                        properties: MessageProperties())
+        }
+        let held = Recorder<Delivery>()
+        let handle = try await transport.consume(queue: q, prefetch: 2) { d in held.append(d) }
+        let two = await eventually { held.count == 2 }
+        XCTAssertTrue(two)
+        await handle.stopDeliveries()
+        for d in held.all { try await d.ack() } // in-flight work still completes after the stop
+        try await Task.sleep(nanoseconds: 300_000_000)
+        XCTAssertEqual(held.count, 2, "no delivery may arrive after stopDeliveries")
+        let acked = try await eventually { try await transport.messageCount(queue: q) == 3 }
+        await handle.cancel()
+        let left = try await transport.messageCount(queue: q)
+        XCTAssertTrue(acked)
+        XCTAssertEqual(left, 3, "the two acked messages are gone, three remain")
+        await cleanup(q)
+    }
+
     func cancelWithoutAckRedelivers() async throws {
         let (q, key) = try await workQueue("redeliver")
         try await transport.publish(exchange: MeshTopology.workExchange, routingKey: key, body: Data("once".utf8),

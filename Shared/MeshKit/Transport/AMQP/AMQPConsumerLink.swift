@@ -31,6 +31,7 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
     private let settles = CommandInbox<Settle>()
     private let stateLock = NSLock()
     private var cancelled = false
+    private var stopRequested = false
     private var startResult: ((Result<Void, Error>) -> Void)?
     private let finished = DispatchSemaphore(value: 0)
     private var thread: Thread?
@@ -44,6 +45,10 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
     private var inFlight = 0
     private var backoff = Backoff()
     private var failures = 0
+    private var consumerTag = ""
+    /// basic.cancel went out (or consuming was never resumed after a reconnect): new deliveries are ignored.
+    private var stopSent = false
+    private let stopDone = DispatchSemaphore(value: 0)
 
     init(url: AMQPURL, source: Source, registry: AMQPTopologyRegistry, logger: Logger,
          handler: @escaping @Sendable (Delivery) async -> Void) {
@@ -95,6 +100,37 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
         eventContinuation?.finish()
     }
 
+    func stopDeliveries() async {
+        let first: Bool = stateLock.withLock {
+            if cancelled || stopRequested { return false }
+            stopRequested = true
+            return true
+        }
+        guard first else { return }
+        settles.pokeWaiters()
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async { [stopDone] in
+                _ = stopDone.wait(timeout: .now() + 5)
+                c.resume()
+            }
+        }
+    }
+
+    private var isStopRequested: Bool { stateLock.withLock { stopRequested } }
+
+    /// Sends basic.cancel once a graceful stop was requested.
+    private func sendStopIfRequested() {
+        guard !stopSent, isStopRequested, let s = session else { return }
+        stopSent = true
+        consumerTag.withAMQPBytes { tag in _ = amqp_basic_cancel(s.state, Self.channel, tag) }
+        do {
+            try s.check("basic.cancel", channel: Self.channel)
+        } catch {
+            drop(error)
+        }
+        stopDone.signal()
+    }
+
     private func reportStart(_ result: Result<Void, Error>) {
         if let r = startResult {
             startResult = nil
@@ -126,6 +162,7 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
                 }
             }
             sendSettles()
+            sendStopIfRequested()
             guard let s = session else { continue }
             s.releaseBuffersIfIdle()
             var envelope = amqp_envelope_t()
@@ -175,10 +212,16 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
             case .replies(let name):
                 queue = try s.declareQueue(name, durable: false, exclusive: true, autoDelete: true, channel: Self.channel).name
             }
-            queue.withAMQPBytes { q in
-                _ = amqp_basic_consume(s.state, Self.channel, q, amqp_empty_bytes, 0, isAutoAck ? 1 : 0, 0, amqp_empty_table)
+            if isStopRequested {
+                stopSent = true // reconnected after a graceful stop: stay connected, consume nothing
+                stopDone.signal()
+            } else {
+                let ok = queue.withAMQPBytes { q in
+                    amqp_basic_consume(s.state, Self.channel, q, amqp_empty_bytes, 0, isAutoAck ? 1 : 0, 0, amqp_empty_table)
+                }
+                try s.check("basic.consume \(queue)", channel: Self.channel)
+                consumerTag = ok.map { AMQPSession.string($0.pointee.consumer_tag) } ?? ""
             }
-            try s.check("basic.consume \(queue)", channel: Self.channel)
         } catch {
             s.close()
             throw error
@@ -198,6 +241,8 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
     }
 
     private func dispatch(_ envelope: amqp_envelope_t) {
+        // Deliveries that crossed basic.cancel are not handed out; closing the channel requeues them.
+        if stopSent { return }
         let raw = AMQPRawDelivery(message: envelope.message, exchange: AMQPSession.string(envelope.exchange),
                                   routingKey: AMQPSession.string(envelope.routing_key),
                                   redelivered: envelope.redelivered != 0)

@@ -178,6 +178,12 @@ public final class InProcessTransport: MeshTransport, @unchecked Sendable {
         pump(queue)
     }
 
+    /// Stops new deliveries to a consumer; its unacked deliveries can still be settled.
+    func stop(_ c: InProcessBroker.Consumer) {
+        lock.withLock { c.stopped = true }
+        pump(c.queue)
+    }
+
     public func drain(queue: String, limit: Int) async throws -> [Delivery] {
         guard limit >= 0 else { throw TransportError.invalidArgument(field: "limit", message: "\(limit) is negative") }
         let taken: [InProcessBroker.Message] = try withBroker { b in
@@ -221,4 +227,6 @@ final class InProcessConsumerHandle: ConsumerHandle, @unchecked Sendable {
     }
 
     func cancel() async { transport?.cancel(consumer) }
+
+    func stopDeliveries() async { transport?.stop(consumer) }
 }
