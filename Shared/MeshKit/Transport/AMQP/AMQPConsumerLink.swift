@@ -229,7 +229,10 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
         session = s
         generation += 1
         inFlight = 0
-        if generation > 1 { logger.notice("amqp consumer re-established", metadata: ["source": "\(source)"]) }
+        if generation > 1 {
+            logger.notice("amqp consumer re-established", metadata: ["source": "\(source)"])
+            TransportMetrics.reconnected("amqp", link: "consumer")
+        }
         backoff.reset()
         failures = 0
     }
@@ -264,6 +267,7 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
     private func sendSettles() {
         for s in settles.takeAll() {
             guard s.generation == generation, let session else {
+                TransportMetrics.staleSettle("amqp")
                 logger.info("ignoring settle of a delivery from a closed channel (the broker redelivers it)",
                             metadata: ["tag": "\(s.tag)", "outcome": "\(s.outcome)"])
                 continue

@@ -17,6 +17,7 @@ final class AMQPControlLink: @unchecked Sendable {
         var mandatory: Bool
         var deadline: Date
         var done: (Result<Void, Error>) -> Void
+        var started = DispatchTime.now()
         /// Times the broker nacked this publish (retried up to `maxNacks`).
         var nacks = 0
     }
@@ -133,7 +134,10 @@ final class AMQPControlLink: @unchecked Sendable {
             connectCount += 1
             failures = 0
             backoff.reset()
-            if connectCount > 1 { logger.notice("amqp control connection re-established", metadata: ["url": "\(url)"]) }
+            if connectCount > 1 {
+                logger.notice("amqp control connection re-established", metadata: ["url": "\(url)"])
+                TransportMetrics.reconnected("amqp", link: "control")
+            }
             // Republish what the old connection never confirmed (at-least-once: may duplicate).
             let pending = unconfirmed.sorted { $0.key < $1.key }.map { Command.publish($0.value) }
             unconfirmed.removeAll()
@@ -160,6 +164,7 @@ final class AMQPControlLink: @unchecked Sendable {
         for command in inbox.takeAll() {
             switch command {
             case .publish(let r) where r.deadline < now:
+                TransportMetrics.published("amqp", outcome: "timeout")
                 r.done(.failure(TransportError.timeout("publish to '\(r.exchange)' key '\(r.routingKey)' not confirmed before its deadline (broker unavailable)")))
             case .operation(let deadline, _, let fail) where deadline < now:
                 fail(TransportError.unavailable("broker \(url) unreachable"))
@@ -170,6 +175,7 @@ final class AMQPControlLink: @unchecked Sendable {
         inbox.pushFront(keep)
         for (seq, r) in unconfirmed where r.deadline < now {
             unconfirmed[seq] = nil
+            TransportMetrics.published("amqp", outcome: "timeout")
             r.done(.failure(TransportError.timeout("publish to '\(r.exchange)' key '\(r.routingKey)' not confirmed before its deadline")))
         }
     }
@@ -261,6 +267,7 @@ final class AMQPControlLink: @unchecked Sendable {
 
     private func settle(upTo tag: UInt64, multiple: Bool, nacked: Bool) {
         let tags = multiple ? unconfirmed.keys.filter { $0 <= tag } : [tag]
+        var confirmed = 0, rejected = 0
         for t in tags.sorted() {
             guard var r = unconfirmed.removeValue(forKey: t) else { continue }
             if nacked && r.nacks < Self.maxNacks && r.deadline > Date() {
@@ -269,13 +276,19 @@ final class AMQPControlLink: @unchecked Sendable {
                 returned.remove(t)
                 inbox.push(.publish(r))
             } else if nacked {
+                rejected += 1
                 r.done(.failure(TransportError.publishRejected("broker nacked publish to '\(r.exchange)' key '\(r.routingKey)'")))
             } else if returned.remove(t) != nil {
+                rejected += 1
                 r.done(.failure(TransportError.publishRejected("unroutable: no queue is bound to exchange '\(r.exchange)' with key '\(r.routingKey)'")))
             } else {
+                confirmed += 1
+                TransportMetrics.confirmLatency("amqp", since: r.started)
                 r.done(.success(()))
             }
         }
+        TransportMetrics.published("amqp", outcome: "confirmed", count: confirmed)
+        TransportMetrics.published("amqp", outcome: "rejected", count: rejected)
     }
 
     private static func sequence(of p: amqp_basic_properties_t) -> UInt64? {

@@ -155,6 +155,7 @@ public final class InProcessTransport: MeshTransport, @unchecked Sendable {
             return true
         }) ?? false
         if !known {
+            TransportMetrics.staleSettle("inproc")
             logger.info("ignoring settle of a delivery its consumer no longer holds (it was requeued)",
                         metadata: ["tag": "\(tag)", "queue": "\(queue)"])
         }
