@@ -77,6 +77,7 @@ final class AMQPTransportTests: XCTestCase {
         let t = try await makeTransport(publishTimeout: 90)
         let q = uniqueName("reconnect")
         try await t.declareWorkQueue(q, routingKeys: [q])
+        addTeardownBlock { try? await t.deleteQueue(q) } // also when an assertion below fails
         let consumed = Recorder<String>()
         let handle = try await t.consume(queue: q, prefetch: 20) { d in
             consumed.append(String(decoding: d.body, as: UTF8.self))
