@@ -26,6 +26,44 @@ final class AMQPTransportTests: XCTestCase {
     func testEventsReachSubscribers() async throws { try await scenarios().eventsReachSubscribers() }
     func testRPCCallAndDeadline() async throws { try await scenarios().rpcCallAndDeadline() }
 
+    /// After a consumer's connection dies, acking a delivery from the dead channel is a logged no-op (its
+    /// tag would name another message on the new channel); the broker redelivers that message.
+    func testAckOfDeliveryFromDeadConnectionIsIgnored() async throws {
+        let t = try await makeTransport()
+        let q = uniqueName("stale")
+        try await t.declareWorkQueue(q, routingKeys: [q])
+        addTeardownBlock { try? await t.deleteQueue(q) }
+        for body in ["a", "b"] {
+            try await t.publish(exchange: MeshTopology.workExchange, routingKey: q, body: Data(body.utf8),
+                                properties: MessageProperties())
+        }
+        let got = Recorder<Delivery>()
+        let handle = try await t.consume(queue: q, prefetch: 1) { d in got.append(d) } // acks later, by hand
+        let first = await eventually { got.count == 1 }
+        XCTAssertTrue(first)
+        let link = try XCTUnwrap(handle as? AMQPConsumerLink)
+        link.dropConnectionForTesting()
+        let reconnected = await eventually { link.connectionGeneration == 2 && got.count == 2 }
+        XCTAssertTrue(reconnected, "consumer must reconnect and receive again")
+        let stale = got.all[0], fresh = got.all[1]
+        try await stale.ack() // stale tag 1 on the old channel; on the new channel tag 1 is `fresh`
+        try await Task.sleep(nanoseconds: 300_000_000)
+        XCTAssertEqual(String(decoding: fresh.body, as: UTF8.self), String(decoding: stale.body, as: UTF8.self),
+                       "the unacked message is redelivered first")
+        XCTAssertTrue(fresh.redelivered)
+        XCTAssertEqual(fresh.deliveryCount, 1)
+        XCTAssertEqual(got.count, 2, "the stale ack must not have acked the fresh delivery (prefetch 1)")
+        try await fresh.ack()
+        let third = await eventually { got.count == 3 }
+        XCTAssertTrue(third)
+        try await got.all[2].ack()
+        let empty = try await eventually { try await t.messageCount(queue: q) == 0 }
+        XCTAssertTrue(empty)
+        await handle.cancel()
+        let left = try await t.messageCount(queue: q)
+        XCTAssertEqual(left, 0, "both messages acked exactly once")
+    }
+
     func testMissingQueueIsReportedAndChannelRecovers() async throws {
         let t = try await makeTransport()
         do {

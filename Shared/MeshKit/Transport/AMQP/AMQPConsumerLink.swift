@@ -32,6 +32,7 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
     private let stateLock = NSLock()
     private var cancelled = false
     private var stopRequested = false
+    private var dropRequested = false
     private var startResult: ((Result<Void, Error>) -> Void)?
     private let finished = DispatchSemaphore(value: 0)
     private var thread: Thread?
@@ -116,6 +117,16 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
         }
     }
 
+    /// Test hook: the thread drops its connection without a close handshake (as if the network failed)
+    /// and reconnects; deliveries handed out before are then stale.
+    func dropConnectionForTesting() {
+        stateLock.withLock { dropRequested = true }
+    }
+
+    /// Number of connections this consumer has made (1 + reconnects).
+    var connectionGeneration: Int { stateLock.withLock { publishedGeneration } }
+    private var publishedGeneration = 0
+
     private var isStopRequested: Bool { stateLock.withLock { stopRequested } }
 
     /// Sends basic.cancel once a graceful stop was requested.
@@ -160,6 +171,10 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
                     while !isCancelled, Date() < until { Thread.sleep(forTimeInterval: 0.05) }
                     continue
                 }
+            }
+            if stateLock.withLock({ () -> Bool in let d = dropRequested; dropRequested = false; return d }) {
+                drop(AMQPSessionError.connectionLost("dropped for testing"))
+                continue
             }
             sendSettles()
             sendStopIfRequested()
@@ -228,6 +243,7 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
         }
         session = s
         generation += 1
+        stateLock.withLock { publishedGeneration = generation }
         inFlight = 0
         if generation > 1 {
             logger.notice("amqp consumer re-established", metadata: ["source": "\(source)"])
