@@ -117,6 +117,10 @@ extension Tensor {
     public func silu() -> Tensor { pointwise(SiluFn.self) }
     /// GELU, exact (erf) form as in PyTorch's default `nn.GELU()` (erf to 3e-7).
     public func gelu() -> Tensor { pointwise(GeluFn.self) }
+    public func sin() -> Tensor { pointwise(SinFn.self) }
+    public func cos() -> Tensor { pointwise(CosFn.self) }
+    /// log(1 + exp(x)), numerically stable.
+    public func softplus() -> Tensor { pointwise(SoftplusFn.self) }
     /// GELU, tanh approximation.
     public func geluTanh() -> Tensor { pointwise(GeluTanhFn.self) }
     /// clamp to [lo, hi] (gradient 0 outside).
