@@ -40,7 +40,7 @@ let package = Package(
 
         // MARK: Shared libraries
         .target(name: "ComputeCore", dependencies: ["CBLAS"], path: "Shared/ComputeCore",
-                swiftSettings: fastMath),
+                swiftSettings: fastMath + [.unsafeFlags(["-target-cpu", "haswell"], .when(configuration: .release))]),
         .target(name: "Models", dependencies: ["ComputeCore"], path: "Shared/Models",
                 swiftSettings: fastMath),
         .target(name: "Datasets", dependencies: ["ComputeCore", "CPNG"], path: "Shared/Datasets",

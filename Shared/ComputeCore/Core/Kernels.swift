@@ -61,3 +61,121 @@ enum Kernels {
         return x < 0 ? -y : y
     }
 }
+
+extension Kernels {
+    /// exp(x) with a Cephes-style degree-6 polynomial (rel. error ~2e-7), branch-free so loops vectorise.
+    @inline(__always) static func expFast(_ x0: Float) -> Float {
+        let x = Swift.min(Swift.max(x0, -87.0), 88.0)
+        // Round to nearest with the 1.5*2^23 trick: t's low mantissa bits hold the integer n.
+        let t = x * 1.44269504088896341 + 12582912
+        let n = t - 12582912
+        let r = x - n * 0.693359375 + n * 2.12194440e-4
+        let r2 = r * r
+        let p = ((((((1.9875691500e-4 * r + 1.3981999507e-3) * r + 8.3334519073e-3) * r + 4.1665795894e-2) * r
+                   + 1.6666665459e-1) * r + 5.0000001201e-1) * r2) + r + 1
+        let bits = (t.bitPattern &- 0x4B40_0000 &+ 127) << 23
+        return p * Float(bitPattern: bits)
+    }
+    /// erf via Abramowitz–Stegun 7.1.26 with the fast exp (|err| < 3e-7).
+    @inline(__always) static func erfFast(_ x: Float) -> Float {
+        let ax = Swift.abs(x)
+        let t = 1 / (1 + 0.3275911 * ax)
+        let y = 1 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t
+                     + 0.254829592) * t * expFast(-ax * ax)
+        return x < 0 ? -y : y
+    }
+}
+
+/// A pointwise function with its derivative from (x, y = f(x)); static so kernels specialise and vectorise.
+protocol PointwiseFn {
+    static var name: StaticString { get }
+    static func f(_ x: Float) -> Float
+    static func df(_ x: Float, _ y: Float) -> Float
+}
+
+enum ExpFn: PointwiseFn {
+    static let name: StaticString = "exp"
+    @inline(__always) static func f(_ x: Float) -> Float { expf(x) }
+    @inline(__always) static func df(_ x: Float, _ y: Float) -> Float { y }
+}
+enum LogFn: PointwiseFn {
+    static let name: StaticString = "log"
+    @inline(__always) static func f(_ x: Float) -> Float { logf(x) }
+    @inline(__always) static func df(_ x: Float, _ y: Float) -> Float { 1 / x }
+}
+enum SqrtFn: PointwiseFn {
+    static let name: StaticString = "sqrt"
+    @inline(__always) static func f(_ x: Float) -> Float { x.squareRoot() }
+    @inline(__always) static func df(_ x: Float, _ y: Float) -> Float { 0.5 / y }
+}
+enum RsqrtFn: PointwiseFn {
+    static let name: StaticString = "rsqrt"
+    @inline(__always) static func f(_ x: Float) -> Float { 1 / x.squareRoot() }
+    @inline(__always) static func df(_ x: Float, _ y: Float) -> Float { -0.5 * y / x }
+}
+enum SquareFn: PointwiseFn {
+    static let name: StaticString = "square"
+    @inline(__always) static func f(_ x: Float) -> Float { x * x }
+    @inline(__always) static func df(_ x: Float, _ y: Float) -> Float { 2 * x }
+}
+enum AbsFn: PointwiseFn {
+    static let name: StaticString = "abs"
+    @inline(__always) static func f(_ x: Float) -> Float { Swift.abs(x) }
+    @inline(__always) static func df(_ x: Float, _ y: Float) -> Float { x > 0 ? 1 : (x < 0 ? -1 : 0) }
+}
+enum TanhFn: PointwiseFn {
+    static let name: StaticString = "tanh"
+    @inline(__always) static func f(_ x: Float) -> Float {
+        let e = Kernels.expFast(-2 * Swift.abs(x)); let t = (1 - e) / (1 + e); return x < 0 ? -t : t
+    }
+    @inline(__always) static func df(_ x: Float, _ y: Float) -> Float { 1 - y * y }
+}
+enum SigmoidFn: PointwiseFn {
+    static let name: StaticString = "sigmoid"
+    @inline(__always) static func f(_ x: Float) -> Float { 1 / (1 + Kernels.expFast(-x)) }
+    @inline(__always) static func df(_ x: Float, _ y: Float) -> Float { y * (1 - y) }
+}
+enum ReluFn: PointwiseFn {
+    static let name: StaticString = "relu"
+    @inline(__always) static func f(_ x: Float) -> Float { Swift.max(x, 0) }
+    @inline(__always) static func df(_ x: Float, _ y: Float) -> Float { x > 0 ? 1 : 0 }
+}
+enum SiluFn: PointwiseFn {
+    static let name: StaticString = "silu"
+    @inline(__always) static func f(_ x: Float) -> Float { x / (1 + Kernels.expFast(-x)) }
+    @inline(__always) static func df(_ x: Float, _ y: Float) -> Float {
+        let s = 1 / (1 + Kernels.expFast(-x)); return s * (1 + x * (1 - s))
+    }
+}
+enum GeluFn: PointwiseFn {
+    static let name: StaticString = "gelu"
+    @inline(__always) static func f(_ x: Float) -> Float { 0.5 * x * (1 + Kernels.erfFast(x * 0.70710678)) }
+    @inline(__always) static func df(_ x: Float, _ y: Float) -> Float {
+        0.5 * (1 + Kernels.erfFast(x * 0.70710678)) + x * 0.39894228 * Kernels.expFast(-0.5 * x * x)
+    }
+}
+enum GeluTanhFn: PointwiseFn {
+    static let name: StaticString = "geluTanh"
+    @inline(__always) static func f(_ x: Float) -> Float {
+        0.5 * x * (1 + TanhFn.f(0.7978845608 * (x + 0.044715 * x * x * x)))
+    }
+    @inline(__always) static func df(_ x: Float, _ y: Float) -> Float {
+        let th = TanhFn.f(0.7978845608 * (x + 0.044715 * x * x * x))
+        return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * 0.7978845608 * (1 + 3 * 0.044715 * x * x)
+    }
+}
+enum SinFn: PointwiseFn {
+    static let name: StaticString = "sin"
+    @inline(__always) static func f(_ x: Float) -> Float { sinf(x) }
+    @inline(__always) static func df(_ x: Float, _ y: Float) -> Float { cosf(x) }
+}
+enum CosFn: PointwiseFn {
+    static let name: StaticString = "cos"
+    @inline(__always) static func f(_ x: Float) -> Float { cosf(x) }
+    @inline(__always) static func df(_ x: Float, _ y: Float) -> Float { -sinf(x) }
+}
+enum SoftplusFn: PointwiseFn {
+    static let name: StaticString = "softplus"
+    @inline(__always) static func f(_ x: Float) -> Float { Swift.max(x, 0) + log1pf(expf(-Swift.abs(x))) }
+    @inline(__always) static func df(_ x: Float, _ y: Float) -> Float { 1 / (1 + Kernels.expFast(-x)) }
+}

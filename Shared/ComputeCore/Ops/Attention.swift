@@ -47,13 +47,13 @@ struct AttentionKernel {
             return
         }
         let prev = openblas_get_num_threads()
-        openblas_set_num_threads(1)
+        if prev != 1 { openblas_set_num_threads(1) }
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             let s = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(scratchFloats, 1))
             defer { s.deallocate() }
             for i in (items * w / workers)..<(items * (w + 1) / workers) { body(i, s) }
         }
-        openblas_set_num_threads(prev)
+        if prev != 1 { openblas_set_num_threads(prev) }
     }
 
     /// Rotated copy (or direct pointer) of one head's rows: returns (ptr, ld).
@@ -70,7 +70,7 @@ struct AttentionKernel {
     @inline(__always)
     func probabilities(_ qp: UnsafeMutablePointer<Float>, _ ldq: Int, _ kp: UnsafeMutablePointer<Float>, _ ldk: Int,
                        _ b: Int, _ h: Int, _ P: UnsafeMutablePointer<Float>) {
-        BLAS.gemm(false, true, Tq, Tk, D, scale, qp, ldq, kp, ldk, 0, P, Tk)
+        BLAS.gemm(false, true, Tq, Tk, D, scale, qp, ldq, kp, ldk, 0, P, Tk, split: false)
         let off = Tk - Tq
         if let add = mask.additive {
             let per = Tq * Tk
@@ -109,7 +109,7 @@ struct AttentionKernel {
             let (kp, ldk) = headRows(k, b, h, Tk, ropeK, ropeKOffset, s + Tq * D)
             let Pb = P + item * Tq * Tk
             probabilities(qp, ldq, kp, ldk, b, h, Pb)
-            BLAS.gemm(false, false, Tq, D, Tk, 1, Pb, Tk, v.at(b, h, D), v.rowStride, 0, out.at(b, h, D), out.rowStride)
+            BLAS.gemm(false, false, Tq, D, Tk, 1, Pb, Tk, v.at(b, h, D), v.rowStride, 0, out.at(b, h, D), out.rowStride, split: false)
         }
     }
 
@@ -125,9 +125,9 @@ struct AttentionKernel {
             let tmp = dP + Tq * Tk
             let Pb = P + item * Tq * Tk
             let dOp = dO.at(b, h, D)
-            if let dv { BLAS.gemm(true, false, Tk, D, Tq, 1, Pb, Tk, dOp, dO.rowStride, 0, dv.at(b, h, D), dv.rowStride) }
+            if let dv { BLAS.gemm(true, false, Tk, D, Tq, 1, Pb, Tk, dOp, dO.rowStride, 0, dv.at(b, h, D), dv.rowStride, split: false) }
             guard dq != nil || dk != nil else { return }
-            BLAS.gemm(false, true, Tq, Tk, D, 1, dOp, dO.rowStride, v.at(b, h, D), v.rowStride, 0, dP, Tk)
+            BLAS.gemm(false, true, Tq, Tk, D, 1, dOp, dO.rowStride, v.at(b, h, D), v.rowStride, 0, dP, Tk, split: false)
             for i in 0..<Tq {
                 let pr = Pb + i * Tk, dr = dP + i * Tk
                 var dot: Float = 0
@@ -136,20 +136,20 @@ struct AttentionKernel {
             }
             if let dq {
                 if let ropeQ {
-                    BLAS.gemm(false, false, Tq, D, Tk, scale, dP, Tk, kp, ldk, 0, tmp, D)
+                    BLAS.gemm(false, false, Tq, D, Tk, scale, dP, Tk, kp, ldk, 0, tmp, D, split: false)
                     let dst = dq.at(b, h, D)
                     for t in 0..<Tq { ropeQ.rotate(tmp + t * D, dst + t * dq.rowStride, b: b, t: t, inverse: true) }
                 } else {
-                    BLAS.gemm(false, false, Tq, D, Tk, scale, dP, Tk, kp, ldk, 0, dq.at(b, h, D), dq.rowStride)
+                    BLAS.gemm(false, false, Tq, D, Tk, scale, dP, Tk, kp, ldk, 0, dq.at(b, h, D), dq.rowStride, split: false)
                 }
             }
             if let dk {
                 if let ropeK {
-                    BLAS.gemm(true, false, Tk, D, Tq, scale, dP, Tk, qp, ldq, 0, tmp, D)
+                    BLAS.gemm(true, false, Tk, D, Tq, scale, dP, Tk, qp, ldq, 0, tmp, D, split: false)
                     let dst = dk.at(b, h, D)
                     for t in 0..<Tk { ropeK.rotate(tmp + t * D, dst + t * dk.rowStride, b: b, t: t + ropeKOffset, inverse: true) }
                 } else {
-                    BLAS.gemm(true, false, Tk, D, Tq, scale, dP, Tk, qp, ldq, 0, dk.at(b, h, D), dk.rowStride)
+                    BLAS.gemm(true, false, Tk, D, Tq, scale, dP, Tk, qp, ldq, 0, dk.at(b, h, D), dk.rowStride, split: false)
                 }
             }
         }
@@ -169,13 +169,13 @@ struct AttentionKernel {
             if let tq {
                 let (kp, ldk) = headRows(k, b, h, Tk, ropeK, ropeKOffset, s + Tq * D)
                 let (tqp, ldt) = headRows(tq, b, h, Tq, ropeQ, 0, s + (Tq + Tk) * D)
-                BLAS.gemm(false, true, Tq, Tk, D, scale, tqp, ldt, kp, ldk, 0, tS, Tk)
+                BLAS.gemm(false, true, Tq, Tk, D, scale, tqp, ldt, kp, ldk, 0, tS, Tk, split: false)
                 haveS = true
             }
             if let tk {
                 let (qp, ldq) = headRows(q, b, h, Tq, ropeQ, 0, s)
                 let (tkp, ldt) = headRows(tk, b, h, Tk, ropeK, ropeKOffset, s + (Tq + Tk) * D + Tq * D)
-                BLAS.gemm(false, true, Tq, Tk, D, scale, qp, ldq, tkp, ldt, haveS ? 1 : 0, tS, Tk)
+                BLAS.gemm(false, true, Tq, Tk, D, scale, qp, ldq, tkp, ldt, haveS ? 1 : 0, tS, Tk, split: false)
                 haveS = true
             }
             var beta: Float = 0
@@ -186,11 +186,11 @@ struct AttentionKernel {
                     for j in 0..<Tk where pr[j] != 0 { dot += pr[j] * tr[j] }
                     for j in 0..<Tk { tr[j] = pr[j] == 0 ? 0 : pr[j] * (tr[j] - dot) }
                 }
-                BLAS.gemm(false, false, Tq, D, Tk, 1, tS, Tk, v.at(b, h, D), v.rowStride, 0, o, out.rowStride)
+                BLAS.gemm(false, false, Tq, D, Tk, 1, tS, Tk, v.at(b, h, D), v.rowStride, 0, o, out.rowStride, split: false)
                 beta = 1
             }
             if let tv {
-                BLAS.gemm(false, false, Tq, D, Tk, 1, Pb, Tk, tv.at(b, h, D), tv.rowStride, beta, o, out.rowStride)
+                BLAS.gemm(false, false, Tq, D, Tk, 1, Pb, Tk, tv.at(b, h, D), tv.rowStride, beta, o, out.rowStride, split: false)
             } else if beta == 0 {
                 for t in 0..<Tq { (o + t * out.rowStride).update(repeating: 0, count: D) }
             }

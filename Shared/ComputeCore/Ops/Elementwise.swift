@@ -5,36 +5,36 @@ import Glibc
 extension Tensor {
     /// a + b (broadcasting).
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        let out = Broadcast.apply(a, b) { $0 + $1 }
+        let out = Broadcast.apply(a, b, AddOp.self)
         return record(out, [a, b], backward: { g in
             a.accumulateGrad(g); b.accumulateGrad(g)
         }, tangent: { t in tsum(t[0], t[1], out.shape) }, op: "add")
     }
     /// a - b (broadcasting).
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        let out = Broadcast.apply(a, b) { $0 - $1 }
+        let out = Broadcast.apply(a, b, SubOp.self)
         return record(out, [a, b], backward: { g in
             a.accumulateGrad(g); if b.requiresGrad { b.accumulateGrad(g.neg()) }
         }, tangent: { t in tsum(t[0], t[1].map { $0.neg() }, out.shape) }, op: "sub")
     }
     /// a * b (broadcasting).
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        let out = Broadcast.apply(a, b) { $0 * $1 }
+        let out = Broadcast.apply(a, b, MulOp.self)
         let ad = a.detached(), bd = b.detached()
         return record(out, [a, b], backward: { g in
-            if a.requiresGrad { a.accumulateGrad(Broadcast.apply(g, bd) { $0 * $1 }) }
-            if b.requiresGrad { b.accumulateGrad(Broadcast.apply(g, ad) { $0 * $1 }) }
+            if a.requiresGrad { a.accumulateGrad(Broadcast.apply(g, bd, MulOp.self)) }
+            if b.requiresGrad { b.accumulateGrad(Broadcast.apply(g, ad, MulOp.self)) }
         }, tangent: { t in tsum(t[0].map { $0 * bd }, t[1].map { ad * $0 }, out.shape) }, op: "mul")
     }
     /// a / b (broadcasting).
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        let out = Broadcast.apply(a, b) { $0 / $1 }
+        let out = Broadcast.apply(a, b, DivOp.self)
         let bd = b.detached(), od = out.detached()
         return record(out, [a, b], backward: { g in
-            if a.requiresGrad { a.accumulateGrad(Broadcast.apply(g, bd) { $0 / $1 }) }
+            if a.requiresGrad { a.accumulateGrad(Broadcast.apply(g, bd, DivOp.self)) }
             if b.requiresGrad {
-                let q = Broadcast.apply(g, od) { $0 * $1 }
-                b.accumulateGrad(Broadcast.apply(q, bd) { -$0 / $1 })
+                let q = Broadcast.apply(g, od, MulOp.self)
+                b.accumulateGrad(Broadcast.apply(q, bd, NegDivOp.self))
             }
         }, tangent: { t in
             // d(a/b) = ta/b - out*tb/b
@@ -85,39 +85,44 @@ extension Tensor {
         }, op: op)
     }
 
-    public func exp() -> Tensor { unary("exp", { expf($0) }, { _, y in y }) }
-    public func log() -> Tensor { unary("log", { logf($0) }, { x, _ in 1 / x }) }
-    public func sqrt() -> Tensor { unary("sqrt", { sqrtf($0) }, { _, y in 0.5 / y }) }
-    public func rsqrt() -> Tensor { unary("rsqrt", { 1 / sqrtf($0) }, { x, y in -0.5 * y / x }) }
-    public func square() -> Tensor { unary("square", { $0 * $0 }, { x, _ in 2 * x }) }
-    public func abs() -> Tensor { unary("abs", { Swift.abs($0) }, { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) }) }
+    /// Pointwise op with a statically known function (specialised, vectorised, parallel).
+    func pointwise<F: PointwiseFn>(_ fn: F.Type) -> Tensor {
+        let out = Tensor(uninitialized: shape)
+        let xp = ptr, yp = out.ptr
+        parallelRange(count, cost: 4) { s, e in for i in s..<e { yp[i] = F.f(xp[i]) } }
+        let xd = detached(), yd = out.detached()
+        let deriv: (Tensor) -> Tensor = { g in
+            let d = Tensor(uninitialized: g.shape)
+            let gp = g.ptr, xp = xd.ptr, yp = yd.ptr, dp = d.ptr
+            parallelRange(g.count, cost: 4) { s, e in for i in s..<e { dp[i] = gp[i] * F.df(xp[i], yp[i]) } }
+            return d
+        }
+        return Tensor.record(out, [self], backward: { [self] g in self.accumulateGrad(deriv(g)) },
+                             tangent: { t in deriv(t[0]!) }, op: F.name)
+    }
+
+    public func exp() -> Tensor { pointwise(ExpFn.self) }
+    public func log() -> Tensor { pointwise(LogFn.self) }
+    public func sqrt() -> Tensor { pointwise(SqrtFn.self) }
+    public func rsqrt() -> Tensor { pointwise(RsqrtFn.self) }
+    public func square() -> Tensor { pointwise(SquareFn.self) }
+    public func abs() -> Tensor { pointwise(AbsFn.self) }
     public func pow(_ p: Float) -> Tensor {
         unary("pow", { powf($0, p) }, { x, _ in p * powf(x, p - 1) })
     }
-    public func tanh() -> Tensor { unary("tanh", { tanhf($0) }, { _, y in 1 - y * y }) }
-    public func sigmoid() -> Tensor {
-        unary("sigmoid", { 1 / (1 + expf(-$0)) }, { _, y in y * (1 - y) })
-    }
-    public func relu() -> Tensor { unary("relu", { Swift.max($0, 0) }, { x, _ in x > 0 ? 1 : 0 }) }
+    public func tanh() -> Tensor { pointwise(TanhFn.self) }
+    public func sigmoid() -> Tensor { pointwise(SigmoidFn.self) }
+    public func relu() -> Tensor { pointwise(ReluFn.self) }
     /// SiLU / swish: x * sigmoid(x).
-    public func silu() -> Tensor {
-        unary("silu", { $0 / (1 + expf(-$0)) }, { x, _ in
-            let s = 1 / (1 + expf(-x)); return s * (1 + x * (1 - s))
-        })
-    }
-    /// GELU, exact (erf) form as in PyTorch's default `nn.GELU()`.
-    public func gelu() -> Tensor {
-        unary("gelu", { x in 0.5 * x * (1 + Kernels.erf(x * 0.70710678)) }, { x, _ in
-            0.5 * (1 + Kernels.erf(x * 0.70710678)) + x * 0.39894228 * expf(-0.5 * x * x)
-        })
-    }
+    public func silu() -> Tensor { pointwise(SiluFn.self) }
+    /// GELU, exact (erf) form as in PyTorch's default `nn.GELU()` (erf to 3e-7).
+    public func gelu() -> Tensor { pointwise(GeluFn.self) }
+    public func sin() -> Tensor { pointwise(SinFn.self) }
+    public func cos() -> Tensor { pointwise(CosFn.self) }
+    /// log(1 + exp(x)), numerically stable.
+    public func softplus() -> Tensor { pointwise(SoftplusFn.self) }
     /// GELU, tanh approximation.
-    public func geluTanh() -> Tensor {
-        unary("geluTanh", { x in 0.5 * x * (1 + tanhf(0.7978845608 * (x + 0.044715 * x * x * x))) }, { x, _ in
-            let u = 0.7978845608 * (x + 0.044715 * x * x * x), th = tanhf(u)
-            return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * 0.7978845608 * (1 + 3 * 0.044715 * x * x)
-        })
-    }
+    public func geluTanh() -> Tensor { pointwise(GeluTanhFn.self) }
     /// clamp to [lo, hi] (gradient 0 outside).
     public func clamp(_ lo: Float, _ hi: Float) -> Tensor {
         unary("clamp", { Swift.min(Swift.max($0, lo), hi) }, { x, _ in (x >= lo && x <= hi) ? 1 : 0 })

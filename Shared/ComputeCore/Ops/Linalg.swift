@@ -1,4 +1,5 @@
 import CBLAS
+import Dispatch
 
 /// Thin wrapper over cblas_sgemm (row-major): C = alpha * op(A) * op(B) + beta * C.
 public enum BLAS {
@@ -7,10 +8,34 @@ public enum BLAS {
     public static func gemm(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
                             _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int,
                             _ b: UnsafePointer<Float>, _ ldb: Int,
-                            _ beta: Float, _ c: P, _ ldc: Int) {
+                            _ beta: Float, _ c: P, _ ldc: Int, split: Bool = true) {
         if m == 0 || n == 0 { return }
         if k == 0 {
             if beta == 0 { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
+            return
+        }
+        _ = Threads.initialised
+        let workers = Threads.gemmWorkers
+        if split && workers > 1 && m * n * k >= Threads.gemmSplitMNK && Swift.max(m, n) >= 2 * workers {
+            // Split the larger output dimension across workers; each runs single-threaded sgemm.
+            let cPtr = UnsafeMutableRawPointer(c), aPtr = UnsafeRawPointer(a), bPtr = UnsafeRawPointer(b)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let c = cPtr.assumingMemoryBound(to: Float.self)
+                let a = aPtr.assumingMemoryBound(to: Float.self), b = bPtr.assumingMemoryBound(to: Float.self)
+                if m >= n {
+                    let s = m * w / workers, e = m * (w + 1) / workers
+                    if e > s {
+                        gemm(transA, transB, e - s, n, k, alpha, transA ? a + s : a + s * lda, lda, b, ldb,
+                             beta, c + s * ldc, ldc, split: false)
+                    }
+                } else {
+                    let s = n * w / workers, e = n * (w + 1) / workers
+                    if e > s {
+                        gemm(transA, transB, m, e - s, k, alpha, a, lda, transB ? b + s * ldb : b + s, ldb,
+                             beta, c + s, ldc, split: false)
+                    }
+                }
+            }
             return
         }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,

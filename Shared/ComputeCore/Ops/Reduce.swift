@@ -86,6 +86,16 @@ extension Tensor {
         }, op: "max")
     }
 
+    /// Index of the maximum along the last axis for every row (not differentiable).
+    public func argmax() -> [Int] {
+        let n = shape.last ?? 1, rows = count / Swift.max(n, 1)
+        return (0..<rows).map { r in
+            var best = -Float.infinity, bi = 0
+            for j in 0..<n where ptr[r * n + j] > best { best = ptr[r * n + j]; bi = j }
+            return bi
+        }
+    }
+
     /// Softmax along `axis` (default last).
     public func softmax(axis: Int = -1) -> Tensor {
         let a = normAxis(axis)
@@ -157,7 +167,7 @@ enum Softmax {
         for j in 0..<n { m = Swift.max(m, x[j]) }
         if m == -Float.infinity { for j in 0..<n { y[j] = 0 }; return }   // fully masked row
         var z: Float = 0
-        for j in 0..<n { let e = expf(x[j] - m); y[j] = e; z += e }
+        for j in 0..<n { let e = Kernels.expFast(x[j] - m); y[j] = e; z += e }
         let inv = 1 / z
         for j in 0..<n { y[j] *= inv }
     }
