@@ -1,4 +1,5 @@
 import CBLAS
+import ComputeCore
 import Foundation
 
 extension MiniLMEncoder {
@@ -87,10 +88,10 @@ extension MiniLMEncoder {
                     let p = pb.baseAddress! + h * T * T
                     let col = h * dh
                     // dP = dctx_h V_h^T ; dV_h = P^T dctx_h
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(T), Int32(dh), 1,
-                                dcb.baseAddress! + col, Int32(D), vb.baseAddress! + col, Int32(D), 0, dP, Int32(T))
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(T), Int32(dh), Int32(T), 1,
-                                p, Int32(T), dcb.baseAddress! + col, Int32(D), 0, dvb.baseAddress! + col, Int32(D))
+                    BLAS.gemm(false, true, T, T, dh, 1,
+                                dcb.baseAddress! + col, D, vb.baseAddress! + col, D, 0, dP, T)
+                    BLAS.gemm(true, false, T, dh, T, 1,
+                                p, T, dcb.baseAddress! + col, D, 0, dvb.baseAddress! + col, D)
                     // dS = P * (dP - rowsum(dP * P)), times the 1/sqrt(dh) of S
                     for r in 0..<T {
                         var s: Float = 0
@@ -98,10 +99,10 @@ extension MiniLMEncoder {
                         for j in 0..<T { dP[r * T + j] = p[r * T + j] * (dP[r * T + j] - s) * scale }
                     }
                     // dQ_h = dS K_h ; dK_h = dS^T Q_h
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(T), Int32(dh), Int32(T), 1,
-                                dP, Int32(T), kb.baseAddress! + col, Int32(D), 0, dqb.baseAddress! + col, Int32(D))
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(T), Int32(dh), Int32(T), 1,
-                                dP, Int32(T), qb.baseAddress! + col, Int32(D), 0, dkb.baseAddress! + col, Int32(D))
+                    BLAS.gemm(false, false, T, dh, T, 1,
+                                dP, T, kb.baseAddress! + col, D, 0, dqb.baseAddress! + col, D)
+                    BLAS.gemm(true, false, T, dh, T, 1,
+                                dP, T, qb.baseAddress! + col, D, 0, dkb.baseAddress! + col, D)
                 }
             } } } } } } } } }
             var dIn = dh1  // residual

@@ -1,4 +1,5 @@
 import CBLAS
+import ComputeCore
 import Dispatch
 import Foundation
 
@@ -17,8 +18,8 @@ extension EfficientNetLite0 {
         var y = [Float](repeating: 0, count: conv.outC * cols)
         y.withUnsafeMutableBufferPointer { yp in
             for o in 0..<conv.outC { (yp.baseAddress! + o * cols).update(repeating: conv.bias[o], count: cols) }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(conv.outC), Int32(cols), Int32(conv.inC), 1,
-                        conv.weight, Int32(conv.inC), x, Int32(cols), 1, yp.baseAddress!, Int32(cols))
+            BLAS.gemm(false, false, conv.outC, cols, conv.inC, 1,
+                        conv.weight, conv.inC, x, cols, 1, yp.baseAddress!, cols)
             if relu6 { for i in 0..<yp.count { yp[i] = clamp6(yp[i]) } }
         }
         return y
