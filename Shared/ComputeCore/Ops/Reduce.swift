@@ -86,6 +86,16 @@ extension Tensor {
         }, op: "max")
     }
 
+    /// Index of the maximum along the last axis for every row (not differentiable).
+    public func argmax() -> [Int] {
+        let n = shape.last ?? 1, rows = count / Swift.max(n, 1)
+        return (0..<rows).map { r in
+            var best = -Float.infinity, bi = 0
+            for j in 0..<n where ptr[r * n + j] > best { best = ptr[r * n + j]; bi = j }
+            return bi
+        }
+    }
+
     /// Softmax along `axis` (default last).
     public func softmax(axis: Int = -1) -> Tensor {
         let a = normAxis(axis)
