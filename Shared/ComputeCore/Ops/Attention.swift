@@ -90,6 +90,12 @@ struct AttentionKernel {
     }
 
     func validate() {
+        for (rope, T, name) in [(ropeQ, Tq, "queries"), (ropeK, Tk + ropeKOffset, "keys")] {
+            guard let rope else { continue }
+            precondition(rope.headDim == D, "attention: RoPE headDim \(rope.headDim) != head size \(D)")
+            precondition(rope.tokens >= T, "attention: RoPE tables cover \(rope.tokens) tokens, \(name) need \(T)")
+            precondition(rope.batch == 1 || rope.batch == B, "attention: RoPE batch \(rope.batch) must be 1 or \(B)")
+        }
         if let kp = mask.keyPadding {
             precondition(kp.shape == [B, Tk], "attention: keyPadding shape \(kp.shape), expected [\(B), \(Tk)]")
         }
