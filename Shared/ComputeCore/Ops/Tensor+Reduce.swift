@@ -16,6 +16,16 @@ extension Tensor {
         var s = shape; s[a] = 1
         let o = Tensor(zeros: s)
         let ip = ptr, op = o.ptr
+        if outer == 1 && inner >= 64 {
+            // Column sums of one [n, inner] block (e.g. bias gradients): split the columns.
+            parallelRange(inner, cost: n) { st, e in
+                for k in 0..<n {
+                    let src = ip + k * inner
+                    for j in st..<e { op[j] += src[j] }
+                }
+            }
+            return o
+        }
         parallelRange(outer, cost: n * inner) { st, e in
             for b in st..<e {
                 let dst = op + b * inner
