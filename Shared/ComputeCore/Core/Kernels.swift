@@ -35,21 +35,57 @@ enum Kernels {
                                        _ f: (Float, Float, Float) -> Float) {
         parallelRange(n, cost: 4) { s, e in for i in s..<e { o[i] = f(a[i], b[i], c[i]) } }
     }
-    @inline(__always) static func sum(_ a: P, _ n: Int) -> Float {
-        var acc: Double = 0
+    /// Sum of n floats with 8 independent lanes (vectorised; order differs from a serial sum).
+    @inline(__always) static func sum(_ a: UnsafePointer<Float>, _ n: Int) -> Float {
+        let raw = UnsafeRawPointer(a)
+        var acc = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i + 8 <= n { acc += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self); i += 8 }
+        var s = acc.sum()
+        while i < n { s += a[i]; i += 1 }
+        return s
+    }
+    /// Dot product with 8 lanes.
+    @inline(__always) static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        var acc = SIMD8<Float>(repeating: 0)
         var i = 0
         while i + 8 <= n {
-            var s: Float = 0
-            for j in 0..<8 { s += a[i + j] }
-            acc += Double(s); i += 8
+            acc += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                 * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
         }
-        while i < n { acc += Double(a[i]); i += 1 }
-        return Float(acc)
-    }
-    @inline(__always) static func dot(_ a: P, _ b: P, _ n: Int) -> Float {
-        var s: Float = 0
-        for i in 0..<n { s += a[i] * b[i] }
+        var s = acc.sum()
+        while i < n { s += a[i] * b[i]; i += 1 }
         return s
+    }
+    /// Sum of squared deviations from `m`.
+    @inline(__always) static func sumSqDev(_ a: UnsafePointer<Float>, _ m: Float, _ n: Int) -> Float {
+        let ra = UnsafeRawPointer(a)
+        let mv = SIMD8<Float>(repeating: m)
+        var acc = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i + 8 <= n {
+            let d = ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - mv
+            acc += d * d
+            i += 8
+        }
+        var s = acc.sum()
+        while i < n { let d = a[i] - m; s += d * d; i += 1 }
+        return s
+    }
+    /// Maximum of n floats (n >= 1).
+    @inline(__always) static func maxValue(_ a: UnsafePointer<Float>, _ n: Int) -> Float {
+        let raw = UnsafeRawPointer(a)
+        var i = 0
+        var m = -Float.infinity
+        if n >= 8 {
+            var acc = SIMD8<Float>(repeating: -.infinity)
+            while i + 8 <= n { acc = pointwiseMax(acc, raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)); i += 8 }
+            m = acc.max()
+        }
+        while i < n { m = Swift.max(m, a[i]); i += 1 }
+        return m
     }
 
     /// erf approximation (Abramowitz–Stegun 7.1.26 refined; |err| < 2e-7), branch-light.
