@@ -34,6 +34,18 @@ final class JVPTests: XCTestCase {
         GradCheck.checkJVP([x, c]) { dit2($0[0], cond: $0[1], mask: .causal) }
     }
 
+    func testTimestepEmbeddingDerivativeAlongT() {
+        // d/dt of a DiT conditioned on t, as sCM / MeanFlow need (tangent on t only).
+        let temb = TimestepEmbedding(16, frequencyDim: 8, rng: &rng)
+        let dit = DiTBlock(16, heads: 2, condDim: 16, rng: &rng)
+        for p in dit.adaLN.parameters() { p.assign(rng.normal(p.shape, std: 0.2)) }
+        let x = rng.normal([2, 3, 16]), t = Tensor([0.3, 0.8], shape: [2])
+        GradCheck.checkJVP([x, t]) { dit($0[0], cond: temb($0[1])) }
+        GradCheck.check([t, temb.mlp.fc1.weight]) { temb($0[0]) }
+        let e = TimestepEmbedding.sinusoidal(Tensor([0], shape: [1]), dim: 4)
+        XCTAssertEqual(e.array, [1, 1, 0, 0])
+    }
+
     func testJVPLinearity() {
         // J(2v) = 2 J(v), and the primal equals a plain forward.
         let lin = Linear(3, 2, rng: &rng)

@@ -35,21 +35,57 @@ enum Kernels {
                                        _ f: (Float, Float, Float) -> Float) {
         parallelRange(n, cost: 4) { s, e in for i in s..<e { o[i] = f(a[i], b[i], c[i]) } }
     }
-    @inline(__always) static func sum(_ a: P, _ n: Int) -> Float {
-        var acc: Double = 0
+    /// Sum of n floats with 8 independent lanes (vectorised; order differs from a serial sum).
+    @inline(__always) static func sum(_ a: UnsafePointer<Float>, _ n: Int) -> Float {
+        let raw = UnsafeRawPointer(a)
+        var acc = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i + 8 <= n { acc += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self); i += 8 }
+        var s = acc.sum()
+        while i < n { s += a[i]; i += 1 }
+        return s
+    }
+    /// Dot product with 8 lanes.
+    @inline(__always) static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        var acc = SIMD8<Float>(repeating: 0)
         var i = 0
         while i + 8 <= n {
-            var s: Float = 0
-            for j in 0..<8 { s += a[i + j] }
-            acc += Double(s); i += 8
+            acc += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                 * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
         }
-        while i < n { acc += Double(a[i]); i += 1 }
-        return Float(acc)
-    }
-    @inline(__always) static func dot(_ a: P, _ b: P, _ n: Int) -> Float {
-        var s: Float = 0
-        for i in 0..<n { s += a[i] * b[i] }
+        var s = acc.sum()
+        while i < n { s += a[i] * b[i]; i += 1 }
         return s
+    }
+    /// Sum of squared deviations from `m`.
+    @inline(__always) static func sumSqDev(_ a: UnsafePointer<Float>, _ m: Float, _ n: Int) -> Float {
+        let ra = UnsafeRawPointer(a)
+        let mv = SIMD8<Float>(repeating: m)
+        var acc = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i + 8 <= n {
+            let d = ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - mv
+            acc += d * d
+            i += 8
+        }
+        var s = acc.sum()
+        while i < n { let d = a[i] - m; s += d * d; i += 1 }
+        return s
+    }
+    /// Maximum of n floats (n >= 1).
+    @inline(__always) static func maxValue(_ a: UnsafePointer<Float>, _ n: Int) -> Float {
+        let raw = UnsafeRawPointer(a)
+        var i = 0
+        var m = -Float.infinity
+        if n >= 8 {
+            var acc = SIMD8<Float>(repeating: -.infinity)
+            while i + 8 <= n { acc = pointwiseMax(acc, raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)); i += 8 }
+            m = acc.max()
+        }
+        while i < n { m = Swift.max(m, a[i]); i += 1 }
+        return m
     }
 
     /// erf approximation (Abramowitz–Stegun 7.1.26 refined; |err| < 2e-7), branch-light.
@@ -77,11 +113,13 @@ extension Kernels {
         return p * Float(bitPattern: bits)
     }
     /// erf via Abramowitz–Stegun 7.1.26 with the fast exp (|err| < 3e-7).
-    @inline(__always) static func erfFast(_ x: Float) -> Float {
+    @inline(__always) static func erfFast(_ x: Float) -> Float { erfFast(x, expNegSquare: expFast(-x * x)) }
+    /// erf(x) given exp(-x²) (shared with callers that also need the Gaussian density).
+    @inline(__always) static func erfFast(_ x: Float, expNegSquare e: Float) -> Float {
         let ax = Swift.abs(x)
         let t = 1 / (1 + 0.3275911 * ax)
         let y = 1 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t
-                     + 0.254829592) * t * expFast(-ax * ax)
+                     + 0.254829592) * t * e
         return x < 0 ? -y : y
     }
 }
@@ -151,7 +189,9 @@ enum GeluFn: PointwiseFn {
     static let name: StaticString = "gelu"
     @inline(__always) static func f(_ x: Float) -> Float { 0.5 * x * (1 + Kernels.erfFast(x * 0.70710678)) }
     @inline(__always) static func df(_ x: Float, _ y: Float) -> Float {
-        0.5 * (1 + Kernels.erfFast(x * 0.70710678)) + x * 0.39894228 * Kernels.expFast(-0.5 * x * x)
+        // Φ(x) + x φ(x); exp(-x²/2) serves both the erf and the density.
+        let e = Kernels.expFast(-0.5 * x * x)
+        return 0.5 * (1 + Kernels.erfFast(x * 0.70710678, expNegSquare: e)) + x * 0.39894228 * e
     }
 }
 enum GeluTanhFn: PointwiseFn {

@@ -121,8 +121,7 @@ struct AttentionKernel {
             BLAS.gemm(false, true, Tq, Tk, D, 1, dOp, dO.rowStride, v.at(b, h, D), v.rowStride, 0, dP, Tk, split: false)
             for i in 0..<Tq {
                 let pr = Pb + i * Tk, dr = dP + i * Tk
-                var dot: Float = 0
-                for j in 0..<Tk { dot += pr[j] * dr[j] }
+                let dot = Kernels.dot(pr, dr, Tk)
                 for j in 0..<Tk { dr[j] = pr[j] * (dr[j] - dot) }
             }
             if let dq {

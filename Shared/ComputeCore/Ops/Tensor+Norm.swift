@@ -27,10 +27,8 @@ extension Tensor {
         parallelRange(rows, cost: d * 3) { s, e in
             for r in s..<e {
                 let xr = xp + r * d, hr = hp + r * d, orow = outp + r * d
-                var mean: Float = 0
-                if centered { for j in 0..<d { mean += xr[j] }; mean /= Float(d) }
-                var v: Float = 0
-                for j in 0..<d { let c = xr[j] - mean; v += c * c }
+                let mean: Float = centered ? Kernels.sum(xr, d) / Float(d) : 0
+                let v = Kernels.sumSqDev(xr, mean, d)
                 let rs = 1 / sqrtf(v / Float(d) + eps)
                 rp[r] = rs
                 for j in 0..<d { hr[j] = (xr[j] - mean) * rs }
@@ -47,10 +45,8 @@ extension Tensor {
             parallelRange(rows, cost: d * 3) { s, e in
                 for r in s..<e {
                     let g = dp + r * d, h = hp + r * d
-                    var m1: Float = 0, m2: Float = 0
-                    for j in 0..<d { m1 += g[j]; m2 += g[j] * h[j] }
-                    m1 /= Float(d); m2 /= Float(d)
-                    if !centered { m1 = 0 }
+                    let m1: Float = centered ? Kernels.sum(g, d) / Float(d) : 0
+                    let m2 = Kernels.dot(g, h, d) / Float(d)
                     let rs = rp[r]
                     for j in 0..<d { g[j] = rs * (g[j] - m1 - h[j] * m2) }
                 }

@@ -173,12 +173,10 @@ enum Softmax {
         }
     }
     @inline(__always) static func row(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        var m = -Float.infinity
-        for j in 0..<n { m = Swift.max(m, x[j]) }
+        let m = n > 0 ? Kernels.maxValue(x, n) : 0
         if m == -Float.infinity { for j in 0..<n { y[j] = 0 }; return }   // fully masked row
-        var z: Float = 0
-        for j in 0..<n { let e = Kernels.expFast(x[j] - m); y[j] = e; z += e }
-        let inv = 1 / z
+        for j in 0..<n { y[j] = Kernels.expFast(x[j] - m) }     // vectorises (no reduction in the loop)
+        let inv = 1 / Kernels.sum(y, n)
         for j in 0..<n { y[j] *= inv }
     }
     /// dx = y * (g - sum(g * y)) row-wise over the last axis.
@@ -189,8 +187,7 @@ enum Softmax {
         parallelRange(rows, cost: n * 2) { s, e in
             for r in s..<e {
                 let yr = yp + r * n, gr = gp + r * n, dr = dp + r * n
-                var dot: Float = 0
-                for j in 0..<n { dot += yr[j] * gr[j] }
+                let dot = Kernels.dot(yr, gr, n)
                 for j in 0..<n { dr[j] = yr[j] * (gr[j] - dot) }
             }
         }
