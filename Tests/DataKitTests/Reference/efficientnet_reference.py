@@ -15,7 +15,7 @@ import os
 import numpy as np
 from safetensors.numpy import load_file
 
-from common import models_dir, read_idx_gz, read_png_rgba, resize, rgba_on_white
+from common import models_dir, read_idx_gz, read_png_rgba, resize, rgba_on_white, skimage_data_dir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIZE = 224
@@ -108,6 +108,11 @@ def main():
                        ("1F436", "dog face emoji")]:
         images.append({"source": f"emoji:{code}", "note": note,
                        "rgb": rgba_on_white(read_png_rgba(os.path.join(EMOJI, code + ".png")))})
+    photos = skimage_data_dir()
+    for name, note in [("chelsea", "photo of a tabby cat (scikit-image data)"),
+                       ("coffee", "photo of a cup of coffee (scikit-image data)")]:
+        images.append({"source": f"photo:{name}", "note": note,
+                       "rgb": rgba_on_white(read_png_rgba(os.path.join(photos, name + ".png")))})
     fm = read_idx_gz(FMNIST)
     for i in (0, 1):
         g = fm[i].astype(np.float32) / 255
