@@ -4,6 +4,7 @@ import Foundation
 
 let areas: [String: (String, ([String]) async throws -> Void)] = [
     "mesh": ("transport round trips (RabbitMQ and in-process) and audit writes", { try await MeshBench.run(arguments: $0) }),
+    "tokenizer": ("VTP training throughput and encode/decode latency", { try await TokenizerBench.run(arguments: $0) }),
 ]
 
 let args = Array(CommandLine.arguments.dropFirst())

@@ -44,3 +44,9 @@ struct ReportGroupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "report", abstract: "Write experiment reports.",
                                                     subcommands: [ReportTokenizerCommand.self])
 }
+
+/// Temporary group so `meshctl eval tokenizer CHECKPOINT` can be tried on this branch.
+struct EvalGroupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "eval", abstract: "Evaluate models.",
+                                                    subcommands: [EvalTokenizerCommand.self])
+}
