@@ -108,3 +108,16 @@ final class VTPLossTests: XCTestCase {
         XCTAssertThrowsError(try VTPPresets.resolve("vtp-fmnist32-s", budget: 0))
     }
 }
+
+final class VTPEmojiPresetTests: XCTestCase {
+    /// The emoji presets train on image-caption pairs (names/keywords) at 32 px.
+    func testEmojiPresetTakesAStep() throws {
+        var c = try VTPPresets.resolve("vtp-emoji32-xs")
+        c.train.steps = 1
+        c.train.trainLimit = 16
+        let t = try VTPTrainer(config: c, text: try VTPFixtures.text())
+        let s = try t.step()
+        XCTAssertEqual(t.data.dataset.name, "emoji")
+        for k in ["loss_rec", "loss_clip", "loss_dino", "loss_ibot"] { XCTAssertTrue(s.metrics[k]?.isFinite ?? false, k) }
+    }
+}
