@@ -135,7 +135,10 @@ public struct VTPReport {
         not comparable with Inception FID); zero-shot on \(evaluator.zeroShotImages) Fashion-MNIST test images with the
         prompt templates; linear probes trained on \(evaluator.probeTrain) train images, scored on \(evaluator.probeValidation) validation images.
 
-        | variant | budget | steps | train img/s | rFD ↓ | PSNR ↑ | SSIM ↑ | zero-shot ↑ | probe latent ↑ | probe CLS ↑ |
+        "train views/s" counts every image through the student encoder per second (plain images plus SSL crops;
+        the number of views differs by variant), measured while other jobs shared the two cores: read it as a rough cost.
+
+        | variant | budget | steps | train views/s | rFD ↓ | PSNR ↑ | SSIM ↑ | zero-shot ↑ | probe latent ↑ | probe CLS ↑ |
         |---|---|---|---|---|---|---|---|---|---|
 
         """
@@ -150,9 +153,11 @@ public struct VTPReport {
             s += "![reconstructions x\(b)](tokenizer/recon-x\(b).png)\n\n"
             s += "Loss curves (10-step moving average; \(legend); reconstruction on a log scale):\n\n"
             for term in ["loss_rec", "loss_clip", "loss_dino", "loss_ibot"] {
-                s += "![\(term) x\(b)](tokenizer/\(term)-x\(b).png) "
+                let ys = entries.filter { $0.budget == b }.flatMap { LinePlot.smoothed($0.losses[term] ?? [], window: 10) }
+                guard let lo = ys.min(), let hi = ys.max() else { continue }
+                s += "- `\(term)` (y from \(f(lo, 4)) to \(f(hi, 4))): ![\(term) x\(b)](tokenizer/\(term)-x\(b).png)\n"
             }
-            s += "\n\n"
+            s += "\n"
         }
         s += "## Does the claim hold here?\n\n" + verdict(entries) + "\n"
         return s
@@ -181,7 +186,26 @@ public struct VTPReport {
                 }
             }
         }
+        if lo != hi, let a0 = get(.ae, lo), let a1 = get(.ae, hi), let v0 = get(.vtp, lo), let v1 = get(.vtp, hi) {
+            let aeGain = a1.metrics.probeCLS - a0.metrics.probeCLS, vtpGain = v1.metrics.probeCLS - v0.metrics.probeCLS
+            lines.append(String(format: "- Scaling: with %.0fx the compute the AE's reconstruction improves (rFD %.0f%%) while its CLS probe moves %+.3f; VTP's CLS probe moves %+.3f and its rFD %.0f%%. Understanding grows with tokenizer compute for VTP %@ for the AE.",
+                                hi / lo, 100 * (a1.metrics.rFD / a0.metrics.rFD - 1), aeGain, vtpGain, 100 * (v1.metrics.rFD / v0.metrics.rFD - 1),
+                                vtpGain > aeGain ? "more than" : "not more than"))
+            lines.append(String(format: "- Reconstruction at x%@: the AE %@ VTP (PSNR %.2f vs %.2f); VTP gives reconstruction %d of its %d images per step, the AE all of them.",
+                                "\(hi)", a1.metrics.psnr > v1.metrics.psnr ? "beats" : "does not beat", a1.metrics.psnr, v1.metrics.psnr,
+                                VTPPresetsInfo.recBatch(size), VTPPresetsInfo.batch(size)))
+        }
+        if let s0 = get(.sslAE, hi), let a1 = get(.ae, hi), s0.metrics.probeCLS <= a1.metrics.probeCLS {
+            lines.append(String(format: "- SSL alone does not help at this scale: ssl-ae's CLS probe (%.3f) is not above the AE's (%.3f) at x%@; the DINO loss stays flat after the teacher-temperature warm-up (figure), so the self-distillation signal is weak for a width-64, 3-block trunk in a few hundred steps. The semantic gain of vtp here comes mostly from the CLIP objective (compare clip-ae).",
+                                s0.metrics.probeCLS, a1.metrics.probeCLS, "\(hi)"))
+        }
         lines.append("- Generation quality (gFID of a generator trained on each tokenizer's latents) is the paper's headline measure; it belongs to generator-svc and is not measured here, so this report tests only the understanding-vs-reconstruction side of the claim.")
         return lines.joined(separator: "\n")
     }
+}
+
+/// Batch facts of a preset size, for report prose.
+enum VTPPresetsInfo {
+    static func batch(_ size: String) -> Int { (try? VTPPresets.resolve("vtp-fmnist32-\(size)").train.batchSize) ?? 0 }
+    static func recBatch(_ size: String) -> Int { (try? VTPPresets.resolve("vtp-fmnist32-\(size)").train.recBatch) ?? 0 }
 }
