@@ -52,6 +52,12 @@ public enum ComputeBench {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
+    static func minorFaults() -> Int {
+        var u = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+        return Int(u.ru_minflt)
+    }
+
     static func median(_ xs: [Double]) -> Double {
         let s = xs.sorted()
         return s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
@@ -123,10 +129,11 @@ public enum ComputeBench {
         let images = rng.uniform([o.batch, 3, 32, 32], -1, 1)
         let target = images.patchify(ReferenceViT.patch).copy()
         var times: [Double] = [], losses: [Float] = []
-        var fwd: [Double] = [], gemmNow: [Double] = []
+        var fwd: [Double] = [], gemmNow: [Double] = [], faults: [Int] = []
         for s in 0..<(o.warmup + o.steps) {
             // The machine may be shared: re-measure the GEMM rate next to every timed step.
             if s >= o.warmup { gemmNow.append(sgemmGFLOPS(n: 1024, threads: o.threads, reps: 2)) }
+            let f0 = minorFaults()
             let t0 = now()
             let loss = Tensor.mseLoss(model(target), target)
             let t1 = now()
@@ -134,7 +141,7 @@ public enum ComputeBench {
             loss.backward()
             opt.step()
             let t2 = now()
-            if s >= o.warmup { times.append(t2 - t0); fwd.append(t1 - t0) }
+            if s >= o.warmup { times.append(t2 - t0); fwd.append(t1 - t0); faults.append(minorFaults() - f0) }
             losses.append(loss.item)
         }
         let stepS = median(times)
@@ -150,7 +157,8 @@ public enum ComputeBench {
               "\(String(format1: achieved)) GFLOP/s, MFU \(String(format3: mfu)) of sgemm(1024, \(o.threads)t) = \(String(format1: denom)) GFLOPS " +
               "(max of table \(String(format1: peakGemm)) and interleaved median \(String(format1: interleaved)))")
         print("loss: \(losses.first!) -> \(losses.last!)")
-        print("peak memory: \(String(format1: peakMB)) MB resident, \(String(format1: poolMB)) MB peak live tensors")
+        print("peak memory: \(String(format1: peakMB)) MB resident, \(String(format1: poolMB)) MB peak live tensors, " +
+              "\(faults.sorted()[faults.count / 2]) minor page faults per step (median)")
         var json: [(String, String)] = []
         for n in [256, 512, 1024] { for t in Array(Set([1, o.threads])).sorted() {
             json.append(("sgemm_gflops_\(n)_\(t)t", String(format1: gflops["\(n)_\(t)t"]!)))
@@ -159,6 +167,7 @@ public enum ComputeBench {
         json.append(("vit_step_gflops", String(format1: achieved)))
         json.append(("vit_step_flops", String(Int(flops))))
         json.append(("vit_step_mfu", String(format3: mfu)))
+        json.append(("vit_step_mfu_vs_interleaved", String(format3: achieved / interleaved)))
         json.append(("sgemm_gflops_1024_interleaved", String(format1: interleaved)))
         json.append(("peak_mem_mb", String(format1: peakMB)))
         json.append(("threads", String(o.threads)))

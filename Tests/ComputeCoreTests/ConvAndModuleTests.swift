@@ -112,3 +112,27 @@ final class ConvAndModuleTests: XCTestCase {
         XCTAssertLessThan(last, 0.005)
     }
 }
+
+final class BatchNormTests: XCTestCase {
+    func testBatchNormTrainAndEval() {
+        var rng = RNG(seed: 8)
+        let bn = BatchNorm2d(3)
+        bn.training = true
+        let x = rng.normal([4, 3, 2, 2], mean: 2, std: 3)
+        let y = bn(x)
+        // per-channel mean 0, biased variance 1 in training mode
+        for c in 0..<3 {
+            var s: Float = 0, q: Float = 0
+            for b in 0..<4 { for i in 0..<4 { let v = y.ptr[(b * 3 + c) * 4 + i]; s += v; q += v * v } }
+            XCTAssertEqual(s / 16, 0, accuracy: 1e-4); XCTAssertEqual(q / 16, 1, accuracy: 1e-2)
+        }
+        XCTAssertNotEqual(bn.runningMean.ptr[0], 0)
+        GradCheck.check([x, bn.weight, bn.bias]) { v in bn(v[0]) }   // v[1], v[2] are bn's own parameters
+        bn.training = false
+        bn.runningMean.assign(Tensor([1, 2, 3], shape: [3])); bn.runningVar.assign(Tensor([4, 4, 4], shape: [3]))
+        let e = bn(Tensor.full([1, 3, 1, 1], 5))
+        XCTAssertEqual(e.array[0], 2, accuracy: 1e-4)      // (5 - 1) / 2
+        XCTAssertEqual(e.array[2], 1, accuracy: 1e-4)      // (5 - 3) / 2
+        XCTAssertEqual(bn.namedParameters().map { $0.0 }, ["weight", "bias", "running_mean", "running_var"])
+    }
+}

@@ -29,6 +29,28 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    func testParallelReductionsMatchSerial() {
+        // Sizes above the parallel threshold (2 * Threads.grain work units).
+        var rng = RNG(seed: 4)
+        let x = rng.normal([600, 200])
+        let s = x.sum(axis: 0)
+        for j in stride(from: 0, to: 200, by: 37) {
+            var acc: Float = 0
+            for i in 0..<600 { acc += x.ptr[i * 200 + j] }
+            XCTAssertEqual(s.ptr[j], acc, accuracy: 1e-3)
+        }
+        let w = Tensor.ones([200]).requiringGrad(), b = Tensor.zeros([200]).requiringGrad()
+        let g = rng.normal([600, 200])
+        Tensor.layerNorm(x, weight: w, bias: b).backward(g)
+        let xhat = Tensor.layerNorm(x, weight: nil, bias: nil)
+        for j in stride(from: 0, to: 200, by: 41) {
+            var dw: Float = 0, db: Float = 0
+            for i in 0..<600 { dw += g.ptr[i * 200 + j] * xhat.ptr[i * 200 + j]; db += g.ptr[i * 200 + j] }
+            XCTAssertEqual(w.grad!.ptr[j], dw, accuracy: 1e-2)
+            XCTAssertEqual(b.grad!.ptr[j], db, accuracy: 1e-2)
+        }
+    }
+
     func testBufferPoolReusesMemoryAcrossSteps() {
         var rng = RNG(seed: 3)
         let lin = Linear(64, 64, rng: &rng)

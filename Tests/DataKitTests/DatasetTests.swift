@@ -1,3 +1,4 @@
+import ComputeCore
 import Datasets
 import XCTest
 
@@ -124,5 +125,19 @@ final class DatasetTests: XCTestCase {
         for y in 0..<64 { for x in 0..<64 where (x + y) % 2 == 0 { px[y * 64 + x] = 1 } }
         let small = try ImageBuffer(width: 64, height: 64, channels: 1, pixels: px).resized(to: 16)
         for v in small.pixels { XCTAssertEqual(v, 0.5, accuracy: 0.02) }
+    }
+
+    func testBatchTensorRoundTrip() throws {
+        let imgs = try EmojiDataset(resolution: 16).images(at: [1, 2, 3])
+        let t = try ImageBuffer.batchTensor(imgs)
+        XCTAssertEqual(t.shape, [3, 3, 16, 16])
+        XCTAssertEqual(t.array[16 * 16 + 5], imgs[0][5, 0, 1])  // channel 1, row 0, column 5
+        let back = try ImageBuffer.images(from: t)
+        XCTAssertEqual(back.count, 3)
+        for (a, b) in zip(back, imgs) {
+            XCTAssertEqual([a.width, a.height, a.channels], [b.width, b.height, b.channels])
+            XCTAssertLessThan(zip(a.pixels, b.pixels).map { abs($0 - $1) }.max()!, 1e-5)
+        }
+        XCTAssertThrowsError(try ImageBuffer.batchTensor([imgs[0], imgs[0].gray()]))
     }
 }

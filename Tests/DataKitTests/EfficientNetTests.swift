@@ -53,4 +53,20 @@ final class EfficientNetTests: XCTestCase {
         let refTop = (cases[0]["top5"] as! [Int])[0]
         XCTAssertEqual(refTop, 951)
     }
+
+    /// Head feature maps average to the pooled features; stage shapes follow the strides.
+    func testFeatureMaps() throws {
+        let fx = try EffNetFeatureExtractor(resolution: 64, path: try TestSupport.modelsDir() + "/efficientnet_lite0.safetensors")
+        let imgs = try EmojiDataset().images(at: [0, 5])
+        let pooled = fx.features(imgs)
+        let head = try fx.featureMaps(imgs, stage: 8)
+        XCTAssertEqual([head.channels, head.height, head.width], [1280, 2, 2])
+        for b in 0..<2 { for c in stride(from: 0, to: 1280, by: 97) {
+            let m = (0..<4).map { head.maps[b][c * 4 + $0] }.reduce(0, +) / 4
+            XCTAssertEqual(m, pooled[b][c], accuracy: 1e-4)
+        } }
+        let s2 = try fx.featureMaps(imgs, stage: 2)
+        XCTAssertEqual([s2.channels, s2.height, s2.width], [24, 16, 16])
+        XCTAssertThrowsError(try fx.featureMaps(imgs, stage: 9)) { XCTAssertTrue("\($0)".contains("stage")) }
+    }
 }

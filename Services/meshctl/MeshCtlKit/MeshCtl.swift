@@ -10,7 +10,9 @@ public struct MeshCtl: AsyncParsableCommand {
         abstract: "Run and inspect LatentMesh: five image-generation services over RabbitMQ (or in-process).",
         subcommands: [
             UpCommand.self, DescribeCommand.self, PingCommand.self, RunsCommand.self, WatchCommand.self,
-            CancelCommand.self, DeadLettersCommand.self, ReportGroupCommand.self, TrainCommand.self, EncodeCommand.self, EvalGroupCommand.self, DecodeLatentsCommand.self,
+            CancelCommand.self, DeadLettersCommand.self,
+            DataCommand.self, EvalCommand.self, EmbedTextCommand.self,
+            ReportGroupCommand.self, TrainCommand.self, EncodeCommand.self, EvalTokenizerGroupCommand.self, DecodeLatentsCommand.self,
         ])
 
     public init() {}

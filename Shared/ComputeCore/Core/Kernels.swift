@@ -164,3 +164,18 @@ enum GeluTanhFn: PointwiseFn {
         return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * 0.7978845608 * (1 + 3 * 0.044715 * x * x)
     }
 }
+enum SinFn: PointwiseFn {
+    static let name: StaticString = "sin"
+    @inline(__always) static func f(_ x: Float) -> Float { sinf(x) }
+    @inline(__always) static func df(_ x: Float, _ y: Float) -> Float { cosf(x) }
+}
+enum CosFn: PointwiseFn {
+    static let name: StaticString = "cos"
+    @inline(__always) static func f(_ x: Float) -> Float { cosf(x) }
+    @inline(__always) static func df(_ x: Float, _ y: Float) -> Float { -sinf(x) }
+}
+enum SoftplusFn: PointwiseFn {
+    static let name: StaticString = "softplus"
+    @inline(__always) static func f(_ x: Float) -> Float { Swift.max(x, 0) + log1pf(expf(-Swift.abs(x))) }
+    @inline(__always) static func df(_ x: Float, _ y: Float) -> Float { 1 / (1 + Kernels.expFast(-x)) }
+}

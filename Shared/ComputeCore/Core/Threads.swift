@@ -18,6 +18,7 @@ public enum Threads {
     /// (OpenBLAS's own threading is set to 1).
     public static func configure(_ n: Int) {
         precondition(n >= 1, "Threads.configure: thread count must be >= 1, got \(n)")
+        configured = true
         openblas_set_num_threads(1)
         elementwise = n
         gemmWorkers = n
@@ -26,6 +27,7 @@ public enum Threads {
     /// Uses OpenBLAS's own threading with `n` threads for GEMM instead of the split.
     public static func configureOpenBLAS(_ n: Int) {
         precondition(n >= 1, "Threads.configureOpenBLAS: thread count must be >= 1, got \(n)")
+        configured = true
         openblas_set_num_threads(Int32(n))
         gemmWorkers = 1
         elementwise = n
@@ -34,8 +36,13 @@ public enum Threads {
     /// Current OpenBLAS thread count.
     public static var blas: Int { Int(openblas_get_num_threads()) }
 
-    /// Applies the default configuration (2 threads) once, before the first kernel.
-    static let initialised: Bool = { configure(2); return true }()
+    static var configured = false
+    /// Before the first GEMM: unless configured explicitly, OpenBLAS runs single-threaded under
+    /// our split (defaults: 2 workers).
+    static let initialised: Bool = {
+        if !configured { openblas_set_num_threads(1) }
+        return true
+    }()
 }
 
 /// Splits [0, n) into contiguous chunks run on up to `Threads.elementwise` workers when

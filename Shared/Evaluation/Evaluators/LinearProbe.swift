@@ -1,4 +1,5 @@
 import CBLAS
+import ComputeCore
 import Foundation
 
 /// Linear probe: multinomial logistic regression on frozen features with L2 regularisation,
@@ -91,7 +92,7 @@ public struct LinearProbe {
     static func logits(x: [Float], n: Int, d: Int, k: Int, w: [Float], b: [Float]) -> [Float] {
         var z = [Float](repeating: 0, count: n * k)
         for i in 0..<n { for c in 0..<k { z[i * k + c] = b[c] } }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(k), Int32(d), 1, x, Int32(d), w, Int32(k), 1, &z, Int32(k))
+        BLAS.gemm(false, false, n, k, d, 1, x, d, w, k, 1, &z, k)
         return z
     }
 
@@ -127,8 +128,8 @@ public struct LinearProbe {
             }
             // grad W = X^T (P - Y) / n + lambda W
             var gw = wl.map { $0 * lambda }
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(d), Int32(k), Int32(n), 1 / Float(n),
-                        x, Int32(d), p, Int32(k), 1, &gw, Int32(k))
+            BLAS.gemm(true, false, d, k, n, 1 / Float(n),
+                        x, d, p, k, 1, &gw, k)
             var gb = [Float](repeating: 0, count: k)
             for i in 0..<n { for c in 0..<k { gb[c] += p[i * k + c] / Float(n) } }
             for j in 0..<(d * k) { vw[j] = mu * vw[j] - lr * gw[j]; w[j] += vw[j] }

@@ -44,6 +44,12 @@ public final class EffNetFeatureExtractor: @unchecked Sendable {
         return out
     }
 
+    /// Spatial feature maps after `stage` (1...7 MBConv stages, 8 = head), e.g. frozen teacher
+    /// features for semantic distillation. -> maps [N][C * h * w] with C, h, w
+    public func featureMaps(_ images: [ImageBuffer], stage: Int) throws -> (maps: [[Float]], channels: Int, height: Int, width: Int) {
+        try network.featureMaps(images.map(input), stage: stage)
+    }
+
     /// ImageNet logits. // [N, 1000]
     public func logits(_ images: [ImageBuffer]) -> [[Float]] { network.logits(images.map(input)) }
 

@@ -1,4 +1,5 @@
 import CBLAS
+import ComputeCore
 import Foundation
 
 /// Row-major float kernels on OpenBLAS used by the pretrained networks' inference paths.
@@ -9,16 +10,16 @@ enum DenseKernels {
         if let b = bias {
             for r in 0..<rows { (y + r * outF).update(from: b, count: outF) }
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outF), Int32(inF), 1,
-                    x, Int32(inF), weight, Int32(inF), bias == nil ? 0 : 1, y, Int32(outF))
+        BLAS.gemm(false, true, rows, outF, inF, 1,
+                    x, inF, weight, inF, bias == nil ? 0 : 1, y, outF)
     }
 
     /// dX = dY W (the input gradient of `linear`). dY [rows, outF], W [outF, inF], dX [rows, inF];
     /// accumulates into dX when `accumulate`.
     static func linearBackwardInput(_ dy: UnsafePointer<Float>, rows: Int, outF: Int, weight: UnsafePointer<Float>,
                                     inF: Int, into dx: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(inF), Int32(outF), 1,
-                    dy, Int32(outF), weight, Int32(inF), accumulate ? 1 : 0, dx, Int32(inF))
+        BLAS.gemm(false, false, rows, inF, outF, 1,
+                    dy, outF, weight, inF, accumulate ? 1 : 0, dx, inF)
     }
 
     /// In-place LayerNorm over the last axis; returns per-row (mean, 1/std) for backward. x [rows, n]

@@ -1,4 +1,5 @@
 import CBLAS
+import ComputeCore
 import Foundation
 
 extension MiniLMEncoder {
@@ -92,12 +93,12 @@ extension MiniLMEncoder {
                         for h in 0..<H {
                             let s = pp.baseAddress! + h * L * L
                             // S = scale * Q_h K_h^T  [L, L]
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(L), Int32(L), Int32(dh), scale,
-                                        qp.baseAddress! + row0 + h * dh, Int32(D), kp.baseAddress! + row0 + h * dh, Int32(D), 0, s, Int32(L))
+                            BLAS.gemm(false, true, L, L, dh, scale,
+                                        qp.baseAddress! + row0 + h * dh, D, kp.baseAddress! + row0 + h * dh, D, 0, s, L)
                             DenseKernels.softmaxRows(s, rows: L, n: L)
                             // ctx_h = P V_h  [L, dh]
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(L), Int32(dh), Int32(L), 1,
-                                        s, Int32(L), vp.baseAddress! + row0 + h * dh, Int32(D), 0, cp.baseAddress! + row0 + h * dh, Int32(D))
+                            BLAS.gemm(false, false, L, dh, L, 1,
+                                        s, L, vp.baseAddress! + row0 + h * dh, D, 0, cp.baseAddress! + row0 + h * dh, D)
                         }
                     }
                 } }

@@ -1,4 +1,5 @@
 import CBLAS
+import ComputeCore
 import Foundation
 
 extension MiniLMEncoder {
@@ -78,38 +79,32 @@ extension MiniLMEncoder {
             var dq = [Float](repeating: 0, count: T * D)
             var dk = dq, dv = dq
             var dp = [Float](repeating: 0, count: T * T)
-            for h in 0..<H {
-                let pOff = h * T * T
-                c.probs.withUnsafeBufferPointer { pp in
-                    let p = pp.baseAddress! + pOff
+            c.probs.withUnsafeBufferPointer { pb in dctx.withUnsafeBufferPointer { dcb in
+            c.q.withUnsafeBufferPointer { qb in c.k.withUnsafeBufferPointer { kb in c.v.withUnsafeBufferPointer { vb in
+            dq.withUnsafeMutableBufferPointer { dqb in dk.withUnsafeMutableBufferPointer { dkb in
+            dv.withUnsafeMutableBufferPointer { dvb in dp.withUnsafeMutableBufferPointer { dpb in
+                let dP = dpb.baseAddress!
+                for h in 0..<H {
+                    let p = pb.baseAddress! + h * T * T
+                    let col = h * dh
                     // dP = dctx_h V_h^T ; dV_h = P^T dctx_h
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(T), Int32(T), Int32(dh), 1,
-                                dctx.withUnsafeBufferPointer { $0.baseAddress! } + h * dh, Int32(D),
-                                c.v.withUnsafeBufferPointer { $0.baseAddress! } + h * dh, Int32(D), 0, &dp, Int32(T))
-                    dv.withUnsafeMutableBufferPointer { dvp in
-                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(T), Int32(dh), Int32(T), 1,
-                                    p, Int32(T), dctx.withUnsafeBufferPointer { $0.baseAddress! } + h * dh, Int32(D), 0,
-                                    dvp.baseAddress! + h * dh, Int32(D))
-                    }
-                    // dS = P * (dP - rowsum(dP * P)), scaled by the 1/sqrt(dh) of S
+                    BLAS.gemm(false, true, T, T, dh, 1,
+                                dcb.baseAddress! + col, D, vb.baseAddress! + col, D, 0, dP, T)
+                    BLAS.gemm(true, false, T, dh, T, 1,
+                                p, T, dcb.baseAddress! + col, D, 0, dvb.baseAddress! + col, D)
+                    // dS = P * (dP - rowsum(dP * P)), times the 1/sqrt(dh) of S
                     for r in 0..<T {
                         var s: Float = 0
-                        for j in 0..<T { s += dp[r * T + j] * p[r * T + j] }
-                        for j in 0..<T { dp[r * T + j] = p[r * T + j] * (dp[r * T + j] - s) * scale }
+                        for j in 0..<T { s += dP[r * T + j] * p[r * T + j] }
+                        for j in 0..<T { dP[r * T + j] = p[r * T + j] * (dP[r * T + j] - s) * scale }
                     }
+                    // dQ_h = dS K_h ; dK_h = dS^T Q_h
+                    BLAS.gemm(false, false, T, dh, T, 1,
+                                dP, T, kb.baseAddress! + col, D, 0, dqb.baseAddress! + col, D)
+                    BLAS.gemm(true, false, T, dh, T, 1,
+                                dP, T, qb.baseAddress! + col, D, 0, dkb.baseAddress! + col, D)
                 }
-                // dQ_h = dS K_h ; dK_h = dS^T Q_h
-                dq.withUnsafeMutableBufferPointer { dqp in
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(T), Int32(dh), Int32(T), 1,
-                                dp, Int32(T), c.k.withUnsafeBufferPointer { $0.baseAddress! } + h * dh, Int32(D), 0,
-                                dqp.baseAddress! + h * dh, Int32(D))
-                }
-                dk.withUnsafeMutableBufferPointer { dkp in
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(T), Int32(dh), Int32(T), 1,
-                                dp, Int32(T), c.q.withUnsafeBufferPointer { $0.baseAddress! } + h * dh, Int32(D), 0,
-                                dkp.baseAddress! + h * dh, Int32(D))
-                }
-            }
+            } } } } } } } } }
             var dIn = dh1  // residual
             DenseKernels.linearBackwardInput(dq, rows: T, outF: D, weight: layer.wq, inF: D, into: &dIn, accumulate: true)
             DenseKernels.linearBackwardInput(dk, rows: T, outF: D, weight: layer.wk, inF: D, into: &dIn, accumulate: true)

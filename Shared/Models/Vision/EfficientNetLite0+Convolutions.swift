@@ -1,4 +1,6 @@
 import CBLAS
+import ComputeCore
+import Dispatch
 import Foundation
 
 extension EfficientNetLite0 {
@@ -16,46 +18,58 @@ extension EfficientNetLite0 {
         var y = [Float](repeating: 0, count: conv.outC * cols)
         y.withUnsafeMutableBufferPointer { yp in
             for o in 0..<conv.outC { (yp.baseAddress! + o * cols).update(repeating: conv.bias[o], count: cols) }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(conv.outC), Int32(cols), Int32(conv.inC), 1,
-                        conv.weight, Int32(conv.inC), x, Int32(cols), 1, yp.baseAddress!, Int32(cols))
+            BLAS.gemm(false, false, conv.outC, cols, conv.inC, 1,
+                        conv.weight, conv.inC, x, cols, 1, yp.baseAddress!, cols)
             if relu6 { for i in 0..<yp.count { yp[i] = clamp6(yp[i]) } }
         }
         return y
     }
 
-    /// Depthwise k x k conv + bias + ReLU6 on [C, N, H, W].
+    /// Depthwise k x k conv + bias + ReLU6 on [C, N, H, W]. Each plane is copied into a zero-padded
+    /// scratch buffer so the inner loops are branch-free row AXPYs; planes are split over 2 workers.
     static func depthwiseConv(_ x: [Float], n: Int, h: Int, w: Int, conv: Conv) -> ([Float], Int, Int) {
         let k = conv.k
         let s = conv.stride
         let (oh, padT) = samePadding(h, k: k, stride: s)
         let (ow, padL) = samePadding(w, k: k, stride: s)
-        var y = [Float](repeating: 0, count: conv.outC * n * oh * ow)
+        let ph = (oh - 1) * s + k
+        let pw = (ow - 1) * s + k
+        let planes = conv.outC * n
+        var y = [Float](repeating: 0, count: planes * oh * ow)
+        let workers = planes * oh * ow >= 1 << 14 ? 2 : 1
         x.withUnsafeBufferPointer { xp in
             y.withUnsafeMutableBufferPointer { yp in
                 conv.weight.withUnsafeBufferPointer { wp in
-                    for c in 0..<conv.outC {
-                        let kw = wp.baseAddress! + c * k * k
-                        let bias = conv.bias[c]
-                        for b in 0..<n {
-                            let src = xp.baseAddress! + (c * n + b) * h * w
-                            let dst = yp.baseAddress! + (c * n + b) * oh * ow
-                            for oy in 0..<oh {
-                                let iy0 = oy * s - padT
-                                for ox in 0..<ow {
-                                    let ix0 = ox * s - padL
-                                    var acc = bias
-                                    for ky in 0..<k {
-                                        let iy = iy0 + ky
-                                        if iy < 0 || iy >= h { continue }
-                                        let row = src + iy * w
-                                        for kx in 0..<k {
-                                            let ix = ix0 + kx
-                                            if ix < 0 || ix >= w { continue }
-                                            acc += kw[ky * k + kx] * row[ix]
+                    conv.bias.withUnsafeBufferPointer { bp in
+                        let xb = xp.baseAddress!, yb = yp.baseAddress!, wb = wp.baseAddress!, bb = bp.baseAddress!
+                        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                            let padded = UnsafeMutablePointer<Float>.allocate(capacity: ph * pw)
+                            defer { padded.deallocate() }
+                            let lo = planes * worker / workers, hi = planes * (worker + 1) / workers
+                            for plane in lo..<hi {
+                                let c = plane / n
+                                let src = xb + plane * h * w
+                                let dst = yb + plane * oh * ow
+                                padded.update(repeating: 0, count: ph * pw)
+                                let rows = min(h, ph - padT), cols = min(w, pw - padL)
+                                for r in 0..<rows { (padded + (r + padT) * pw + padL).update(from: src + r * w, count: cols) }
+                                dst.update(repeating: bb[c], count: oh * ow)
+                                let kw = wb + c * k * k
+                                for ky in 0..<k {
+                                    for kx in 0..<k {
+                                        let wv = kw[ky * k + kx]
+                                        for oy in 0..<oh {
+                                            let srow = padded + (oy * s + ky) * pw + kx
+                                            let drow = dst + oy * ow
+                                            if s == 1 {
+                                                for ox in 0..<ow { drow[ox] += wv * srow[ox] }
+                                            } else {
+                                                for ox in 0..<ow { drow[ox] += wv * srow[ox * s] }
+                                            }
                                         }
                                     }
-                                    dst[oy * ow + ox] = clamp6(acc)
                                 }
+                                for i in 0..<(oh * ow) { dst[i] = clamp6(dst[i]) }
                             }
                         }
                     }

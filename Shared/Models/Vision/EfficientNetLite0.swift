@@ -117,9 +117,24 @@ public final class EfficientNetLite0: @unchecked Sendable {
         run(rgb01.map(normalize), logits: true).1
     }
 
-    /// Forward pass on preprocessed inputs ([3, R, R] each). Returns pooled features and,
-    /// when asked, logits.
-    func run(_ inputs: [[Float]], logits wantLogits: Bool) -> ([[Float]], [[Float]]) {
+    /// Spatial feature maps after stage `stage` (1...7 = the MBConv stages, 8 = the 1280-channel
+    /// head), e.g. as frozen teacher features. Inputs as in `features`.
+    /// -> maps [N][C * h * w] (channel-major per image), with C, h, w
+    public func featureMaps(_ rgb01: [[Float]], stage: Int) throws -> (maps: [[Float]], channels: Int, height: Int, width: Int) {
+        guard (1...8).contains(stage) else {
+            throw ModelError.invalidArgument(field: "stage", message: "must be in 1...8, got \(stage)")
+        }
+        let n = rgb01.count
+        let (x, c, h, w) = trunk(rgb01.map(normalize), stopAfterStage: stage)
+        let hw = h * w
+        var maps = [[Float]](repeating: [Float](repeating: 0, count: c * hw), count: n)
+        for ch in 0..<c { for b in 0..<n { for i in 0..<hw { maps[b][ch * hw + i] = x[(ch * n + b) * hw + i] } } }
+        return (maps, c, h, w)
+    }
+
+    /// Runs the convolutional trunk on normalised inputs up to `stopAfterStage` (8 = through the
+    /// head). Returns activations laid out [C, N, H, W] with C, H, W.
+    func trunk(_ inputs: [[Float]], stopAfterStage: Int = 8) -> ([Float], Int, Int, Int) {
         let n = inputs.count
         let r = resolution
         // Activations are laid out [C, N, H, W] so 1x1 convs are one GEMM over N*H*W columns.
@@ -129,8 +144,10 @@ public final class EfficientNetLite0: @unchecked Sendable {
         }
         var h = r
         var w = r
+        var channels = 32
         (x, h, w) = EfficientNetLite0.denseConv(x, n: n, h: h, w: w, conv: stem, relu6: true)
-        for block in blocks {
+        let stageEnds = EfficientNetLite0.stages.reduce(into: [Int]()) { acc, s in acc.append((acc.last ?? 0) + s.0) }
+        for (bi, block) in blocks.enumerated() {
             let input = x
             var y = x
             if let e = block.expand { y = EfficientNetLite0.pointwise(y, cols: n * h * w, conv: e, relu6: true) }
@@ -141,8 +158,17 @@ public final class EfficientNetLite0: @unchecked Sendable {
             x = y
             h = oh
             w = ow
+            channels = block.project.outC
+            if stopAfterStage <= 7 && bi + 1 == stageEnds[stopAfterStage - 1] { return (x, channels, h, w) }
         }
         x = EfficientNetLite0.pointwise(x, cols: n * h * w, conv: head, relu6: true)
+        return (x, 1280, h, w)
+    }
+
+    /// Forward pass on normalised inputs ([3, R, R] each): pooled features and, when asked, logits.
+    func run(_ inputs: [[Float]], logits wantLogits: Bool) -> ([[Float]], [[Float]]) {
+        let n = inputs.count
+        let (x, _, h, w) = trunk(inputs)
         var pooled = [[Float]](repeating: [Float](repeating: 0, count: 1280), count: n)
         let hw = h * w
         for c in 0..<1280 {

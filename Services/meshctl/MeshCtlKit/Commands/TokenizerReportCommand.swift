@@ -45,9 +45,10 @@ struct ReportGroupCommand: AsyncParsableCommand {
                                                     subcommands: [ReportTokenizerCommand.self])
 }
 
-/// Temporary group so `meshctl eval tokenizer CHECKPOINT` can be tried on this branch.
-struct EvalGroupCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "eval", abstract: "Evaluate models.",
+/// Temporary `meshctl tokenizer-eval tokenizer CHECKPOINT` on this branch (the lead registers
+/// `EvalTokenizerCommand` under the data kit's `eval` group).
+struct EvalTokenizerGroupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tokenizer-eval", abstract: "Evaluate a tokenizer checkpoint.",
                                                     subcommands: [EvalTokenizerCommand.self])
 }
 

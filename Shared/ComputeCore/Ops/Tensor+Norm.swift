@@ -73,8 +73,13 @@ extension Tensor {
             }
             if let weight, weight.requiresGrad {
                 let dw = Tensor(zeros: [d])
-                for r in 0..<rows { let gr = g.ptr + r * d, h = xhat.ptr + r * d
-                    for j in 0..<d { dw.ptr[j] += gr[j] * h[j] } }
+                let gp = g.ptr, hp = xhat.ptr, wp = dw.ptr
+                parallelRange(d, cost: rows) { s, e in
+                    for r in 0..<rows {
+                        let gr = gp + r * d, h = hp + r * d
+                        for j in s..<e { wp[j] += gr[j] * h[j] }
+                    }
+                }
                 weight.accumulateGrad(dw)
             }
             if let bias, bias.requiresGrad {

@@ -5,36 +5,36 @@ import Glibc
 extension Tensor {
     /// a + b (broadcasting).
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        let out = Broadcast.apply(a, b) { $0 + $1 }
+        let out = Broadcast.apply(a, b, AddOp.self)
         return record(out, [a, b], backward: { g in
             a.accumulateGrad(g); b.accumulateGrad(g)
         }, tangent: { t in tsum(t[0], t[1], out.shape) }, op: "add")
     }
     /// a - b (broadcasting).
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        let out = Broadcast.apply(a, b) { $0 - $1 }
+        let out = Broadcast.apply(a, b, SubOp.self)
         return record(out, [a, b], backward: { g in
             a.accumulateGrad(g); if b.requiresGrad { b.accumulateGrad(g.neg()) }
         }, tangent: { t in tsum(t[0], t[1].map { $0.neg() }, out.shape) }, op: "sub")
     }
     /// a * b (broadcasting).
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        let out = Broadcast.apply(a, b) { $0 * $1 }
+        let out = Broadcast.apply(a, b, MulOp.self)
         let ad = a.detached(), bd = b.detached()
         return record(out, [a, b], backward: { g in
-            if a.requiresGrad { a.accumulateGrad(Broadcast.apply(g, bd) { $0 * $1 }) }
-            if b.requiresGrad { b.accumulateGrad(Broadcast.apply(g, ad) { $0 * $1 }) }
+            if a.requiresGrad { a.accumulateGrad(Broadcast.apply(g, bd, MulOp.self)) }
+            if b.requiresGrad { b.accumulateGrad(Broadcast.apply(g, ad, MulOp.self)) }
         }, tangent: { t in tsum(t[0].map { $0 * bd }, t[1].map { ad * $0 }, out.shape) }, op: "mul")
     }
     /// a / b (broadcasting).
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        let out = Broadcast.apply(a, b) { $0 / $1 }
+        let out = Broadcast.apply(a, b, DivOp.self)
         let bd = b.detached(), od = out.detached()
         return record(out, [a, b], backward: { g in
-            if a.requiresGrad { a.accumulateGrad(Broadcast.apply(g, bd) { $0 / $1 }) }
+            if a.requiresGrad { a.accumulateGrad(Broadcast.apply(g, bd, DivOp.self)) }
             if b.requiresGrad {
-                let q = Broadcast.apply(g, od) { $0 * $1 }
-                b.accumulateGrad(Broadcast.apply(q, bd) { -$0 / $1 })
+                let q = Broadcast.apply(g, od, MulOp.self)
+                b.accumulateGrad(Broadcast.apply(q, bd, NegDivOp.self))
             }
         }, tangent: { t in
             // d(a/b) = ta/b - out*tb/b
@@ -117,6 +117,10 @@ extension Tensor {
     public func silu() -> Tensor { pointwise(SiluFn.self) }
     /// GELU, exact (erf) form as in PyTorch's default `nn.GELU()` (erf to 3e-7).
     public func gelu() -> Tensor { pointwise(GeluFn.self) }
+    public func sin() -> Tensor { pointwise(SinFn.self) }
+    public func cos() -> Tensor { pointwise(CosFn.self) }
+    /// log(1 + exp(x)), numerically stable.
+    public func softplus() -> Tensor { pointwise(SoftplusFn.self) }
     /// GELU, tanh approximation.
     public func geluTanh() -> Tensor { pointwise(GeluTanhFn.self) }
     /// clamp to [lo, hi] (gradient 0 outside).

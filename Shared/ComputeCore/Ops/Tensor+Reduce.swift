@@ -16,6 +16,16 @@ extension Tensor {
         var s = shape; s[a] = 1
         let o = Tensor(zeros: s)
         let ip = ptr, op = o.ptr
+        if outer == 1 && inner >= 64 {
+            // Column sums of one [n, inner] block (e.g. bias gradients): split the columns.
+            parallelRange(inner, cost: n) { st, e in
+                for k in 0..<n {
+                    let src = ip + k * inner
+                    for j in st..<e { op[j] += src[j] }
+                }
+            }
+            return o
+        }
         parallelRange(outer, cost: n * inner) { st, e in
             for b in st..<e {
                 let dst = op + b * inner
@@ -84,6 +94,16 @@ extension Tensor {
             } }
             return d
         }, op: "max")
+    }
+
+    /// Index of the maximum along the last axis for every row (not differentiable).
+    public func argmax() -> [Int] {
+        let n = shape.last ?? 1, rows = count / Swift.max(n, 1)
+        return (0..<rows).map { r in
+            var best = -Float.infinity, bi = 0
+            for j in 0..<n where ptr[r * n + j] > best { best = ptr[r * n + j]; bi = j }
+            return bi
+        }
     }
 
     /// Softmax along `axis` (default last).

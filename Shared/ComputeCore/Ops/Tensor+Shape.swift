@@ -168,7 +168,7 @@ extension Tensor {
     /// Picks `a` where `cond` != 0, else `b` (cond, a, b broadcast).
     public static func select(_ cond: Tensor, _ a: Tensor, _ b: Tensor) -> Tensor {
         let c = cond.detached()
-        let keep = Broadcast.apply(c, Tensor(scalar: 0)) { v, _ in v != 0 ? 1 : 0 }
+        let keep = Broadcast.apply(c, Tensor(scalar: 0), NonZeroOp.self)
         return a * keep + b * (1 - keep)
     }
 

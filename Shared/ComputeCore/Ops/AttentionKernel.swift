@@ -2,21 +2,6 @@ import CBLAS
 import Dispatch
 import Glibc
 
-/// Which query/key pairs may attend. Combine freely: causal, key padding and an additive bias.
-public struct AttentionMask {
-    /// Query i attends keys j <= i + (Tk - Tq) (physical order; works with a KV cache).
-    public var causal: Bool
-    /// [B, Tk]: 1 = real key, 0 = padding (never attended).
-    public var keyPadding: Tensor?
-    /// Additive scores bias, [Tq, Tk], [B, Tq, Tk] or [B, H, Tq, Tk]; use -inf to forbid.
-    public var additive: Tensor?
-    public init(causal: Bool = false, keyPadding: Tensor? = nil, additive: Tensor? = nil) {
-        self.causal = causal; self.keyPadding = keyPadding; self.additive = additive
-    }
-    public static let none = AttentionMask()
-    public static let causal = AttentionMask(causal: true)
-}
-
 /// A strided view of per-token rows holding H heads of D values starting at column `col`.
 struct HeadView {
     let base: UnsafeMutablePointer<Float>
@@ -90,6 +75,12 @@ struct AttentionKernel {
     }
 
     func validate() {
+        for (rope, T, name) in [(ropeQ, Tq, "queries"), (ropeK, Tk + ropeKOffset, "keys")] {
+            guard let rope else { continue }
+            precondition(rope.headDim == D, "attention: RoPE headDim \(rope.headDim) != head size \(D)")
+            precondition(rope.tokens >= T, "attention: RoPE tables cover \(rope.tokens) tokens, \(name) need \(T)")
+            precondition(rope.batch == 1 || rope.batch == B, "attention: RoPE batch \(rope.batch) must be 1 or \(B)")
+        }
         if let kp = mask.keyPadding {
             precondition(kp.shape == [B, Tk], "attention: keyPadding shape \(kp.shape), expected [\(B), \(Tk)]")
         }
