@@ -77,11 +77,13 @@ extension Kernels {
         return p * Float(bitPattern: bits)
     }
     /// erf via Abramowitz–Stegun 7.1.26 with the fast exp (|err| < 3e-7).
-    @inline(__always) static func erfFast(_ x: Float) -> Float {
+    @inline(__always) static func erfFast(_ x: Float) -> Float { erfFast(x, expNegSquare: expFast(-x * x)) }
+    /// erf(x) given exp(-x²) (shared with callers that also need the Gaussian density).
+    @inline(__always) static func erfFast(_ x: Float, expNegSquare e: Float) -> Float {
         let ax = Swift.abs(x)
         let t = 1 / (1 + 0.3275911 * ax)
         let y = 1 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t
-                     + 0.254829592) * t * expFast(-ax * ax)
+                     + 0.254829592) * t * e
         return x < 0 ? -y : y
     }
 }
@@ -151,7 +153,9 @@ enum GeluFn: PointwiseFn {
     static let name: StaticString = "gelu"
     @inline(__always) static func f(_ x: Float) -> Float { 0.5 * x * (1 + Kernels.erfFast(x * 0.70710678)) }
     @inline(__always) static func df(_ x: Float, _ y: Float) -> Float {
-        0.5 * (1 + Kernels.erfFast(x * 0.70710678)) + x * 0.39894228 * Kernels.expFast(-0.5 * x * x)
+        // Φ(x) + x φ(x); exp(-x²/2) serves both the erf and the density.
+        let e = Kernels.expFast(-0.5 * x * x)
+        return 0.5 * (1 + Kernels.erfFast(x * 0.70710678, expNegSquare: e)) + x * 0.39894228 * e
     }
 }
 enum GeluTanhFn: PointwiseFn {
