@@ -231,3 +231,47 @@ extension RunStore {
     /// Flushes pending audit writes, ignoring errors (tests read right after).
     func flushQuietly() -> Bool { (try? flush()) != nil }
 }
+
+/// A killed worker's request comes back with attempt > 1 and continues from the newest checkpoint.
+final class TokenizerRedeliveryTests: XCTestCase {
+    func testRedeliveredTrainResumesFromNewestCheckpoint() async throws {
+        _ = try VTPFixtures.text()
+        let dir = TokenizerServiceTests.tempDir("redeliver")
+        let store = try RunStores.open(url: "sqlite:" + dir.appendingPathComponent("mesh.sqlite").path)
+        try store.migrate()
+        let artifacts = try ArtifactStore(root: dir.appendingPathComponent("artifacts"), store: store)
+        let train = try XCTUnwrap(TokenizerService.methods(loader: TokenizerLoader()).first { $0.routingKey == "tokenizer.train" })
+        func context(_ run: String, attempt: Int) -> RunContext {
+            RunContext(runID: run, requestID: "req-redeliver", service: "tokenizer", kind: "tokenizer.train", worker: "w",
+                       attempt: attempt, deadline: nil, logger: Logger(label: "test"), store: store, artifacts: artifacts,
+                       emit: { _ in })
+        }
+        // Attempt 1 dies (here: is cancelled) after its first periodic checkpoint at step 10.
+        let req = TokenizerServiceTests.trainRequest("redeliver", steps: 14)
+        let first = context("run-1", attempt: 1)
+        let registry = CheckpointRegistry(artifacts: artifacts)
+        let killer = Task {
+            while (try? registry.entry("redeliver")) == nil { try await Task.sleep(nanoseconds: 20_000_000) }
+            first.cancel(reason: "worker killed")
+        }
+        do { _ = try await train.body(try req.serializedData(), first); XCTFail("attempt 1 should stop") } catch {}
+        _ = try await killer.value
+        let saved = try XCTUnwrap(try registry.entry("redeliver"))
+        XCTAssertFalse(saved.finished)
+        XCTAssertEqual(saved.step % 10, 0)
+        // Attempt 2 (the redelivery) resumes there and finishes.
+        _ = store.flushQuietly()
+        let before = try store.events(runID: "run-1", limit: 1000).count
+        let second = context("run-1", attempt: 2)
+        let out = try Latentmesh_V1_TokenizerTrainResult(serializedBytes: try await train.body(try req.serializedData(), second))
+        XCTAssertEqual(out.steps, 14)
+        _ = store.flushQuietly()
+        let steps = try store.events(runID: "run-1", limit: 1000).dropFirst(before).filter { $0.type == "progress" }
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.payloadJSON.utf8)) as? [String: Any] }
+            .compactMap { $0["step"] as? Int }
+        XCTAssertEqual(steps.last, 14)
+        XCTAssertTrue(steps.allSatisfy { $0 > saved.step }, "attempt 2 continues after step \(saved.step), saw \(steps)")
+        XCTAssertTrue(try XCTUnwrap(try registry.entry("redeliver")).finished)
+        store.close()
+    }
+}
