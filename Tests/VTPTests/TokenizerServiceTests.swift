@@ -207,7 +207,7 @@ final class TokenizerServiceTests: XCTestCase {
         penv["MESH_LOG_LEVEL"] = "info"
         proc.environment = penv
         let logURL = dir.appendingPathComponent("svc.log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let fh = try FileHandle(forWritingTo: logURL)
         proc.standardOutput = fh; proc.standardError = fh
         try proc.run()
