@@ -88,6 +88,11 @@ final class TokenizerServiceTests: XCTestCase {
         let events = try mesh.store.events(runID: t.reply.runID, limit: 1000).filter { $0.type == "progress" }
         XCTAssertFalse(events.isEmpty, "training reports progress")
         XCTAssertTrue(events.last!.payloadJSON.contains("loss_dino"))
+        let cfgEvent = try XCTUnwrap(try mesh.store.events(runID: t.reply.runID, limit: 1000).first { $0.type == "config" })
+        let cfgObj = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(cfgEvent.payloadJSON.utf8)) as? [String: Any])
+        let resolved = try XCTUnwrap(cfgObj["resolved_config"] as? [String: Any])
+        XCTAssertEqual(resolved["preset"] as? String, "vtp-fmnist32-xs")
+        XCTAssertEqual(((resolved["loss"] as? [String: Any])?["recWeight"] as? Double) ?? -1, 0.1, accuracy: 1e-6)
 
         var enc = Latentmesh_V1_EncodeRequest()
         enc.checkpointName = name

@@ -57,6 +57,13 @@ enum TokenizerTraining {
             }
         }
         let total = config.train.steps
+        // The fully resolved configuration goes into the audit with the run.
+        do {
+            let cfgJSON = try JSONSerialization.jsonObject(with: Data(try config.json().utf8))
+            let payload = try JSONSerialization.data(withJSONObject: ["resolved_config": cfgJSON, "checkpoint_name": name,
+                                                                       "start_step": trainer.stepIndex], options: [.sortedKeys])
+            try context.store.appendEvent(RunEvent(runID: context.runID, type: "config", payloadJSON: String(decoding: payload, as: UTF8.self)))
+        } catch { context.logger.warning("could not record the resolved config: \(error)") }
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("vtp-\(context.runID)-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: tmp) }
         func checkpoint(finished: Bool) throws -> ArtifactRecord {
