@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(name: "MeshKitTests", dependencies: ["MeshKit", "MeshProto", "RunStore"],
                     path: "Tests/MeshKitTests"),
         .testTarget(name: "ReFusionTests", dependencies: ["ReFusion", "ComputeCore"], path: "Tests/ReFusionTests"),
-        .testTarget(name: "VTPTests", dependencies: ["VTP", "ComputeCore", "Models", "Datasets", "Evaluation"],
+        .testTarget(name: "VTPTests", dependencies: ["VTP", "ComputeCore", "Models", "Datasets", "Evaluation", "ServiceHandlers", "MeshKit", "RunStore", "MeshProto"],
                     path: "Tests/VTPTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "MeshKit", "MeshProto", "RunStore", "ServiceHandlers", "MeshCtlKit",

@@ -32,6 +32,7 @@ public enum ServiceCatalog {
     public static func definition(_ name: String, config: ServiceConfig) throws -> ServiceDefinition {
         guard let entry = entries.first(where: { $0.name == name }) else { throw UnknownService(name: name) }
         let def = ServiceDefinition(name: entry.name, config: ["method": entry.method, "summary": entry.summary])
+        if entry.name == "tokenizer" { return TokenizerService.definition(def, config: config) }
         return def
     }
 

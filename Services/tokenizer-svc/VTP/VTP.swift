@@ -1,1 +1,0 @@
-// VTP: the semantic tokenizer (filled in by its owner)
