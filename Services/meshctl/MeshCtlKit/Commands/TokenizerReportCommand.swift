@@ -45,13 +45,6 @@ struct ReportGroupCommand: AsyncParsableCommand {
                                                     subcommands: [ReportTokenizerCommand.self])
 }
 
-/// Temporary `meshctl tokenizer-eval tokenizer CHECKPOINT` on this branch (the lead registers
-/// `EvalTokenizerCommand` under the data kit's `eval` group).
-struct EvalTokenizerGroupCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tokenizer-eval", abstract: "Evaluate a tokenizer checkpoint.",
-                                                    subcommands: [EvalTokenizerCommand.self])
-}
-
 /// Temporary `meshctl decode-latents --latents FILE` on this branch (the lead exposes
 /// `TokenizerCLI.decodeLatents` as `meshctl decode --latents FILE`).
 struct DecodeLatentsCommand: AsyncParsableCommand {
