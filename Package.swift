@@ -37,11 +37,11 @@ let package = Package(
         .target(name: "CRabbitMQ", path: "Shared/CRabbitMQ",
                 linkerSettings: [.linkedLibrary("rabbitmq")]),
         .target(name: "CPNG", path: "Shared/CPNG",
-                linkerSettings: [.linkedLibrary("png16")]),
+                linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("z")]),
 
         // MARK: Shared libraries
         .target(name: "ComputeCore", dependencies: ["CBLAS"], path: "Shared/ComputeCore",
-                swiftSettings: fastMath),
+                swiftSettings: fastMath + [.unsafeFlags(["-target-cpu", "haswell"], .when(configuration: .release))]),
         .target(name: "Models", dependencies: ["ComputeCore"], path: "Shared/Models",
                 swiftSettings: fastMath),
         .target(name: "Datasets", dependencies: ["ComputeCore", "CPNG"], path: "Shared/Datasets",
@@ -66,7 +66,9 @@ let package = Package(
         // MARK: Services: handler libraries (logic, tested) + thin executables
         .target(name: "ReFusion", dependencies: ["ComputeCore"], path: "Services/decode-svc/ReFusion",
                 swiftSettings: fastMath),
-        .target(name: "ServiceHandlers", dependencies: ["MeshKit", "MeshProto", "RunStore", "ReFusion"],
+        .target(name: "VTP", dependencies: ["ComputeCore", "Models", "Datasets", "Evaluation"],
+                path: "Services/tokenizer-svc/VTP", swiftSettings: fastMath),
+        .target(name: "ServiceHandlers", dependencies: ["MeshKit", "MeshProto", "RunStore", "ReFusion", "VTP"],
                 path: "Services/Handlers"),
         .executableTarget(name: "tokenizer-svc", dependencies: ["ServiceHandlers", "MeshKit"],
                           path: "Services/tokenizer-svc/App"),
@@ -98,6 +100,8 @@ let package = Package(
         .testTarget(name: "ReFusionTests", dependencies: [
             "ReFusion", "ComputeCore", "ServiceHandlers", "MeshKit", "MeshProto", "RunStore",
         ], path: "Tests/ReFusionTests"),
+        .testTarget(name: "VTPTests", dependencies: ["VTP", "ComputeCore", "Models", "Datasets", "Evaluation", "ServiceHandlers", "MeshKit", "RunStore", "MeshProto"],
+                    path: "Tests/VTPTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "MeshKit", "MeshProto", "RunStore", "ServiceHandlers", "MeshCtlKit",
         ], path: "Tests/IntegrationTests"),

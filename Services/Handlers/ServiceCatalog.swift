@@ -32,7 +32,8 @@ public enum ServiceCatalog {
     public static func definition(_ name: String, config: ServiceConfig) throws -> ServiceDefinition {
         guard let entry = entries.first(where: { $0.name == name }) else { throw UnknownService(name: name) }
         var def = ServiceDefinition(name: entry.name, config: ["method": entry.method, "summary": entry.summary])
-        if name == "decode" { for m in DecodeService.methods(config: config) { def.add(m) } }
+        if entry.name == "tokenizer" { return TokenizerService.definition(def, config: config) }
+        if entry.name == "decode" { for m in DecodeService.methods(config: config) { def.add(m) } }
         return def
     }
 

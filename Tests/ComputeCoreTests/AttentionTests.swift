@@ -123,4 +123,18 @@ final class AttentionTests: XCTestCase {
         cache.truncate(to: 3)
         XCTAssertEqual(cache.length, 3)
     }
+
+    func testSelfAttentionDecodeMatchesFullForwardWithPositionIds() {
+        // Per-sample position ids (as ReFusion uses): decode in two chunks == one causal pass.
+        let attn = SelfAttention(8, heads: 2, rng: &rng)
+        let x = rng.normal([2, 5, 8])
+        let ids = [0, 1, 2, 7, 8, 0, 1, 4, 5, 6]
+        let full = withNoGrad { attn(x, mask: .causal, rope: RoPE(positions: ids, batch: 2, headDim: 4)) }
+        let cache = KVCache(batch: 2, capacity: 5, dim: 8)
+        let a = withNoGrad { attn.decode(x.slice(axis: 1, 0, 2).copy(), cache: cache,
+                                         rope: RoPE(positions: [0, 1, 0, 1], batch: 2, headDim: 4)) }
+        let b = withNoGrad { attn.decode(x.slice(axis: 1, 2, 5).copy(), cache: cache,
+                                         rope: RoPE(positions: [2, 7, 8, 4, 5, 6], batch: 2, headDim: 4)) }
+        assertClose(Tensor.concat([a, b], axis: 1), full, 1e-5)
+    }
 }

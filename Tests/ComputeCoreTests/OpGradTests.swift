@@ -29,6 +29,16 @@ final class OpGradTests: XCTestCase {
         GradCheck.check([r([3, 5], -3, 3)]) { $0[0].geluTanh() }
         GradCheck.check([r([3, 5], -3, 3)]) { $0[0].silu() }
         GradCheck.check([r([4])]) { ($0[0] * 3 + 1) / 2 - 0.5 }
+        GradCheck.check([r([3, 5], 0.5, 2)]) { $0[0].rsqrt() }
+        GradCheck.check([r([3, 5])]) { $0[0].square() }
+        GradCheck.check([Tensor([-0.7, -0.3, 0.4, 0.9], shape: [4])]) { $0[0].abs() }
+        GradCheck.check([Tensor([-0.7, -0.3, 0.4, 0.9], shape: [4])]) { $0[0].relu() }
+        GradCheck.check([Tensor([-0.7, -0.3, 0.4, 0.9], shape: [4])]) { $0[0].clamp(-0.5, 0.5) }
+        GradCheck.check([r([3, 5], -3, 3)]) { $0[0].sin() * $0[0].cos() }
+        GradCheck.check([r([3, 5], -3, 3)]) { $0[0].softplus() }
+        GradCheck.check([r([4, 6])]) { var g = RNG(seed: 5); return $0[0].dropout(0.3, rng: &g) }
+        GradCheck.check([r([4, 2, 3])]) { var g = RNG(seed: 6); return $0[0].dropPath(0.5, rng: &g) }
+        XCTAssertEqual(Tensor([0, 3, 1, 2, 1, 0], shape: [2, 3]).argmax(), [1, 0])
         // GELU value check against erf (PyTorch exact form): gelu(1) = 0.8413447
         XCTAssertEqual(Tensor([1], shape: [1]).gelu().item, 0.8413447, accuracy: 1e-5)
     }

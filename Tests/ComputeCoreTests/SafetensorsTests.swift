@@ -22,6 +22,21 @@ final class SafetensorsTests: XCTestCase {
         XCTAssertThrowsError(try wrong.load(try f.all()))
     }
 
+    func testCorruptFilesFailClearly() throws {
+        let path = NSTemporaryDirectory() + "cc-bad-\(getpid()).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // Header length larger than the file.
+        var bytes: [UInt8] = [0xFF, 0, 0, 0, 0, 0, 0, 0] + Array("{}".utf8)
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        XCTAssertThrowsError(try SafetensorsFile(path: path)) { XCTAssertTrue("\($0)".contains("header length")) }
+        // Offsets beyond the data section.
+        let header = Array(#"{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#.utf8)
+        bytes = withUnsafeBytes(of: UInt64(header.count).littleEndian, Array.init) + header + [0, 0, 0, 0]
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        XCTAssertThrowsError(try SafetensorsFile(path: path)) { XCTAssertTrue("\($0)".contains("out of file")) }
+        XCTAssertThrowsError(try SafetensorsFile(path: path + ".missing")) { XCTAssertTrue("\($0)".contains("cannot open")) }
+    }
+
     func testPythonSafetensorsReadsOurFile() throws {
         let path = NSTemporaryDirectory() + "cc-py-\(getpid()).safetensors"
         defer { try? FileManager.default.removeItem(atPath: path) }

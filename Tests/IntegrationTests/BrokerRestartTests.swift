@@ -67,3 +67,24 @@ final class Confirmed: @unchecked Sendable {
     func add(_ id: String) { lock.lock(); ids.append(id); lock.unlock() }
     var all: [String] { lock.lock(); defer { lock.unlock() }; return ids }
 }
+
+/// Long jobs outlive RabbitMQ's default 30-minute consumer timeout because the broker we ship
+/// raises it to 24 h (scripts/stack, scripts/compose/rabbitmq.conf): check the running broker.
+final class BrokerConfigTests: XCTestCase {
+    func testRunningBrokerAllowsDayLongUnackedJobs() throws {
+        _ = try TestEnvironment.amqpURL()
+        let p = Process()
+        p.executableURL = TestEnvironment.repoRoot.appendingPathComponent("scripts/stack")
+        p.arguments = ["rabbitmqctl", "eval", "application:get_env(rabbit, consumer_timeout)."]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("86400000"), "consumer_timeout should be 24 h, broker says: \(text)")
+        let compose = try String(contentsOf: TestEnvironment.repoRoot.appendingPathComponent("scripts/compose/rabbitmq.conf"), encoding: .utf8)
+        XCTAssertTrue(compose.contains("consumer_timeout = 86400000"))
+    }
+}

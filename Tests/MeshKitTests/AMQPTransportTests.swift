@@ -17,12 +17,52 @@ final class AMQPTransportTests: XCTestCase {
 
     func testPublishConsumeAckRoundTrip() async throws { try await scenarios().publishConsumeAckRoundTrip() }
     func testUnroutableWorkPublishThrows() async throws { try await scenarios().unroutableWorkPublishThrows() }
+    func testPublishToMissingExchangeThrows() async throws { try await scenarios().publishToMissingExchangeThrows() }
     func testPrefetchBoundsUnackedDeliveries() async throws { try await scenarios().prefetchBoundsUnackedDeliveries() }
     func testNackWithoutRequeueDeadLetters() async throws { try await scenarios().nackWithoutRequeueDeadLetters() }
+    func testStopDeliveriesLetsInFlightFinish() async throws { try await scenarios().stopDeliveriesLetsInFlightFinish() }
     func testCancelWithoutAckRedelivers() async throws { try await scenarios().cancelWithoutAckRedelivers() }
     func testDeliveryLimitDeadLettersPoison() async throws { try await scenarios().deliveryLimitDeadLettersPoison() }
     func testEventsReachSubscribers() async throws { try await scenarios().eventsReachSubscribers() }
     func testRPCCallAndDeadline() async throws { try await scenarios().rpcCallAndDeadline() }
+
+    /// After a consumer's connection dies, acking a delivery from the dead channel is a logged no-op (its
+    /// tag would name another message on the new channel); the broker redelivers that message.
+    func testAckOfDeliveryFromDeadConnectionIsIgnored() async throws {
+        let t = try await makeTransport()
+        let q = uniqueName("stale")
+        try await t.declareWorkQueue(q, routingKeys: [q])
+        addTeardownBlock { try? await t.deleteQueue(q) }
+        for body in ["a", "b"] {
+            try await t.publish(exchange: MeshTopology.workExchange, routingKey: q, body: Data(body.utf8),
+                                properties: MessageProperties())
+        }
+        let got = Recorder<Delivery>()
+        let handle = try await t.consume(queue: q, prefetch: 1) { d in got.append(d) } // acks later, by hand
+        let first = await eventually { got.count == 1 }
+        XCTAssertTrue(first)
+        let link = try XCTUnwrap(handle as? AMQPConsumerLink)
+        link.dropConnectionForTesting()
+        let reconnected = await eventually { link.connectionGeneration == 2 && got.count == 2 }
+        XCTAssertTrue(reconnected, "consumer must reconnect and receive again")
+        let stale = got.all[0], fresh = got.all[1]
+        try await stale.ack() // stale tag 1 on the old channel; on the new channel tag 1 is `fresh`
+        try await Task.sleep(nanoseconds: 300_000_000)
+        XCTAssertEqual(String(decoding: fresh.body, as: UTF8.self), String(decoding: stale.body, as: UTF8.self),
+                       "the unacked message is redelivered first")
+        XCTAssertTrue(fresh.redelivered)
+        XCTAssertEqual(fresh.deliveryCount, 1)
+        XCTAssertEqual(got.count, 2, "the stale ack must not have acked the fresh delivery (prefetch 1)")
+        try await fresh.ack()
+        let third = await eventually { got.count == 3 }
+        XCTAssertTrue(third)
+        try await got.all[2].ack()
+        let empty = try await eventually { try await t.messageCount(queue: q) == 0 }
+        XCTAssertTrue(empty)
+        await handle.cancel()
+        let left = try await t.messageCount(queue: q)
+        XCTAssertEqual(left, 0, "both messages acked exactly once")
+    }
 
     func testMissingQueueIsReportedAndChannelRecovers() async throws {
         let t = try await makeTransport()
@@ -75,6 +115,7 @@ final class AMQPTransportTests: XCTestCase {
         let t = try await makeTransport(publishTimeout: 90)
         let q = uniqueName("reconnect")
         try await t.declareWorkQueue(q, routingKeys: [q])
+        addTeardownBlock { try? await t.deleteQueue(q) } // also when an assertion below fails
         let consumed = Recorder<String>()
         let handle = try await t.consume(queue: q, prefetch: 20) { d in
             consumed.append(String(decoding: d.body, as: UTF8.self))
@@ -100,12 +141,8 @@ final class AMQPTransportTests: XCTestCase {
         }
         try await Task.sleep(nanoseconds: 500_000_000)
         let before = confirmed.count
-        let restart = Process()
-        restart.executableURL = URL(fileURLWithPath: "/bin/bash")
-        restart.arguments = [script, "restart-rabbit"]
-        try restart.run()
-        restart.waitUntilExit()
-        XCTAssertEqual(restart.terminationStatus, 0, "\(script) restart-rabbit failed")
+        let status = await runShell("bash '\(script)' restart-rabbit")
+        XCTAssertEqual(status, 0, "\(script) restart-rabbit failed")
         let after = confirmed.count
         // Keep publishing until the transport is back and has confirmed more.
         let resumed = await eventually(timeout: 60) { confirmed.count > after + 20 }
@@ -120,5 +157,16 @@ final class AMQPTransportTests: XCTestCase {
         XCTAssertTrue(failed.all.isEmpty, "publishes failed: \(failed.all.prefix(3))")
         await handle.cancel()
         try await t.deleteQueue(q)
+    }
+
+    /// Runs a shell command on a plain thread and returns its exit status. (Foundation's
+    /// `Process.waitUntilExit` never returns here: the restarted broker inherits its pipe.)
+    private func runShell(_ command: String) async -> Int32 {
+        await withCheckedContinuation { (c: CheckedContinuation<Int32, Never>) in
+            Thread.detachNewThread {
+                let raw = system(command)
+                c.resume(returning: raw == -1 ? -1 : (raw >> 8) & 0xff)
+            }
+        }
     }
 }

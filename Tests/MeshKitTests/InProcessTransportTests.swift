@@ -9,8 +9,10 @@ final class InProcessTransportTests: XCTestCase {
 
     func testPublishConsumeAckRoundTrip() async throws { try await scenarios().0.publishConsumeAckRoundTrip() }
     func testUnroutableWorkPublishThrows() async throws { try await scenarios().0.unroutableWorkPublishThrows() }
+    func testPublishToMissingExchangeThrows() async throws { try await scenarios().0.publishToMissingExchangeThrows() }
     func testPrefetchBoundsUnackedDeliveries() async throws { try await scenarios().0.prefetchBoundsUnackedDeliveries() }
     func testNackWithoutRequeueDeadLetters() async throws { try await scenarios().0.nackWithoutRequeueDeadLetters() }
+    func testStopDeliveriesLetsInFlightFinish() async throws { try await scenarios().0.stopDeliveriesLetsInFlightFinish() }
     func testCancelWithoutAckRedelivers() async throws { try await scenarios().0.cancelWithoutAckRedelivers() }
     func testDeliveryLimitDeadLettersPoison() async throws { try await scenarios().0.deliveryLimitDeadLettersPoison() }
     func testEventsReachSubscribers() async throws { try await scenarios().0.eventsReachSubscribers() }

@@ -64,6 +64,23 @@ struct TransportScenarios {
         }
     }
 
+    func publishToMissingExchangeThrows() async throws {
+        do {
+            try await transport.publish(exchange: uniqueName("noexchange"), routingKey: "k",
+                                        body: Data("x".utf8), properties: MessageProperties())
+            XCTFail("publish to a missing exchange must throw")
+        } catch TransportError.publishRejected(let why) {
+            XCTAssertTrue(why.contains("no exchange"), why)
+        }
+        // The transport still works afterwards.
+        let (q, key) = try await workQueue("afterbadpublish")
+        try await transport.publish(exchange: MeshTopology.workExchange, routingKey: key, body: Data("ok".utf8),
+                                    properties: MessageProperties())
+        let n = try await eventually { try await transport.messageCount(queue: q) == 1 }
+        XCTAssertTrue(n)
+        await cleanup(q)
+    }
+
     func prefetchBoundsUnackedDeliveries() async throws {
         let (q, key) = try await workQueue("prefetch")
         for i in 0..<12 {
@@ -118,6 +135,28 @@ struct TransportScenarios {
         let left = try await transport.messageCount(queue: q)
         XCTAssertEqual(left, 0)
         await cleanup(q, tap)
+    }
+
+    func stopDeliveriesLetsInFlightFinish() async throws {
+        let (q, key) = try await workQueue("graceful")
+        for i in 0..<5 {
+            try await transport.publish(exchange: MeshTopology.workExchange, routingKey: key, body: Data("\(i)".utf8),
+                                        properties: MessageProperties())
+        }
+        let held = Recorder<Delivery>()
+        let handle = try await transport.consume(queue: q, prefetch: 2) { d in held.append(d) }
+        let two = await eventually { held.count == 2 }
+        XCTAssertTrue(two)
+        await handle.stopDeliveries()
+        for d in held.all { try await d.ack() } // in-flight work still completes after the stop
+        try await Task.sleep(nanoseconds: 300_000_000)
+        XCTAssertEqual(held.count, 2, "no delivery may arrive after stopDeliveries")
+        let acked = try await eventually { try await transport.messageCount(queue: q) == 3 }
+        await handle.cancel()
+        let left = try await transport.messageCount(queue: q)
+        XCTAssertTrue(acked)
+        XCTAssertEqual(left, 3, "the two acked messages are gone, three remain")
+        await cleanup(q)
     }
 
     func cancelWithoutAckRedelivers() async throws {

@@ -11,6 +11,8 @@ public struct MeshCtl: AsyncParsableCommand {
         subcommands: [
             UpCommand.self, DescribeCommand.self, PingCommand.self, RunsCommand.self, WatchCommand.self,
             CancelCommand.self, DeadLettersCommand.self,
+            DataCommand.self, EvalCommand.self, EmbedTextCommand.self,
+            ReportGroupCommand.self, TrainCommand.self, EncodeCommand.self, DecodeLatentsCommand.self,
         ])
 
     public init() {}

@@ -15,3 +15,8 @@ int lm_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int ch
                   uint8_t **out, size_t *outlen, char *err, size_t errlen);
 
 void lm_png_free(void *p);
+
+/// Inflates gzip (or zlib) data held in memory (zlib, linked with libpng).
+/// Returns 0 on success; *out is malloc'd (free with lm_png_free), *outlen bytes.
+int lm_gunzip(const uint8_t *data, size_t len, uint8_t **out, size_t *outlen,
+              char *err, size_t errlen);

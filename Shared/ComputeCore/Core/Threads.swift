@@ -1,22 +1,48 @@
 import CBLAS
 import Dispatch
 
-/// Thread settings: OpenBLAS threads for GEMM, and worker count for elementwise kernels.
+/// Thread settings. By default GEMMs are split across our own workers, each calling a
+/// single-threaded OpenBLAS sgemm: OpenBLAS's pthread workers spin (sched_yield) for a long
+/// time after each call, which starves elementwise kernels on a 2-core machine.
 public enum Threads {
     /// Worker count used by parallel elementwise/attention kernels (1 = serial).
     public static var elementwise = 2
+    /// Workers that share one large GEMM (our split; OpenBLAS itself runs 1 thread).
+    public static var gemmWorkers = 2
     /// Minimum elements per worker before an elementwise kernel splits.
     public static var grain = 1 << 15
+    /// Minimum m*n*k before a GEMM is split across `gemmWorkers`.
+    public static var gemmSplitMNK = 1 << 21
 
-    /// Sets OpenBLAS threads and the elementwise worker count together.
+    /// Uses `n` threads for everything: GEMM split workers and elementwise workers
+    /// (OpenBLAS's own threading is set to 1).
     public static func configure(_ n: Int) {
         precondition(n >= 1, "Threads.configure: thread count must be >= 1, got \(n)")
+        configured = true
+        openblas_set_num_threads(1)
+        elementwise = n
+        gemmWorkers = n
+    }
+
+    /// Uses OpenBLAS's own threading with `n` threads for GEMM instead of the split.
+    public static func configureOpenBLAS(_ n: Int) {
+        precondition(n >= 1, "Threads.configureOpenBLAS: thread count must be >= 1, got \(n)")
+        configured = true
         openblas_set_num_threads(Int32(n))
+        gemmWorkers = 1
         elementwise = n
     }
 
     /// Current OpenBLAS thread count.
     public static var blas: Int { Int(openblas_get_num_threads()) }
+
+    static var configured = false
+    /// Before the first GEMM: unless configured explicitly, OpenBLAS runs single-threaded under
+    /// our split (defaults: 2 workers).
+    static let initialised: Bool = {
+        if !configured { openblas_set_num_threads(1) }
+        return true
+    }()
 }
 
 /// Splits [0, n) into contiguous chunks run on up to `Threads.elementwise` workers when

@@ -42,12 +42,12 @@ enum Broadcast {
         return (dims, xa, xb)
     }
 
-    /// out[i] = f(a[ia], b[ib]) over the broadcast shape.
-    @inline(__always)
-    static func apply(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
+    /// out[i] = F.f(a[ia], b[ib]) over the broadcast shape; specialised per op so loops vectorise.
+    static func apply<F: BinaryFn>(_ a: Tensor, _ b: Tensor, _ fn: F.Type) -> Tensor {
         if a.shape == b.shape {
             let o = Tensor(uninitialized: a.shape)
-            Kernels.map2(a.ptr, b.ptr, o.ptr, a.count, f)
+            let ap = a.ptr, bp = b.ptr, op = o.ptr
+            parallelRange(a.count) { s, e in for i in s..<e { op[i] = F.f(ap[i], bp[i]) } }
             return o
         }
         let outShape = shape(a.shape, b.shape)
@@ -69,19 +69,30 @@ enum Broadcast {
                 let o = op + row * inner
                 let pa = ap + offA, pb = bp + offB
                 if ia == 1 && ib == 1 {
-                    for j in 0..<inner { o[j] = f(pa[j], pb[j]) }
+                    for j in 0..<inner { o[j] = F.f(pa[j], pb[j]) }
                 } else if ia == 1 {
-                    let v = pb[0]; for j in 0..<inner { o[j] = f(pa[j], v) }
+                    let v = pb[0]; for j in 0..<inner { o[j] = F.f(pa[j], v) }
                 } else if ib == 1 {
-                    let v = pa[0]; for j in 0..<inner { o[j] = f(v, pb[j]) }
+                    let v = pa[0]; for j in 0..<inner { o[j] = F.f(v, pb[j]) }
                 } else {
-                    for j in 0..<inner { o[j] = f(pa[j * ia], pb[j * ib]) }
+                    for j in 0..<inner { o[j] = F.f(pa[j * ia], pb[j * ib]) }
                 }
             }
         }
         return o
     }
 }
+
+/// A binary pointwise function (static so broadcasting kernels specialise).
+protocol BinaryFn { static func f(_ a: Float, _ b: Float) -> Float }
+enum AddOp: BinaryFn { @inline(__always) static func f(_ a: Float, _ b: Float) -> Float { a + b } }
+enum SubOp: BinaryFn { @inline(__always) static func f(_ a: Float, _ b: Float) -> Float { a - b } }
+enum MulOp: BinaryFn { @inline(__always) static func f(_ a: Float, _ b: Float) -> Float { a * b } }
+enum DivOp: BinaryFn { @inline(__always) static func f(_ a: Float, _ b: Float) -> Float { a / b } }
+enum FirstOp: BinaryFn { @inline(__always) static func f(_ a: Float, _ b: Float) -> Float { a } }
+/// -a / b (gradient of a quotient w.r.t. its denominator, given a = g * out).
+enum NegDivOp: BinaryFn { @inline(__always) static func f(_ a: Float, _ b: Float) -> Float { -a / b } }
+enum NonZeroOp: BinaryFn { @inline(__always) static func f(_ a: Float, _ b: Float) -> Float { a != 0 ? 1 : 0 } }
 
 extension Tensor {
     /// Sums a broadcast gradient back down to `target` shape (reverse of broadcasting).
@@ -102,7 +113,7 @@ extension Tensor {
     /// Broadcasts to `shape` (copy); gradient sums back.
     public func expand(_ shape: [Int]) -> Tensor {
         if shape == self.shape { return self }
-        let out = Broadcast.apply(self.detached(), Tensor(zeros: shape)) { a, _ in a }
+        let out = Broadcast.apply(self.detached(), Tensor(zeros: shape), FirstOp.self)
         precondition(out.shape == shape, "expand: \(self.shape) cannot broadcast to \(shape)")
         let inShape = self.shape
         return Tensor.record(out, [self], backward: { [self] g in self.accumulateGrad(g.sumTo(inShape)) },

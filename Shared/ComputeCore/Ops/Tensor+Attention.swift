@@ -83,6 +83,10 @@ extension Tensor {
         precondition(cache.length + Tn <= cache.capacity,
                      "attention(cache:): \(cache.length) + \(Tn) tokens exceed cache capacity \(cache.capacity)")
         let D = C / heads
+        if let rope {
+            precondition(rope.headDim == D && rope.tokens >= Tn && (rope.batch == 1 || rope.batch == B),
+                         "attention(cache:): RoPE (headDim \(rope.headDim), \(rope.batch)x\(rope.tokens) tokens) does not fit \(B)x\(Tn) tokens of head size \(D)")
+        }
         let start = cache.length
         for b in 0..<B {
             for t in 0..<Tn {

@@ -39,6 +39,10 @@ extension ServiceRuntime {
                 let slice = min(10, req.workMs - worked)
                 try? await Task.sleep(nanoseconds: UInt64(slice) * 1_000_000)
                 worked += slice
+                if worked % 500 == 0 || worked == req.workMs {
+                    await ctx.progress(step: Int(worked), total: Int(req.workMs), metrics: ["worked_ms": Double(worked)],
+                                       message: "simulated work")
+                }
             }
             var r = Latentmesh_V1_PingResponse()
             r.payload = req.payload

@@ -63,7 +63,8 @@ extension ServiceRuntime {
             logger: logger.with(runID: record.runID), store: store, artifacts: artifacts,
             emit: { [transport] event in await Self.publishEvent(event, transport: transport) })
         state.register(context)
-        await publishStatus(record, status: .running)
+        // Status events are best effort and off the critical path (watchers order them by sequence).
+        Task { [self] in await publishStatus(record, status: .running) }
         let outcome: Result<Data, Error>
         let began = DispatchTime.now().uptimeNanoseconds
         if let method = definitionWithBackbone.method(for: kind) {
@@ -142,8 +143,8 @@ extension ServiceRuntime {
                 return
             }
         }
-        if !fromStore { await publishStatus(record, status: record.status) }
         do { try await delivery.ack() } catch { logger.warning("ack of \(record.requestID) failed: \(error)") }
+        if !fromStore { Task { [self] in await publishStatus(record, status: record.status) } }
     }
 
     /// Records an unparseable request and hands it to the dead-letter exchange.

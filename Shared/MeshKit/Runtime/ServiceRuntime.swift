@@ -65,7 +65,8 @@ public final class ServiceRuntime: @unchecked Sendable {
     public func shutdown(grace: Double? = nil) async {
         let grace = grace ?? config.shutdownGraceSeconds
         state.beginShutdown()
-        await consumer?.cancel()
+        // Stop new deliveries but keep the channel, so in-flight work can still be acked.
+        await consumer?.stopDeliveries()
         logger.info("shutting down: \(state.inFlightCount) in flight, grace \(grace) s")
         let until = Date().addingTimeInterval(grace)
         while state.inFlightCount > 0 && Date() < until {
@@ -79,6 +80,7 @@ public final class ServiceRuntime: @unchecked Sendable {
                 try? await Task.sleep(nanoseconds: 50_000_000)
             }
         }
+        await consumer?.cancel()
         await cancelSubscription?.cancel()
         try? store.flush()
         logger.info("stopped; handled \(state.handledCount)")

@@ -85,6 +85,14 @@ public struct Delivery: Sendable {
 public protocol ConsumerHandle: Sendable {
     /// Stops receiving; deliveries not yet acked stay with the broker and are redelivered.
     func cancel() async
+    /// Graceful drain (e.g. on SIGTERM): no new deliveries arrive, but deliveries already handed to the
+    /// handler can still be acked or nacked until `cancel()`.
+    func stopDeliveries() async
+}
+
+extension ConsumerHandle {
+    /// Fallback for handles without a graceful mode: cancels (unacked deliveries are redelivered).
+    public func stopDeliveries() async { await cancel() }
 }
 
 /// A message transport with at-least-once delivery: AMQP (`AMQPTransport`) or in-memory (`InProcessTransport`).

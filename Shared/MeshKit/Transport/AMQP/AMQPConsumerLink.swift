@@ -31,6 +31,8 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
     private let settles = CommandInbox<Settle>()
     private let stateLock = NSLock()
     private var cancelled = false
+    private var stopRequested = false
+    private var dropRequested = false
     private var startResult: ((Result<Void, Error>) -> Void)?
     private let finished = DispatchSemaphore(value: 0)
     private var thread: Thread?
@@ -43,6 +45,11 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
     private var generation = 0
     private var inFlight = 0
     private var backoff = Backoff()
+    private var failures = 0
+    private var consumerTag = ""
+    /// basic.cancel went out (or consuming was never resumed after a reconnect): new deliveries are ignored.
+    private var stopSent = false
+    private let stopDone = DispatchSemaphore(value: 0)
 
     init(url: AMQPURL, source: Source, registry: AMQPTopologyRegistry, logger: Logger,
          handler: @escaping @Sendable (Delivery) async -> Void) {
@@ -94,6 +101,47 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
         eventContinuation?.finish()
     }
 
+    func stopDeliveries() async {
+        let first: Bool = stateLock.withLock {
+            if cancelled || stopRequested { return false }
+            stopRequested = true
+            return true
+        }
+        guard first else { return }
+        settles.pokeWaiters()
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async { [stopDone] in
+                _ = stopDone.wait(timeout: .now() + 5)
+                c.resume()
+            }
+        }
+    }
+
+    /// Test hook: the thread drops its connection without a close handshake (as if the network failed)
+    /// and reconnects; deliveries handed out before are then stale.
+    func dropConnectionForTesting() {
+        stateLock.withLock { dropRequested = true }
+    }
+
+    /// Number of connections this consumer has made (1 + reconnects).
+    var connectionGeneration: Int { stateLock.withLock { publishedGeneration } }
+    private var publishedGeneration = 0
+
+    private var isStopRequested: Bool { stateLock.withLock { stopRequested } }
+
+    /// Sends basic.cancel once a graceful stop was requested.
+    private func sendStopIfRequested() {
+        guard !stopSent, isStopRequested, let s = session else { return }
+        stopSent = true
+        consumerTag.withAMQPBytes { tag in _ = amqp_basic_cancel(s.state, Self.channel, tag) }
+        do {
+            try s.check("basic.cancel", channel: Self.channel)
+        } catch {
+            drop(error)
+        }
+        stopDone.signal()
+    }
+
     private func reportStart(_ result: Result<Void, Error>) {
         if let r = startResult {
             startResult = nil
@@ -116,13 +164,20 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
                         reportStart(.failure(TransportError.unavailable("\(error)")))
                         break
                     }
-                    logger.warning("amqp consumer reconnect failed", metadata: ["error": "\(error)"])
+                    failures += 1
+                    logger.log(level: failures == 1 ? .warning : .debug, "amqp consumer reconnect failed",
+                               metadata: ["error": "\(error)", "attempt": "\(failures)"])
                     let until = Date().addingTimeInterval(backoff.failure())
                     while !isCancelled, Date() < until { Thread.sleep(forTimeInterval: 0.05) }
                     continue
                 }
             }
+            if stateLock.withLock({ () -> Bool in let d = dropRequested; dropRequested = false; return d }) {
+                drop(AMQPSessionError.connectionLost("dropped for testing"))
+                continue
+            }
             sendSettles()
+            sendStopIfRequested()
             guard let s = session else { continue }
             s.releaseBuffersIfIdle()
             var envelope = amqp_envelope_t()
@@ -172,19 +227,30 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
             case .replies(let name):
                 queue = try s.declareQueue(name, durable: false, exclusive: true, autoDelete: true, channel: Self.channel).name
             }
-            queue.withAMQPBytes { q in
-                _ = amqp_basic_consume(s.state, Self.channel, q, amqp_empty_bytes, 0, isAutoAck ? 1 : 0, 0, amqp_empty_table)
+            if isStopRequested {
+                stopSent = true // reconnected after a graceful stop: stay connected, consume nothing
+                stopDone.signal()
+            } else {
+                let ok = queue.withAMQPBytes { q in
+                    amqp_basic_consume(s.state, Self.channel, q, amqp_empty_bytes, 0, isAutoAck ? 1 : 0, 0, amqp_empty_table)
+                }
+                try s.check("basic.consume \(queue)", channel: Self.channel)
+                consumerTag = ok.map { AMQPSession.string($0.pointee.consumer_tag) } ?? ""
             }
-            try s.check("basic.consume \(queue)", channel: Self.channel)
         } catch {
             s.close()
             throw error
         }
         session = s
         generation += 1
+        stateLock.withLock { publishedGeneration = generation }
         inFlight = 0
-        if generation > 1 { logger.notice("amqp consumer re-established", metadata: ["source": "\(source)"]) }
+        if generation > 1 {
+            logger.notice("amqp consumer re-established", metadata: ["source": "\(source)"])
+            TransportMetrics.reconnected("amqp", link: "consumer")
+        }
         backoff.reset()
+        failures = 0
     }
 
     private func drop(_ error: Error) {
@@ -194,6 +260,8 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
     }
 
     private func dispatch(_ envelope: amqp_envelope_t) {
+        // Deliveries that crossed basic.cancel are not handed out; closing the channel requeues them.
+        if stopSent { return }
         let raw = AMQPRawDelivery(message: envelope.message, exchange: AMQPSession.string(envelope.exchange),
                                   routingKey: AMQPSession.string(envelope.routing_key),
                                   redelivered: envelope.redelivered != 0)
@@ -215,6 +283,7 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
     private func sendSettles() {
         for s in settles.takeAll() {
             guard s.generation == generation, let session else {
+                TransportMetrics.staleSettle("amqp")
                 logger.info("ignoring settle of a delivery from a closed channel (the broker redelivers it)",
                             metadata: ["tag": "\(s.tag)", "outcome": "\(s.outcome)"])
                 continue

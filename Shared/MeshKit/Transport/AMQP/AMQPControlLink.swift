@@ -17,7 +17,13 @@ final class AMQPControlLink: @unchecked Sendable {
         var mandatory: Bool
         var deadline: Date
         var done: (Result<Void, Error>) -> Void
+        var started = DispatchTime.now()
+        /// Times the broker nacked this publish (retried up to `maxNacks`).
+        var nacks = 0
     }
+
+    /// A nacked publish is retried this many times before the nack is reported.
+    static let maxNacks = 3
 
     enum Command {
         case publish(PublishRequest)
@@ -44,6 +50,7 @@ final class AMQPControlLink: @unchecked Sendable {
     private var returned: Set<UInt64> = []
     private var backoff = Backoff()
     private(set) var connectCount = 0
+    private var failures = 0
 
     init(url: AMQPURL, registry: AMQPTopologyRegistry, logger: Logger) {
         self.url = url
@@ -125,15 +132,22 @@ final class AMQPControlLink: @unchecked Sendable {
             nextSequence = 1 // delivery tags restart at 1 after confirm.select
             returned.removeAll()
             connectCount += 1
+            failures = 0
             backoff.reset()
-            if connectCount > 1 { logger.notice("amqp control connection re-established", metadata: ["url": "\(url)"]) }
+            if connectCount > 1 {
+                logger.notice("amqp control connection re-established", metadata: ["url": "\(url)"])
+                TransportMetrics.reconnected("amqp", link: "control")
+            }
             // Republish what the old connection never confirmed (at-least-once: may duplicate).
             let pending = unconfirmed.sorted { $0.key < $1.key }.map { Command.publish($0.value) }
             unconfirmed.removeAll()
             inbox.pushFront(pending)
             return true
         } catch {
-            logger.warning("amqp connect failed", metadata: ["url": "\(url)", "error": "\(error)"])
+            failures += 1
+            // One warning per outage, then quieter.
+            logger.log(level: failures == 1 ? .warning : .debug, "amqp connect failed",
+                       metadata: ["url": "\(url)", "error": "\(error)", "attempt": "\(failures)"])
             return false
         }
     }
@@ -150,6 +164,7 @@ final class AMQPControlLink: @unchecked Sendable {
         for command in inbox.takeAll() {
             switch command {
             case .publish(let r) where r.deadline < now:
+                TransportMetrics.published("amqp", outcome: "timeout")
                 r.done(.failure(TransportError.timeout("publish to '\(r.exchange)' key '\(r.routingKey)' not confirmed before its deadline (broker unavailable)")))
             case .operation(let deadline, _, let fail) where deadline < now:
                 fail(TransportError.unavailable("broker \(url) unreachable"))
@@ -160,6 +175,7 @@ final class AMQPControlLink: @unchecked Sendable {
         inbox.pushFront(keep)
         for (seq, r) in unconfirmed where r.deadline < now {
             unconfirmed[seq] = nil
+            TransportMetrics.published("amqp", outcome: "timeout")
             r.done(.failure(TransportError.timeout("publish to '\(r.exchange)' key '\(r.routingKey)' not confirmed before its deadline")))
         }
     }
@@ -225,10 +241,17 @@ final class AMQPControlLink: @unchecked Sendable {
                 }
             case AMQPMethod.channelClose:
                 let close = method.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
+                let text = AMQPSession.string(close.reply_text)
                 var ok = amqp_channel_close_ok_t(dummy: 0)
                 _ = amqp_send_method(s.state, frame.channel, AMQPMethod.channelCloseOk, &ok)
-                dropSession(AMQPSessionError.channelClosed(channel: frame.channel, code: Int(close.reply_code),
-                                                          text: AMQPSession.string(close.reply_text)))
+                if close.reply_code == 404 {
+                    // A publish named a missing exchange: fail those publishes, resend the others.
+                    for (seq, r) in unconfirmed where text.contains("'\(r.exchange)'") {
+                        unconfirmed[seq] = nil
+                        r.done(.failure(TransportError.publishRejected("no exchange '\(r.exchange)': \(text)")))
+                    }
+                }
+                dropSession(AMQPSessionError.channelClosed(channel: frame.channel, code: Int(close.reply_code), text: text))
                 return
             case AMQPMethod.connectionClose:
                 var ok = amqp_connection_close_ok_t(dummy: 0)
@@ -244,16 +267,28 @@ final class AMQPControlLink: @unchecked Sendable {
 
     private func settle(upTo tag: UInt64, multiple: Bool, nacked: Bool) {
         let tags = multiple ? unconfirmed.keys.filter { $0 <= tag } : [tag]
+        var confirmed = 0, rejected = 0
         for t in tags.sorted() {
-            guard let r = unconfirmed.removeValue(forKey: t) else { continue }
-            if nacked {
+            guard var r = unconfirmed.removeValue(forKey: t) else { continue }
+            if nacked && r.nacks < Self.maxNacks && r.deadline > Date() {
+                // The broker could not take the message (e.g. a queue still recovering): send it again.
+                r.nacks += 1
+                returned.remove(t)
+                inbox.push(.publish(r))
+            } else if nacked {
+                rejected += 1
                 r.done(.failure(TransportError.publishRejected("broker nacked publish to '\(r.exchange)' key '\(r.routingKey)'")))
             } else if returned.remove(t) != nil {
+                rejected += 1
                 r.done(.failure(TransportError.publishRejected("unroutable: no queue is bound to exchange '\(r.exchange)' with key '\(r.routingKey)'")))
             } else {
+                confirmed += 1
+                TransportMetrics.confirmLatency("amqp", since: r.started)
                 r.done(.success(()))
             }
         }
+        TransportMetrics.published("amqp", outcome: "confirmed", count: confirmed)
+        TransportMetrics.published("amqp", outcome: "rejected", count: rejected)
     }
 
     private static func sequence(of p: amqp_basic_properties_t) -> UInt64? {

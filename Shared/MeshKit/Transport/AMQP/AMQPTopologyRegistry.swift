@@ -41,6 +41,9 @@ final class CommandInbox<Command>: @unchecked Sendable {
         return out
     }
 
+    /// Wakes a thread sleeping in `wait` without queuing a command.
+    func pokeWaiters() { signal.signal() }
+
     var isEmpty: Bool { lock.lock(); defer { lock.unlock() }; return items.isEmpty }
 
     /// Sleeps until a command arrives or `seconds` pass.

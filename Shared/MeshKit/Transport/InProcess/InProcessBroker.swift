@@ -26,6 +26,8 @@ struct InProcessBroker {
         let handler: @Sendable (Delivery) async -> Void
         let events: AsyncStream<Delivery>.Continuation?
         var unacked: [UInt64: Message] = [:]
+        /// Set by `stopDeliveries`: receives nothing more, may still settle `unacked`.
+        var stopped = false
 
         init(id: Int, queue: String, prefetch: Int, autoAck: Bool, handler: @escaping @Sendable (Delivery) async -> Void,
              events: AsyncStream<Delivery>.Continuation?) {
@@ -37,7 +39,7 @@ struct InProcessBroker {
             self.events = events
         }
 
-        var hasCapacity: Bool { prefetch == 0 || unacked.count < prefetch }
+        var hasCapacity: Bool { !stopped && (prefetch == 0 || unacked.count < prefetch) }
     }
 
     struct Queue {

@@ -155,6 +155,7 @@ public final class InProcessTransport: MeshTransport, @unchecked Sendable {
             return true
         }) ?? false
         if !known {
+            TransportMetrics.staleSettle("inproc")
             logger.info("ignoring settle of a delivery its consumer no longer holds (it was requeued)",
                         metadata: ["tag": "\(tag)", "queue": "\(queue)"])
         }
@@ -176,6 +177,12 @@ public final class InProcessTransport: MeshTransport, @unchecked Sendable {
         }
         c.events?.finish()
         pump(queue)
+    }
+
+    /// Stops new deliveries to a consumer; its unacked deliveries can still be settled.
+    func stop(_ c: InProcessBroker.Consumer) {
+        lock.withLock { c.stopped = true }
+        pump(c.queue)
     }
 
     public func drain(queue: String, limit: Int) async throws -> [Delivery] {
@@ -221,4 +228,6 @@ final class InProcessConsumerHandle: ConsumerHandle, @unchecked Sendable {
     }
 
     func cancel() async { transport?.cancel(consumer) }
+
+    func stopDeliveries() async { transport?.stop(consumer) }
 }

@@ -1,0 +1,125 @@
+import ComputeCore
+import Datasets
+import Foundation
+import MeshKit
+import MeshProto
+import RunStore
+import VTP
+
+/// tokenizer-svc handlers: adapt `tokenizer.{train,encode,decode}` messages to the VTP library.
+public enum TokenizerService {
+    /// Largest batch accepted by encode/decode.
+    public static let maxBatch = 256
+    /// Largest step count accepted by train.
+    public static let maxSteps: Int64 = 1_000_000
+
+    /// Adds the tokenizer methods to the service's base definition.
+    public static func definition(_ base: ServiceDefinition, config: ServiceConfig) -> ServiceDefinition {
+        var d = base
+        for m in methods(loader: TokenizerLoader()) { d.add(m) }
+        d.config["presets"] = VTPPresets.names.filter { $0.hasSuffix("-s") }.joined(separator: ",")
+        d.config["max_batch"] = String(maxBatch)
+        return d
+    }
+
+    /// The three methods; `loader` caches loaded checkpoints.
+    public static func methods(loader: TokenizerLoader) -> [ServiceMethod] {
+        [
+            .typed("tokenizer.train", summary: "train a VTP tokenizer preset; checkpoints go to the artifact store",
+                   isLongRunning: true) { (req: Latentmesh_V1_TokenizerTrainRequest, ctx) in
+                try await TokenizerTraining.run(req, context: ctx)
+            },
+            .typed("tokenizer.encode", summary: "images (PNG) -> latents with a named checkpoint") {
+                (req: Latentmesh_V1_EncodeRequest, ctx) in
+                try encode(req, context: ctx, loader: loader)
+            },
+            .typed("tokenizer.decode", summary: "latents -> images (PNG) with a named checkpoint") {
+                (req: Latentmesh_V1_DecodeLatentsRequest, ctx) in
+                try decode(req, context: ctx, loader: loader)
+            },
+        ]
+    }
+
+    static func encode(_ req: Latentmesh_V1_EncodeRequest, context: RunContext,
+                       loader: TokenizerLoader) throws -> Latentmesh_V1_EncodeResponse {
+        guard !req.imagesPng.isEmpty else { throw ServiceError.invalid("images_png", "must not be empty (1...\(maxBatch) images)") }
+        guard req.imagesPng.count <= maxBatch else { throw ServiceError.outOfRange("images_png.count", req.imagesPng.count, 1...maxBatch) }
+        let tok = try loader.tokenizer(req.checkpointName, context: context)
+        let size = tok.imageSize
+        var images: [ImageBuffer] = []
+        for (i, png) in req.imagesPng.enumerated() {
+            let img: ImageBuffer
+            do { img = try PNGCodec.decode([UInt8](png)) } catch {
+                throw ServiceError.invalid("images_png[\(i)]", "is not a decodable PNG (\(error))")
+            }
+            guard img.width == size && img.height == size else {
+                throw ServiceError.invalid("images_png[\(i)]", "is \(img.width)x\(img.height), must be \(size)x\(size) for checkpoint '\(req.checkpointName)'")
+            }
+            images.append(img.rgb())
+        }
+        let z = try tok.encode(images)     // [B, T, d]
+        let shape = tok.latentShape.map { Int32($0) }
+        let per = z.count / images.count, values = z.array
+        var resp = Latentmesh_V1_EncodeResponse()
+        resp.latents = (0..<images.count).map { b in
+            var l = Latentmesh_V1_Latent()
+            l.shape = shape
+            l.values = Array(values[(b * per)..<((b + 1) * per)])
+            return l
+        }
+        return resp
+    }
+
+    static func decode(_ req: Latentmesh_V1_DecodeLatentsRequest, context: RunContext,
+                       loader: TokenizerLoader) throws -> Latentmesh_V1_DecodeLatentsResponse {
+        guard !req.latents.isEmpty else { throw ServiceError.invalid("latents", "must not be empty (1...\(maxBatch) latents)") }
+        guard req.latents.count <= maxBatch else { throw ServiceError.outOfRange("latents.count", req.latents.count, 1...maxBatch) }
+        let tok = try loader.tokenizer(req.checkpointName, context: context)
+        let shape = tok.latentShape
+        let per = shape.reduce(1, *)
+        var flat: [Float] = []
+        flat.reserveCapacity(per * req.latents.count)
+        for (i, l) in req.latents.enumerated() {
+            guard l.shape.map(Int.init) == shape else {
+                throw ServiceError.invalid("latents[\(i)].shape", "is \(l.shape), must be \(shape) for checkpoint '\(req.checkpointName)'")
+            }
+            guard l.values.count == per else {
+                throw ServiceError.invalid("latents[\(i)].values", "has \(l.values.count) values, shape \(shape) needs \(per)")
+            }
+            guard l.values.allSatisfy(\.isFinite) else { throw ServiceError.invalid("latents[\(i)].values", "must be finite") }
+            flat += l.values
+        }
+        let images = try tok.decode(Tensor(flat, shape: [req.latents.count, shape[0] * shape[1], shape[2]]))
+        var resp = Latentmesh_V1_DecodeLatentsResponse()
+        resp.imagesPng = try images.map { Data(try PNGCodec.encode($0)) }
+        return resp
+    }
+}
+
+/// Loads named checkpoints from the artifact store, caching each by content hash.
+public final class TokenizerLoader: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cache: [String: VTPTokenizer] = [:]
+    public init() {}
+
+    /// The tokenizer registered under `name`; NOT_FOUND if there is none.
+    public func tokenizer(_ name: String, context: RunContext) throws -> VTPTokenizer {
+        guard !name.isEmpty else { throw ServiceError.invalid("checkpoint_name", "must not be empty") }
+        guard CheckpointRegistry.isValidName(name) else {
+            throw ServiceError.invalid("checkpoint_name", "'\(name)' must be 1-64 characters of [A-Za-z0-9._-]")
+        }
+        guard let artifacts = context.artifacts else { throw ServiceError(.unavailable, "this worker has no artifact store") }
+        guard let entry = try CheckpointRegistry(artifacts: artifacts).entry(name) else {
+            throw ServiceError.notFound("checkpoint_name", "no tokenizer checkpoint named '\(name)'; train one with tokenizer.train")
+        }
+        lock.lock(); defer { lock.unlock() }
+        if let t = cache[entry.sha256] { return t }
+        let url = try artifacts.url(sha256: entry.sha256)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ServiceError.notFound("checkpoint_name", "checkpoint '\(name)' points at missing artifact \(entry.sha256)")
+        }
+        let t = try VTPTokenizer(checkpointPath: url.path)
+        cache[entry.sha256] = t
+        return t
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import VTP
+
+/// `meshctl report tokenizer`: trains (or reuses) the four tokenizer variants at two budgets,
+/// evaluates them and writes docs/results/tokenizer.md with figures.
+public enum TokenizerReport {
+    /// Runs the experiment; `budgets` multiply the preset's steps; checkpoints are cached in
+    /// `cacheDir` (default `.latentmesh/report-cache/tokenizer`), so an interrupted report resumes.
+    public static func run(outputDir: URL, budgets: [Double] = [1, 3], size: String = "s", seed: UInt64 = 0,
+                           cacheDir: URL? = nil) async throws {
+        var r = VTPReport()
+        r.budgets = budgets; r.size = size; r.seed = seed
+        let cache = cacheDir ?? URL(fileURLWithPath: ".latentmesh/report-cache/tokenizer")
+        let entries = try r.run(outputDir: outputDir, cacheDir: cache) { line in
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+        print("wrote \(outputDir.appendingPathComponent("tokenizer.md").path) (\(entries.count) runs)")
+    }
+}
+
+/// `meshctl report tokenizer` (the lead registers it under the report command group).
+struct ReportTokenizerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenizer", abstract: "Train and evaluate ae / clip-ae / ssl-ae / vtp at two budgets; write docs/results/tokenizer.md.")
+    @Option(help: "Output directory.") var output = "docs/results"
+    @Option(help: "Step budgets as multipliers of the preset's steps, comma separated.") var budgets = "1,3"
+    @Option(help: "Preset size (xs, s, m).") var size = "s"
+    @Option(help: "Seed shared by all runs.") var seed: UInt64 = 0
+    @Option(help: "Checkpoint cache directory.") var cache = ".latentmesh/report-cache/tokenizer"
+
+    func run() async throws {
+        let b = budgets.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !b.isEmpty, b.allSatisfy({ $0 > 0 && $0 <= 100 }) else {
+            throw ValidationError("--budgets must be comma-separated numbers in (0, 100], got '\(budgets)'")
+        }
+        try await TokenizerReport.run(outputDir: URL(fileURLWithPath: output), budgets: b, size: size, seed: seed,
+                                      cacheDir: URL(fileURLWithPath: cache))
+    }
+}
+
+/// Temporary group so `meshctl report tokenizer` can be tried on this branch.
+struct ReportGroupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "report", abstract: "Write experiment reports.",
+                                                    subcommands: [ReportTokenizerCommand.self])
+}
+
+/// Temporary `meshctl decode-latents --latents FILE` on this branch (the lead exposes
+/// `TokenizerCLI.decodeLatents` as `meshctl decode --latents FILE`).
+struct DecodeLatentsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "decode-latents", abstract: "Decode a latents JSON to PNGs.")
+    @Option(help: "Latents JSON from `meshctl encode`.") var latents: String
+    @Option(help: "Checkpoint name (default: the one recorded in the JSON).") var checkpoint: String?
+    @Option(name: .shortAndLong, help: "Output directory.") var output = "decoded"
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let session = try await MeshSession.open(connection)
+        do { try await TokenizerCLI.decodeLatents(session: session, checkpoint: checkpoint, latentsPath: latents, outputDir: output) }
+        catch { await session.close(); throw error }
+        await session.close()
+    }
+}
