@@ -13,6 +13,18 @@ public final class DecodeModelRegistry: @unchecked Sendable {
         root = URL(fileURLWithPath: artifactsDir).appendingPathComponent("models/decode")
     }
 
+    private static let sharedLock = NSLock()
+    nonisolated(unsafe) private static var registries: [String: DecodeModelRegistry] = [:]
+
+    /// The process-wide registry of an artifact root (one model cache per root).
+    public static func shared(artifactsDir: String) -> DecodeModelRegistry {
+        sharedLock.lock(); defer { sharedLock.unlock() }
+        if let r = registries[artifactsDir] { return r }
+        let r = DecodeModelRegistry(artifactsDir: artifactsDir)
+        registries[artifactsDir] = r
+        return r
+    }
+
     /// Allowed model names: 1-64 of A-Z a-z 0-9 . _ - (no leading dot).
     public static func validate(name: String, field: String = "model_name") throws {
         let ok = !name.isEmpty && name.count <= 64 && !name.hasPrefix(".")

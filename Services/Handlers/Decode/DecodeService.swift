@@ -14,17 +14,21 @@ public enum DecodeService {
                                                            tokenThreshold: 0.7)
     public static let maxPromptCharacters = 256
 
+    /// Models live under the runtime's artifact root (`<root>/models/decode/<name>/`), falling
+    /// back to `config.artifactsDir` when the runtime has no artifact store.
     public static func methods(config: ServiceConfig) -> [ServiceMethod] {
-        let registry = DecodeModelRegistry(artifactsDir: config.artifactsDir)
+        @Sendable func registry(_ ctx: RunContext) -> DecodeModelRegistry {
+            DecodeModelRegistry.shared(artifactsDir: ctx.artifacts?.root.path ?? config.artifactsDir)
+        }
         return [
             .typed("decode.run", summary: "generate a continuation with the ar | mdm | refusion decoder of a named model") {
                 (req: Latentmesh_V1_DecodeRunRequest, ctx: RunContext) async throws -> Latentmesh_V1_DecodeRunResponse in
-                try run(req, context: ctx, registry: registry)
+                try run(req, context: ctx, registry: registry(ctx))
             },
             .typed("decode.train", summary: "train a decode model (objective ar | mdm | refusion) and install it by name",
                    isLongRunning: true) {
                 (req: Latentmesh_V1_DecodeTrainRequest, ctx: RunContext) async throws -> Latentmesh_V1_DecodeTrainResult in
-                try await train(req, context: ctx, registry: registry)
+                try await train(req, context: ctx, registry: registry(ctx))
             },
         ]
     }
