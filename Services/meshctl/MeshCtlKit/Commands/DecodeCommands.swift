@@ -16,12 +16,16 @@ public struct DecodeCommand: AsyncParsableCommand {
     public init() {}
 }
 
-/// `meshctl decode [run] "PROMPT"`.
+/// `meshctl decode [run] "PROMPT"`, or `meshctl decode --latents FILE` (tokenizer latents to PNG).
 public struct DecodeRunCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Decode a continuation of PROMPT (e.g. \"47+85=\").")
+        commandName: "run",
+        abstract: "Decode a continuation of PROMPT (e.g. \"47+85=\"), or with --latents decode tokenizer latents to PNGs.")
 
-    @Argument(help: "The prompt.") var prompt: String
+    @Argument(help: "The prompt.") var prompt: String?
+    @Option(help: "Tokenizer latents JSON (from `meshctl encode`) to decode to PNG images via tokenizer-svc.") var latents: String?
+    @Option(help: "With --latents: tokenizer checkpoint name (default: the one recorded in the JSON).") var checkpoint: String?
+    @Option(name: .shortAndLong, help: "With --latents: output directory for the PNGs.") var output = "decoded"
     @Option(help: "Decoder: ar | mdm | refusion.") var mode = "refusion"
     @Option(help: "Model name (default: the mode's name, as installed by `meshctl decode train`).") var model: String?
     @Option(help: "Largest number of new tokens (1...512).") var maxTokens: Int32 = 64
@@ -35,8 +39,21 @@ public struct DecodeRunCommand: AsyncParsableCommand {
 
     public init() {}
 
+    public func validate() throws {
+        if (prompt == nil) == (latents == nil) {
+            throw ValidationError("give either a PROMPT (text decoding) or --latents FILE (tokenizer decoding)")
+        }
+    }
+
     public func run() async throws {
         let session = try await MeshSession.open(connection)
+        if let latents {
+            do { try await TokenizerCLI.decodeLatents(session: session, checkpoint: checkpoint, latentsPath: latents, outputDir: output) }
+            catch { await session.close(); throw error }
+            await session.close()
+            return
+        }
+        guard let prompt else { return }
         var r = Latentmesh_V1_DecodeRunRequest()
         r.prompt = prompt; r.mode = mode; r.modelName = model ?? ""
         r.maxTokens = maxTokens; r.slotSize = slotSize; r.blockSize = blockSize

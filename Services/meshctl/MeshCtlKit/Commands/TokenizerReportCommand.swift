@@ -38,26 +38,3 @@ struct ReportTokenizerCommand: AsyncParsableCommand {
                                       cacheDir: URL(fileURLWithPath: cache))
     }
 }
-
-/// Temporary group so `meshctl report tokenizer` can be tried on this branch.
-struct ReportGroupCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "report", abstract: "Write experiment reports.",
-                                                    subcommands: [ReportTokenizerCommand.self])
-}
-
-/// Temporary `meshctl decode-latents --latents FILE` on this branch (the lead exposes
-/// `TokenizerCLI.decodeLatents` as `meshctl decode --latents FILE`).
-struct DecodeLatentsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "decode-latents", abstract: "Decode a latents JSON to PNGs.")
-    @Option(help: "Latents JSON from `meshctl encode`.") var latents: String
-    @Option(help: "Checkpoint name (default: the one recorded in the JSON).") var checkpoint: String?
-    @Option(name: .shortAndLong, help: "Output directory.") var output = "decoded"
-    @OptionGroup var connection: ConnectionOptions
-
-    func run() async throws {
-        let session = try await MeshSession.open(connection)
-        do { try await TokenizerCLI.decodeLatents(session: session, checkpoint: checkpoint, latentsPath: latents, outputDir: output) }
-        catch { await session.close(); throw error }
-        await session.close()
-    }
-}

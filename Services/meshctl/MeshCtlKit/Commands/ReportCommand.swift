@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+
+/// `meshctl report AREA`: regenerates a committed report under docs/results/.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Train, evaluate and write an experiment report (docs/results/AREA.md).",
+        subcommands: [ReportTokenizerCommand.self, ReportDecodeCommand.self])
+}
+
+/// `meshctl report decode`: AR vs masked diffusion vs ReFusion (Table 1 layout, sweeps).
+struct ReportDecodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "decode",
+        abstract: "Train AR / MDM / ReFusion models, evaluate the three decoders, write docs/results/decode.md (~12 min on 2 cores).")
+
+    @Option(help: "Output directory.") var output = "docs/results"
+    @Option(help: "Experiment plan: standard (the committed report) or quick (seconds, smoke test).") var plan = "standard"
+    @Option(help: "Where trained models are kept and reused.") var models = ".latentmesh/report-cache/decode"
+
+    func validate() throws {
+        guard ["standard", "quick"].contains(plan) else { throw ValidationError("--plan '\(plan)': expected standard or quick") }
+    }
+
+    func run() async throws {
+        try await DecodeReport.run(outputDir: URL(fileURLWithPath: output), preset: plan,
+                                   modelsDir: URL(fileURLWithPath: models))
+    }
+}
