@@ -73,7 +73,11 @@ public enum DecodeReportRenderer {
            let rf = res("ReFusion", "arithmetic") {
             let accGap = (rf.exactMatch - md.exactMatch) * 100
             s += "- Accuracy, ReFusion vs masked diffusion (paper: +34 %): ReFusion \(pct(rf.exactMatch)) vs MDM \(pct(md.exactMatch)) "
-            s += "(\(accGap >= 0 ? "+" : "")\(f(accGap)) points) — " + (rf.exactMatch > md.exactMatch ? "**holds**.\n" : "**does not hold** here.\n")
+            // Two-proportion standard error on the held-out set: a gap under 2 SE is not a result.
+            let n = Double(max(o.data.arithmeticTest.count, 1))
+            let se = 100 * ((rf.exactMatch * (1 - rf.exactMatch) + md.exactMatch * (1 - md.exactMatch)) / n).squareRoot()
+            s += "(\(accGap >= 0 ? "+" : "")\(f(accGap)) points; 2 SE = \(f(2 * se)) points on \(Int(n)) problems) — "
+            s += accGap > 2 * se ? "**holds**.\n" : (accGap > 0 ? "**not shown**: ReFusion is ahead but within sampling noise.\n" : "**does not hold** here.\n")
             if let rt = res("ReFusion", "text"), let mt = res("MDM (LLaDA-style)", "text") {
                 s += "- Text quality, ReFusion vs MDM: judge \(f(rt.judgeBitsPerChar, 2)) vs \(f(mt.judgeBitsPerChar, 2)) bits/char — "
                 s += (rt.judgeBitsPerChar < mt.judgeBitsPerChar ? "ReFusion's text is closer to the corpus.\n" : "MDM's text is closer to the corpus.\n")
