@@ -10,19 +10,9 @@ import XCTest
 /// appears in the audit with its timings.
 final class RoundTripTests: XCTestCase {
     func testEachServiceInProcessWithSQLite() async throws {
-        let dir = TestEnvironment.tempDir("inproc")
-        let store = try RunStores.open(url: "sqlite:" + dir.appendingPathComponent("mesh.sqlite").path)
-        try store.migrate()
-        let transport = InProcessTransport()
-        let host = MeshHost(transport: transport, store: store, artifacts: nil)
-        try await host.start(try ServiceCatalog.all { ServiceConfig(service: $0, worker: "inproc-test") }) {
-            ServiceConfig(service: $0, worker: "inproc-test")
-        }
-        let client = try await MeshClient(transport: transport, clientName: "tests")
-        try await checkAllServices(client: client, store: store, transport: "inproc", storeBackend: "sqlite")
-        await client.close()
-        await host.shutdown()
-        store.close()
+        let mesh = try await InProcessMesh.start(try ServiceCatalog.all { ServiceConfig(service: $0) }, worker: "inproc-test")
+        try await checkAllServices(client: mesh.client, store: mesh.store, transport: "inproc", storeBackend: "sqlite")
+        await mesh.stop()
     }
 
     func testEachServiceOverRabbitMQWithPostgres() async throws {

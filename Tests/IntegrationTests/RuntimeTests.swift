@@ -38,13 +38,8 @@ final class RuntimeTests: XCTestCase {
     }
 
     func testCancellationReachesTheRunningStepLoop() async throws {
-        let dir = TestEnvironment.tempDir("cancel")
-        let store = try RunStores.open(url: "sqlite:" + dir.appendingPathComponent("m.sqlite").path)
-        try store.migrate()
-        let transport = InProcessTransport()
-        let host = MeshHost(transport: transport, store: store, artifacts: nil)
-        try await host.start([ServiceDefinition(name: "tokenizer")]) { ServiceConfig(service: $0, worker: "c") }
-        let client = try await MeshClient(transport: transport)
+        let mesh = try await InProcessMesh.start([ServiceDefinition(name: "tokenizer")], worker: "c")
+        let client = mesh.client, store = mesh.store
         var r = Latentmesh_V1_PingRequest()
         r.workMs = 20_000
         r.meta.runID = "cancel-me-\(UUID().uuidString)"
@@ -57,26 +52,17 @@ final class RuntimeTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(t0), 5, "cancellation is seen between steps")
         XCTAssertEqual(reply.error.code, .cancelled)
         XCTAssertEqual(try store.run(id: r.meta.runID)?.status, .cancelled)
-        await client.close()
-        await host.shutdown()
-        store.close()
+        await mesh.stop()
     }
 
     func testDeadlineInThePastIsAnsweredDeadlineExceeded() async throws {
-        let dir = TestEnvironment.tempDir("deadline")
-        let store = try RunStores.open(url: "sqlite:" + dir.appendingPathComponent("m.sqlite").path)
-        try store.migrate()
-        let transport = InProcessTransport()
-        let host = MeshHost(transport: transport, store: store, artifacts: nil)
-        try await host.start([ServiceDefinition(name: "decode")]) { ServiceConfig(service: $0, worker: "d") }
-        let client = try await MeshClient(transport: transport)
+        let mesh = try await InProcessMesh.start([ServiceDefinition(name: "decode")], worker: "d")
+        let client = mesh.client, store = mesh.store
         var r = Latentmesh_V1_PingRequest()
         r.meta.deadlineUnixMs = Int64(Date().timeIntervalSince1970 * 1000) - 1000
         let reply = try await client.callRaw("decode.ping", r)
         XCTAssertEqual(reply.error.code, .deadlineExceeded)
         XCTAssertEqual(reply.error.field, "meta.deadline_unix_ms")
-        await client.close()
-        await host.shutdown()
-        store.close()
+        await mesh.stop()
     }
 }

@@ -49,11 +49,10 @@ public final class MeshSession: @unchecked Sendable {
         if hostServices {
             let h = MeshHost(transport: transport, store: store, artifacts: artifacts)
             let worker = "meshctl-\(getpid())"
-            try await h.start(try ServiceCatalog.all { ServiceConfig(service: $0, worker: worker) }) { name in
-                var c = ServiceConfig(service: name, artifactsDir: home.appendingPathComponent("artifacts").path, worker: worker)
-                c.prefetch = 2
-                return c
+            let config = { (name: String) in
+                ServiceConfig(service: name, artifactsDir: artifacts.root.path, prefetch: 2, worker: worker)
             }
+            try await h.start(try ServiceCatalog.all(config: config), config: config)
             host = h
         }
         let client = try await MeshClient(transport: transport)

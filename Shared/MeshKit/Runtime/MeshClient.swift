@@ -69,11 +69,7 @@ public final class MeshClient: @unchecked Sendable {
 
     /// Asks whichever worker runs `runID` to stop at its next step.
     public func cancel(runID: String, reason: String = "cancelled by client") async throws {
-        var c = Latentmesh_V1_CancelRun()
-        c.runID = runID; c.reason = reason
-        var e = Latentmesh_V1_Event(); e.cancel = c
-        try await transport.publish(exchange: MeshTopology.eventsExchange, routingKey: "cancel.\(runID)",
-                                    body: try e.serializedData(), properties: MessageProperties(persistent: false))
+        try await EventBus(transport: transport).publishCancel(runID: runID, reason: reason)
     }
 
     public func close() async { await rpc.close() }

@@ -19,7 +19,10 @@ extension ServiceRuntime {
         }
 
         // 1. The header: a body that isn't even a request is dead-lettered and recorded.
-        guard let header = try? Latentmesh_V1_RequestHeader(serializedBytes: delivery.body) else {
+        // Only field 1 matters here: don't copy the rest of the body into unknown fields.
+        var headerOptions = BinaryDecodingOptions()
+        headerOptions.discardUnknownFields = true
+        guard let header = try? Latentmesh_V1_RequestHeader(serializedBytes: delivery.body, options: headerOptions) else {
             await deadLetter(delivery, kind: kind, requestID: delivery.properties.messageID ?? UUID().uuidString,
                              runID: UUID().uuidString, reason: "body is not a protobuf request (RequestMeta at field 1)")
             return
@@ -61,7 +64,7 @@ extension ServiceRuntime {
             attempt: record.attempts,
             deadline: meta.deadlineUnixMs > 0 ? Date(timeIntervalSince1970: Double(meta.deadlineUnixMs) / 1000) : nil,
             logger: logger.with(runID: record.runID), store: store, artifacts: artifacts,
-            emit: { [transport] event in await Self.publishEvent(event, transport: transport) })
+            emit: { [events] event in try? await events.publish(event) })
         state.register(context)
         // Status events are best effort and off the critical path (watchers order them by sequence).
         Task { [self] in await publishStatus(record, status: .running) }
@@ -127,21 +130,12 @@ extension ServiceRuntime {
 
     /// Publishes the terminal reply (if the caller wants one), the status event, then acks.
     func replyAndAck(_ delivery: Delivery, record: RunRecord, fromStore: Bool) async {
-        if let replyTo = delivery.properties.replyTo, !replyTo.isEmpty {
-            let reply = Self.reply(for: record, service: definition.name, fromStore: fromStore)
-            do {
-                var props = MessageProperties()
-                props.correlationID = delivery.properties.correlationID
-                props.type = "latentmesh.v1.Reply"
-                props.timestampMs = Int64(Date().timeIntervalSince1970 * 1000)
-                props.persistent = false
-                try await transport.publish(exchange: "", routingKey: replyTo, body: try reply.serializedData(),
-                                            properties: props)
-            } catch {
-                logger.error("reply for \(record.requestID) not confirmed, requeueing: \(error)")
-                try? await delivery.nack(requeue: true)
-                return
-            }
+        do {
+            try await publishReply(to: delivery, record: record, fromStore: fromStore)
+        } catch {
+            logger.error("reply for \(record.requestID) not confirmed, requeueing: \(error)")
+            try? await delivery.nack(requeue: true)
+            return
         }
         do { try await delivery.ack() } catch { logger.warning("ack of \(record.requestID) failed: \(error)") }
         if !fromStore { Task { [self] in await publishStatus(record, status: record.status) } }
@@ -169,14 +163,18 @@ extension ServiceRuntime {
                                                             ("outcome", "dead_lettered")]).increment()
         Counter(label: "mesh_errors_total", dimensions: [("service", definition.name), ("kind", kind),
                                                           ("stage", "malformed")]).increment()
-        if let record, let replyTo = delivery.properties.replyTo, !replyTo.isEmpty {
-            var props = MessageProperties()
-            props.correlationID = delivery.properties.correlationID
-            props.persistent = false
-            let reply = Self.reply(for: record, service: definition.name, fromStore: false)
-            try? await transport.publish(exchange: "", routingKey: replyTo, body: try reply.serializedData(), properties: props)
-        }
+        if let record { try? await publishReply(to: delivery, record: record, fromStore: false) }
         try? await delivery.nack(requeue: false)
+    }
+
+    /// Publishes the terminal reply to the caller's reply queue (if it asked for one) and waits
+    /// for the broker's confirm.
+    func publishReply(to delivery: Delivery, record: RunRecord, fromStore: Bool) async throws {
+        guard let replyTo = delivery.properties.replyTo, !replyTo.isEmpty else { return }
+        let reply = Self.reply(for: record, service: definition.name, fromStore: fromStore)
+        let props = MessageProperties(correlationID: delivery.properties.correlationID, type: "latentmesh.v1.Reply",
+                                      timestampMs: Int64(Date().timeIntervalSince1970 * 1000), persistent: false)
+        try await transport.publish(exchange: "", routingKey: replyTo, body: try reply.serializedData(), properties: props)
     }
 
     /// The protobuf reply for a stored run.
@@ -194,7 +192,7 @@ extension ServiceRuntime {
             r.result = record.result ?? Data()
         } else {
             let e = record.error ?? RunError(code: "INTERNAL", message: "run ended \(record.status.rawValue)")
-            r.error = ServiceError(ServiceError.Code(rawValue: e.code) ?? .internalError, field: e.field, e.message).proto
+            r.error = ServiceError(e).proto
         }
         return r
     }
@@ -205,32 +203,16 @@ extension ServiceRuntime {
         s.status = status.rawValue; s.sequence = record.sequence; s.worker = config.worker
         s.unixMs = Int64(Date().timeIntervalSince1970 * 1000)
         if let e = record.error, status.isTerminal {
-            s.error = ServiceError(ServiceError.Code(rawValue: e.code) ?? .internalError, field: e.field, e.message).proto
+            s.error = ServiceError(e).proto
         }
-        var event = Latentmesh_V1_Event(); event.status = s
-        await Self.publishEvent(event, transport: transport)
+        try? await events.publish(status: s)
     }
+}
 
-    /// Events are best effort: a watcher missing one progress tick loses nothing (the audit has it).
-    static func publishEvent(_ event: Latentmesh_V1_Event, transport: MeshTransport) async {
-        let key: String
-        switch event.payload {
-        case .progress(let p): key = "run.\(p.runID).progress"
-        case .preview(let p): key = "run.\(p.runID).preview"
-        case .status(let s): key = "run.\(s.runID).status"
-        case .cancel(let c): key = "cancel.\(c.runID)"
-        case nil: return
-        }
-        guard let body = try? event.serializedData() else { return }
-        var props = MessageProperties()
-        props.persistent = false
-        props.timestampMs = Int64(Date().timeIntervalSince1970 * 1000)
-        try? await transport.publish(exchange: MeshTopology.eventsExchange, routingKey: key, body: body, properties: props)
-    }
-
-    var configJSON: String {
-        let data = (try? JSONSerialization.data(withJSONObject: definitionWithBackbone.config, options: [.sortedKeys])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+extension ServiceError {
+    /// The typed error of a recorded run (unknown codes read as INTERNAL).
+    init(_ e: RunError) {
+        self.init(Code(rawValue: e.code) ?? .internalError, field: e.field, e.message)
     }
 }
 

@@ -19,6 +19,9 @@ public final class ServiceRuntime: @unchecked Sendable {
     let gitCommit: String
 
     let state = RuntimeState()
+    let events: EventBus
+    /// Resolved configuration as JSON, recorded with every run (serialised once).
+    let configJSON: String
     var consumer: ConsumerHandle?
     var cancelSubscription: ConsumerHandle?
 
@@ -36,6 +39,9 @@ public final class ServiceRuntime: @unchecked Sendable {
         log[metadataKey: "worker"] = .string(config.worker)
         self.logger = log
         self.definition = def
+        self.events = EventBus(transport: transport)
+        let json = (try? JSONSerialization.data(withJSONObject: def.config, options: [.sortedKeys])) ?? Data("{}".utf8)
+        self.configJSON = String(decoding: json, as: UTF8.self)
         self.definitionWithBackbone = def
         self.definitionWithBackbone = Self.addingBackbone(to: def, runtime: self)
     }
@@ -48,11 +54,8 @@ public final class ServiceRuntime: @unchecked Sendable {
     /// Declares topology, listens for cancellations, and starts consuming.
     public func start() async throws {
         try await transport.declareService(definition.name, routingKeys: definitionWithBackbone.routingKeys)
-        cancelSubscription = try await transport.subscribe(bindingKeys: ["cancel.#"]) { [weak self] delivery in
-            guard let self else { return }
-            guard let event = try? Latentmesh_V1_Event(serializedBytes: delivery.body),
-                  case .cancel(let cancel)? = event.payload else { return }
-            self.state.cancel(runID: cancel.runID, reason: cancel.reason.isEmpty ? "cancelled by client" : cancel.reason)
+        cancelSubscription = try await events.subscribeCancellations { [weak self] cancel in
+            self?.state.cancel(runID: cancel.runID, reason: cancel.reason.isEmpty ? "cancelled by client" : cancel.reason)
         }
         consumer = try await transport.consume(queue: queueName, prefetch: config.prefetch) { [weak self] delivery in
             await self?.process(delivery)

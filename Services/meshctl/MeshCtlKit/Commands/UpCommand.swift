@@ -20,7 +20,8 @@ struct UpCommand: AsyncParsableCommand {
         if session.mode == .stack {
             // Over a real broker, host the five services here too.
             let host = MeshHost(transport: session.transport, store: session.store, artifacts: session.artifacts)
-            try await host.start(try ServiceCatalog.all { ServiceConfig(service: $0) }) { ServiceConfig(service: $0) }
+            let config = { (name: String) in ServiceConfig(service: name, artifactsDir: session.artifacts.root.path) }
+            try await host.start(try ServiceCatalog.all(config: config), config: config)
             try await report(session)
             if !check { _ = await SignalWaiter.wait() }
             await host.shutdown()

@@ -24,8 +24,7 @@ struct WatchCommand: AsyncParsableCommand {
         if let amqp = connection.resolvedAMQP {
             // Live events from the broker; the store tells us when it is over.
             let transport = try AMQPTransport(url: amqp, name: "meshctl watch", logger: .init(label: "meshctl"))
-            let sub = try await transport.subscribe(bindingKeys: ["run.\(runID).*"]) { d in
-                guard let e = try? Latentmesh_V1_Event(serializedBytes: d.body) else { return }
+            let sub = try await EventBus(transport: transport).subscribe(runID: runID) { _, e in
                 if case .progress(let p)? = e.payload {
                     bar.update(step: Int(p.step), total: Int(p.total), metrics: p.metrics, rate: p.itemsPerS)
                 }
