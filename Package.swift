@@ -68,6 +68,8 @@ let package = Package(
                 swiftSettings: fastMath),
         .target(name: "VTP", dependencies: ["ComputeCore", "Models", "Datasets", "Evaluation"],
                 path: "Services/tokenizer-svc/VTP", swiftSettings: fastMath),
+        .target(name: "FlowGen", dependencies: ["ComputeCore", "Models", "Datasets"],
+                path: "Services/generator-svc/FlowGen", swiftSettings: fastMath),
         .target(name: "ServiceHandlers", dependencies: ["MeshKit", "MeshProto", "RunStore", "ReFusion", "VTP"],
                 path: "Services/Handlers"),
         .executableTarget(name: "tokenizer-svc", dependencies: ["ServiceHandlers", "MeshKit"],
@@ -86,7 +88,7 @@ let package = Package(
         ], path: "Services/meshctl/MeshCtlKit"),
         .executableTarget(name: "meshctl", dependencies: ["MeshCtlKit"], path: "Services/meshctl/App"),
         .executableTarget(name: "mesh-bench", dependencies: [
-            "ComputeCore", "MeshKit", "RunStore", "ServiceHandlers", "Models", "Datasets", "Evaluation",
+            "ComputeCore", "MeshKit", "RunStore", "ServiceHandlers", "Models", "Datasets", "Evaluation", "FlowGen",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Benchmarks/mesh-bench", swiftSettings: fastMath),
 
@@ -102,6 +104,7 @@ let package = Package(
         ], path: "Tests/ReFusionTests"),
         .testTarget(name: "VTPTests", dependencies: ["VTP", "ComputeCore", "Models", "Datasets", "Evaluation", "ServiceHandlers", "MeshKit", "RunStore", "MeshProto"],
                     path: "Tests/VTPTests"),
+        .testTarget(name: "FlowGenTests", dependencies: ["FlowGen", "ComputeCore", "Datasets"], path: "Tests/FlowGenTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "MeshKit", "MeshProto", "RunStore", "ServiceHandlers", "MeshCtlKit",
         ], path: "Tests/IntegrationTests"),
