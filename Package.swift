@@ -72,6 +72,8 @@ let package = Package(
         .executableTarget(name: "tokenizer-svc", dependencies: ["TokenizerSvc", "MeshKit"],
                           path: "Services/tokenizer-svc/App"),
 
+        .target(name: "FlowGen", dependencies: ["ComputeCore", "Models", "Datasets"],
+                path: "Services/generator-svc/FlowGen", swiftSettings: fastMath),
         .target(name: "GeneratorSvc", dependencies: ["MeshKit", "MeshProto"],
                 path: "Services/generator-svc/GeneratorSvc"),
         .executableTarget(name: "generator-svc", dependencies: ["GeneratorSvc", "MeshKit"],
@@ -106,7 +108,7 @@ let package = Package(
         ], path: "Services/meshctl/MeshCtlKit"),
         .executableTarget(name: "meshctl", dependencies: ["MeshCtlKit"], path: "Services/meshctl/App"),
         .executableTarget(name: "mesh-bench", dependencies: [
-            "ComputeCore", "MeshKit", "RunStore", "ServiceCatalog", "ReFusion", "VTP", "Models", "Datasets", "Evaluation",
+            "ComputeCore", "MeshKit", "RunStore", "ServiceCatalog", "ReFusion", "VTP", "Models", "Datasets", "Evaluation", "FlowGen",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Benchmarks/mesh-bench", swiftSettings: fastMath),
 
@@ -122,6 +124,7 @@ let package = Package(
         ], path: "Tests/ReFusionTests"),
         .testTarget(name: "VTPTests", dependencies: ["VTP", "ComputeCore", "Models", "Datasets", "Evaluation", "TokenizerSvc", "MeshKit", "RunStore", "MeshProto"],
                     path: "Tests/VTPTests"),
+        .testTarget(name: "FlowGenTests", dependencies: ["FlowGen", "ComputeCore", "Datasets"], path: "Tests/FlowGenTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "MeshKit", "MeshProto", "RunStore", "ServiceCatalog", "MeshCtlKit",
         ], path: "Tests/IntegrationTests"),
