@@ -63,15 +63,8 @@ final class MessageLimitTests: XCTestCase {
     /// The broker we ship refuses messages above 16 MiB (max_message_size), the same limit.
     func testRunningBrokerRefusesMessagesAbove16MiB() throws {
         _ = try TestEnvironment.amqpURL()
-        let p = Process()
-        p.executableURL = TestEnvironment.repoRoot.appendingPathComponent("scripts/stack")
-        p.arguments = ["rabbitmqctl", "eval", "application:get_env(rabbit, max_message_size)."]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let (status, text) = try TestEnvironment.brokerSetting("max_message_size")
+        XCTAssertEqual(status, 0, text)
         XCTAssertTrue(text.contains("\(MeshTopology.maxMessageBytes)"), "broker max_message_size: \(text)")
     }
 }
