@@ -90,7 +90,7 @@ let package = Package(
 
         .target(name: "ReFusion", dependencies: ["ComputeCore"], path: "Services/decode-svc/ReFusion",
                 swiftSettings: fastMath),
-        .target(name: "DecodeSvc", dependencies: ["MeshKit", "MeshProto", "ReFusion"],
+        .target(name: "DecodeSvc", dependencies: ["ComputeCore", "MeshKit", "MeshProto", "ReFusion"],
                 path: "Services/decode-svc/DecodeSvc"),
         .executableTarget(name: "decode-svc", dependencies: ["DecodeSvc", "MeshKit"],
                           path: "Services/decode-svc/App"),
