@@ -5,7 +5,7 @@ import Logging
 /// credentials taken only from the environment.
 ///
 /// Environment: MESH_AMQP_URL, MESH_DATABASE_URL (may carry credentials), MESH_ARTIFACTS_DIR,
-/// MESH_PREFETCH, MESH_METRICS_PORT, MESH_WORKER, MESH_BLAS_THREADS, MESH_LOG_LEVEL,
+/// MESH_PREFETCH, MESH_METRICS_PORT, MESH_WORKER, MESH_BLAS_THREADS, MESH_COMPUTE_SLOTS, MESH_LOG_LEVEL,
 /// MESH_SHUTDOWN_GRACE_S.
 public struct ServiceConfig: Sendable, Equatable {
     public var service: String
@@ -15,17 +15,23 @@ public struct ServiceConfig: Sendable, Equatable {
     public var prefetch: Int
     public var metricsPort: Int?          // nil = no HTTP endpoint
     public var worker: String
+    /// Compute-core worker threads (GEMM split + elementwise); 0 = the core's default (2).
+    /// Applied by `ServiceModule.prepare(config:)`.
     public var blasThreads: Int
+    /// Compute-heavy sections (training steps, encodes, decodes) this process runs at once
+    /// (`ComputeGate`), independent of prefetch. Applied by `ServiceModule.prepare(config:)`.
+    public var computeSlots: Int
     public var logLevel: Logger.Level
     public var shutdownGraceSeconds: Double
 
     public init(service: String, amqpURL: String? = nil, databaseURL: String? = nil,
                 artifactsDir: String = ".latentmesh/artifacts", prefetch: Int = 4, metricsPort: Int? = nil,
-                worker: String = ServiceConfig.defaultWorker(), blasThreads: Int = 1,
-                logLevel: Logger.Level = .info, shutdownGraceSeconds: Double = 20) {
+                worker: String = ServiceConfig.defaultWorker(), blasThreads: Int = 0,
+                computeSlots: Int = 1, logLevel: Logger.Level = .info, shutdownGraceSeconds: Double = 20) {
         self.service = service; self.amqpURL = amqpURL; self.databaseURL = databaseURL
         self.artifactsDir = artifactsDir; self.prefetch = prefetch; self.metricsPort = metricsPort
-        self.worker = worker; self.blasThreads = blasThreads; self.logLevel = logLevel
+        self.worker = worker; self.blasThreads = blasThreads; self.computeSlots = computeSlots
+        self.logLevel = logLevel
         self.shutdownGraceSeconds = shutdownGraceSeconds
     }
 
@@ -44,7 +50,7 @@ public struct ServiceConfig: Sendable, Equatable {
 
     /// Parses `--name value` flags over environment values over defaults.
     /// Flags: --prefetch N, --metrics-port P, --worker NAME, --artifacts DIR, --blas-threads N,
-    /// --log-level LEVEL, --shutdown-grace S. URLs with credentials are refused as flags.
+    /// --compute-slots N, --log-level LEVEL, --shutdown-grace S. URLs with credentials are refused as flags.
     public static func resolve(service: String, arguments: [String],
                                environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServiceConfig {
         var c = ServiceConfig(service: service)
@@ -56,6 +62,7 @@ public struct ServiceConfig: Sendable, Equatable {
         if let v = env["MESH_PREFETCH"] { c.prefetch = try int(v, "MESH_PREFETCH", 1...1000) }
         if let v = env["MESH_METRICS_PORT"] { c.metricsPort = try int(v, "MESH_METRICS_PORT", 0...65535) }
         if let v = env["MESH_BLAS_THREADS"] { c.blasThreads = try int(v, "MESH_BLAS_THREADS", 1...64) }
+        if let v = env["MESH_COMPUTE_SLOTS"] { c.computeSlots = try int(v, "MESH_COMPUTE_SLOTS", 1...64) }
         if let v = env["MESH_LOG_LEVEL"] { c.logLevel = try level(v, "MESH_LOG_LEVEL") }
         if let v = env["MESH_SHUTDOWN_GRACE_S"] {
             guard let s = Double(v), s >= 0, s <= 3600 else {
@@ -77,6 +84,7 @@ public struct ServiceConfig: Sendable, Equatable {
             case "--worker": c.worker = try value()
             case "--artifacts": c.artifactsDir = try value()
             case "--blas-threads": c.blasThreads = try int(try value(), "--blas-threads", 1...64)
+            case "--compute-slots": c.computeSlots = try int(try value(), "--compute-slots", 1...64)
             case "--log-level": c.logLevel = try level(try value(), "--log-level")
             case "--shutdown-grace": c.shutdownGraceSeconds = Double(try int(try value(), "--shutdown-grace", 0...3600))
             case "--amqp", "--db":
@@ -94,9 +102,9 @@ public struct ServiceConfig: Sendable, Equatable {
     public static func usage(service: String) -> String {
         """
         usage: \(service)-svc [--prefetch N] [--metrics-port P] [--worker NAME] [--artifacts DIR] \
-        [--blas-threads N] [--log-level trace|debug|info|notice|warning|error|critical] [--shutdown-grace S]
+        [--blas-threads N] [--compute-slots N] [--log-level trace|debug|info|notice|warning|error|critical] [--shutdown-grace S]
         environment: MESH_AMQP_URL (required), MESH_DATABASE_URL (required), MESH_ARTIFACTS_DIR, MESH_PREFETCH, \
-        MESH_METRICS_PORT, MESH_WORKER, MESH_BLAS_THREADS, MESH_LOG_LEVEL, MESH_SHUTDOWN_GRACE_S
+        MESH_METRICS_PORT, MESH_WORKER, MESH_BLAS_THREADS, MESH_COMPUTE_SLOTS, MESH_LOG_LEVEL, MESH_SHUTDOWN_GRACE_S
         """
     }
 
@@ -104,7 +112,7 @@ public struct ServiceConfig: Sendable, Equatable {
     public var redacted: [String: String] {
         var d: [String: String] = [
             "service": service, "artifacts_dir": artifactsDir, "prefetch": String(prefetch),
-            "worker": worker, "blas_threads": String(blasThreads), "log_level": logLevel.rawValue,
+            "worker": worker, "blas_threads": blasThreads == 0 ? "default" : String(blasThreads), "compute_slots": String(computeSlots), "log_level": logLevel.rawValue,
             "shutdown_grace_s": String(shutdownGraceSeconds),
         ]
         if let amqpURL { d["amqp_url"] = Self.redact(amqpURL) }

@@ -6,6 +6,13 @@ import RunStore
 /// configuration -> logging/metrics -> store (migrated) -> transport -> runtime -> wait for
 /// SIGTERM/SIGINT -> graceful shutdown -> exit 0.
 public enum ServiceMain {
+    /// Runs `module` as this process's only service (the whole of a `<name>-svc` main.swift).
+    public static func run(_ module: some ServiceModule,
+                           arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
+        await run(service: module.name, arguments: arguments) { config in try module.definition(config: config) }
+    }
+
+    /// Runs the service built by `makeDefinition` (prefer `run(_ module:)`).
     public static func run(service: String,
                            arguments: [String] = Array(CommandLine.arguments.dropFirst()),
                            definition makeDefinition: @escaping (ServiceConfig) throws -> ServiceDefinition) async -> Never {

@@ -14,21 +14,29 @@ public enum DecodeService {
                                                            tokenThreshold: 0.7)
     public static let maxPromptCharacters = 256
 
-    /// Models live under the runtime's artifact root (`<root>/models/decode/<name>/`), falling
-    /// back to `config.artifactsDir` when the runtime has no artifact store.
-    public static func methods(config: ServiceConfig) -> [ServiceMethod] {
-        @Sendable func registry(_ ctx: RunContext) -> DecodeModelRegistry {
-            DecodeModelRegistry.shared(artifactsDir: ctx.artifacts?.root.path ?? config.artifactsDir)
-        }
-        return [
+    /// Registry kind of a trained decode model: `decode-<objective>`.
+    public static func modelKind(_ objective: DecodeMode) -> String { "decode-\(objective.rawValue)" }
+
+    /// Loaded models, cached per process by checkpoint hash.
+    static let models = ModelCache<TransformerLM> { try TransformerLM.load(from: $0.path) }
+
+    /// The decode model registered as `name` (NOT_FOUND naming `field`).
+    static func model(_ name: String, field: String = "model_name", context: RunContext) throws -> TransformerLM {
+        try models.model(name, field: field, service: "decode", hint: "train one with decode.train",
+                         registry: try context.models())
+    }
+
+    /// `decode.run` and `decode.train`.
+    public static func methods() -> [ServiceMethod] {
+        [
             .typed("decode.run", summary: "generate a continuation with the ar | mdm | refusion decoder of a named model") {
                 (req: Latentmesh_V1_DecodeRunRequest, ctx: RunContext) async throws -> Latentmesh_V1_DecodeRunResponse in
-                try run(req, context: ctx, registry: registry(ctx))
+                try await run(req, context: ctx)
             },
             .typed("decode.train", summary: "train a decode model (objective ar | mdm | refusion) and install it by name",
                    isLongRunning: true) {
                 (req: Latentmesh_V1_DecodeTrainRequest, ctx: RunContext) async throws -> Latentmesh_V1_DecodeTrainResult in
-                try await train(req, context: ctx, registry: registry(ctx))
+                try await train(req, context: ctx)
             },
         ]
     }
@@ -51,7 +59,7 @@ public enum DecodeService {
             throw ServiceError.invalid("mode", "'\(r.mode)' must be one of ar, mdm, refusion")
         }
         let name = r.modelName.isEmpty ? mode.rawValue : r.modelName
-        try DecodeModelRegistry.validate(name: name)
+        try ModelRegistry.validate(name: name, field: "model_name")
         var p = defaultParameters
         p.maxTokens = r.maxTokens == 0 ? defaultMaxTokens : Int(r.maxTokens)
         if r.slotSize != 0 { p.slotSize = Int(r.slotSize) }
@@ -65,10 +73,9 @@ public enum DecodeService {
         return RunPlan(mode: mode, modelName: name, parameters: p)
     }
 
-    static func run(_ r: Latentmesh_V1_DecodeRunRequest, context: RunContext, registry: DecodeModelRegistry) throws
-        -> Latentmesh_V1_DecodeRunResponse {
+    static func run(_ r: Latentmesh_V1_DecodeRunRequest, context: RunContext) async throws -> Latentmesh_V1_DecodeRunResponse {
         let plan = try validate(r)
-        let model = try registry.load(plan.modelName)
+        let model = try model(plan.modelName, context: context)
         switch (plan.mode, model.config.causal) {
         case (.mdm, true):
             throw ServiceError.invalid("mode", "model '\(plan.modelName)' is causal; mode mdm needs a masked-diffusion model")
@@ -84,10 +91,10 @@ public enum DecodeService {
         }
         try context.checkCancelled()
         let t0 = Date()
-        computeLock.lock()
-        defer { computeLock.unlock() }
-        let out = DecoderUnderTest(name: plan.mode.rawValue, mode: plan.mode, model: model, parameters: plan.parameters)
-            .decode(prompt, maxTokens: plan.parameters.maxTokens)
+        let out = await context.compute {
+            DecoderUnderTest(name: plan.mode.rawValue, mode: plan.mode, model: model, parameters: plan.parameters)
+                .decode(prompt, maxTokens: plan.parameters.maxTokens)
+        }
         var resp = Latentmesh_V1_DecodeRunResponse()
         resp.text = vocab.decode(out.tokens)
         resp.promptTokens = Int32(prompt.count)

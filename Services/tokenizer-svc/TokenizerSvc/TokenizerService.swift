@@ -12,36 +12,29 @@ public enum TokenizerService {
     public static let maxBatch = 256
     /// Largest step count accepted by train.
     public static let maxSteps: Int64 = 1_000_000
-
-    /// Adds the tokenizer methods to the service's base definition.
-    public static func definition(_ base: ServiceDefinition, config: ServiceConfig) -> ServiceDefinition {
-        var d = base
-        for m in methods(loader: TokenizerLoader()) { d.add(m) }
-        d.config["presets"] = VTPPresets.names.filter { $0.hasSuffix("-s") }.joined(separator: ",")
-        d.config["max_batch"] = String(maxBatch)
-        return d
-    }
+    /// Registry kind of a trained tokenizer.
+    public static let modelKind = "vtp-tokenizer"
 
     /// The three methods; `loader` caches loaded checkpoints.
     public static func methods(loader: TokenizerLoader) -> [ServiceMethod] {
         [
             .typed("tokenizer.train", summary: "train a VTP tokenizer preset; checkpoints go to the artifact store",
                    isLongRunning: true) { (req: Latentmesh_V1_TokenizerTrainRequest, ctx) in
-                try await TokenizerTraining.run(req, context: ctx)
+                try await train(req, context: ctx)
             },
             .typed("tokenizer.encode", summary: "images (PNG) -> latents with a named checkpoint") {
                 (req: Latentmesh_V1_EncodeRequest, ctx) in
-                try encode(req, context: ctx, loader: loader)
+                try await encode(req, context: ctx, loader: loader)
             },
             .typed("tokenizer.decode", summary: "latents -> images (PNG) with a named checkpoint") {
                 (req: Latentmesh_V1_DecodeLatentsRequest, ctx) in
-                try decode(req, context: ctx, loader: loader)
+                try await decode(req, context: ctx, loader: loader)
             },
         ]
     }
 
     static func encode(_ req: Latentmesh_V1_EncodeRequest, context: RunContext,
-                       loader: TokenizerLoader) throws -> Latentmesh_V1_EncodeResponse {
+                       loader: TokenizerLoader) async throws -> Latentmesh_V1_EncodeResponse {
         guard !req.imagesPng.isEmpty else { throw ServiceError.invalid("images_png", "must not be empty (1...\(maxBatch) images)") }
         guard req.imagesPng.count <= maxBatch else { throw ServiceError.outOfRange("images_png.count", req.imagesPng.count, 1...maxBatch) }
         let tok = try loader.tokenizer(req.checkpointName, context: context)
@@ -57,7 +50,7 @@ public enum TokenizerService {
             }
             images.append(img.rgb())
         }
-        let z = try tok.encode(images)     // [B, T, d]
+        let z = try await context.compute { try tok.encode(images) }     // [B, T, d]
         let shape = tok.latentShape.map { Int32($0) }
         let per = z.count / images.count, values = z.array
         var resp = Latentmesh_V1_EncodeResponse()
@@ -71,7 +64,7 @@ public enum TokenizerService {
     }
 
     static func decode(_ req: Latentmesh_V1_DecodeLatentsRequest, context: RunContext,
-                       loader: TokenizerLoader) throws -> Latentmesh_V1_DecodeLatentsResponse {
+                       loader: TokenizerLoader) async throws -> Latentmesh_V1_DecodeLatentsResponse {
         guard !req.latents.isEmpty else { throw ServiceError.invalid("latents", "must not be empty (1...\(maxBatch) latents)") }
         guard req.latents.count <= maxBatch else { throw ServiceError.outOfRange("latents.count", req.latents.count, 1...maxBatch) }
         let tok = try loader.tokenizer(req.checkpointName, context: context)
@@ -89,37 +82,24 @@ public enum TokenizerService {
             guard l.values.allSatisfy(\.isFinite) else { throw ServiceError.invalid("latents[\(i)].values", "must be finite") }
             flat += l.values
         }
-        let images = try tok.decode(Tensor(flat, shape: [req.latents.count, shape[0] * shape[1], shape[2]]))
+        let images = try await context.compute {
+            try tok.decode(Tensor(flat, shape: [req.latents.count, shape[0] * shape[1], shape[2]]))   // [B, T, d] -> images
+        }
         var resp = Latentmesh_V1_DecodeLatentsResponse()
         resp.imagesPng = try images.map { Data(try PNGCodec.encode($0)) }
         return resp
     }
 }
 
-/// Loads named checkpoints from the artifact store, caching each by content hash.
+/// Loads named tokenizer checkpoints from the model registry, caching each by content hash.
 public final class TokenizerLoader: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cache: [String: VTPTokenizer] = [:]
+    private let cache = ModelCache<VTPTokenizer> { try VTPTokenizer(checkpointPath: $0.path) }
     public init() {}
 
-    /// The tokenizer registered under `name`; NOT_FOUND if there is none.
+    /// The tokenizer registered under `name`; INVALID_ARGUMENT / NOT_FOUND naming `checkpoint_name`.
     public func tokenizer(_ name: String, context: RunContext) throws -> VTPTokenizer {
         guard !name.isEmpty else { throw ServiceError.invalid("checkpoint_name", "must not be empty") }
-        guard CheckpointRegistry.isValidName(name) else {
-            throw ServiceError.invalid("checkpoint_name", "'\(name)' must be 1-64 characters of [A-Za-z0-9._-]")
-        }
-        guard let artifacts = context.artifacts else { throw ServiceError(.unavailable, "this worker has no artifact store") }
-        guard let entry = try CheckpointRegistry(artifacts: artifacts).entry(name) else {
-            throw ServiceError.notFound("checkpoint_name", "no tokenizer checkpoint named '\(name)'; train one with tokenizer.train")
-        }
-        lock.lock(); defer { lock.unlock() }
-        if let t = cache[entry.sha256] { return t }
-        let url = try artifacts.url(sha256: entry.sha256)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw ServiceError.notFound("checkpoint_name", "checkpoint '\(name)' points at missing artifact \(entry.sha256)")
-        }
-        let t = try VTPTokenizer(checkpointPath: url.path)
-        cache[entry.sha256] = t
-        return t
+        return try cache.model(name, field: "checkpoint_name", service: "tokenizer",
+                               hint: "train one with tokenizer.train", registry: try context.models())
     }
 }
