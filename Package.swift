@@ -78,7 +78,9 @@ let package = Package(
 
         .target(name: "FlowGen", dependencies: ["ComputeCore", "Models", "Datasets"],
                 path: "Services/generator-svc/FlowGen", swiftSettings: fastMath),
-        .target(name: "GeneratorSvc", dependencies: ["MeshKit", "MeshProto"],
+        // Departure: GeneratorSvc also links VTP to encode/decode latents in process with the
+        // tokenizer the generator names (the co-hosted path; no RPC client in RunContext yet).
+        .target(name: "GeneratorSvc", dependencies: ["MeshKit", "MeshProto", "RunStore", "FlowGen", "VTP", "Datasets", "Models", "ComputeCore"],
                 path: "Services/generator-svc/GeneratorSvc"),
         .executableTarget(name: "generator-svc", dependencies: ["GeneratorSvc", "MeshKit"],
                           path: "Services/generator-svc/App"),
@@ -106,7 +108,7 @@ let package = Package(
         ], path: "Services/ServiceCatalog"),
 
         .target(name: "MeshCtlKit", dependencies: [
-            "ServiceCatalog", "TokenizerSvc", "DecodeSvc", "VTP", "ReFusion",
+            "ServiceCatalog", "TokenizerSvc", "DecodeSvc", "GeneratorSvc", "FlowGen", "VTP", "ReFusion",
             "MeshKit", "MeshProto", "RunStore", "Datasets", "Models", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -137,6 +139,9 @@ let package = Package(
         .testTarget(name: "FlowGenTests", dependencies: ["FlowGen", "ComputeCore", "Datasets"], path: "Tests/FlowGenTests"),
         .testTarget(name: "TokenizerSvcTests", dependencies: ["TokenizerSvc", "VTP", "MeshTesting"],
                     path: "Tests/TokenizerSvcTests"),
+        .testTarget(name: "GeneratorSvcTests", dependencies: [
+            "GeneratorSvc", "TokenizerSvc", "FlowGen", "VTP", "MeshKit", "MeshProto", "RunStore", "Datasets", "ComputeCore",
+        ], path: "Tests/GeneratorSvcTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "MeshKit", "MeshProto", "RunStore", "ServiceCatalog", "MeshCtlKit", "MeshTesting",
         ], path: "Tests/IntegrationTests"),
