@@ -53,9 +53,18 @@ final class MessageLimitTests: XCTestCase {
         guard case .error(let e)? = reply.outcome else { return XCTFail("an oversized request succeeded") }
         XCTAssertEqual(e.field, "body")
         XCTAssertTrue(e.message.contains("message.size") && e.message.contains("2048"), e.message)
-        let dead = try await transport.drain(queue: MeshTopology.deadLetterQueue, limit: 10)
+        // The reply is published before the delivery is rejected: wait (bounded) for the rejection.
+        var dead = try await transport.drain(queue: MeshTopology.deadLetterQueue, limit: 10)
+        for _ in 0..<100 where dead.isEmpty {
+            try await Task.sleep(nanoseconds: 20_000_000)
+            dead += try await transport.drain(queue: MeshTopology.deadLetterQueue, limit: 10)
+        }
         XCTAssertEqual(dead.count, 1, "the oversized message went to the dead-letter queue")
-        let runs = try store.listRuns(RunQuery(service: "sizeprobe"))
+        var runs = try store.listRuns(RunQuery(service: "sizeprobe"))
+        for _ in 0..<100 where runs.map(\.status) != [.deadLettered] {
+            try await Task.sleep(nanoseconds: 20_000_000)
+            runs = try store.listRuns(RunQuery(service: "sizeprobe"))
+        }
         XCTAssertEqual(runs.map(\.status), [.deadLettered])
         await client.close()
         await runtime.shutdown(grace: 0)
