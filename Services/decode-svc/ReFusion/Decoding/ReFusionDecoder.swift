@@ -60,7 +60,7 @@ public struct ReFusionDecoder {
         public var unverifiedCommits = 0
     }
 
-    public internal(set) var stats = Stats()   // set by the draft-keeping extension (another file)
+    public internal(set) var stats = Stats()
 
     final class State {
         let P: Int
