@@ -3,6 +3,7 @@ import MeshTesting
 import Logging
 import MeshKit
 import RunStore
+import MeshTesting
 import XCTest
 
 /// The operations endpoint (Hummingbird 2): liveness under idle and slow clients, readiness,
