@@ -1,4 +1,5 @@
 import Foundation
+import MeshTesting
 import MeshCtlKit
 import MeshTesting
 import XCTest

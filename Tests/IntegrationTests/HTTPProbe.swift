@@ -1,4 +1,5 @@
 import Foundation
+import MeshTesting
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,4 +1,5 @@
 import Foundation
+import MeshTesting
 import Logging
 import MeshKit
 import MeshProto
