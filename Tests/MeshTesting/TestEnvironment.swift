@@ -34,6 +34,21 @@ public enum TestEnvironment {
         return url
     }
 
+    /// `application:get_env(rabbit, KEY).` on the running broker (scripts/stack rabbitmqctl eval):
+    /// the exit status and what it printed.
+    public static func brokerSetting(_ key: String) throws -> (status: Int32, text: String) {
+        let p = Process()
+        p.executableURL = repoRoot.appendingPathComponent("scripts/stack")
+        p.arguments = ["rabbitmqctl", "eval", "application:get_env(rabbit, \(key))."]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, text)
+    }
+
     public static func tempDir(_ name: String) -> URL { TestRequirement.tempDir(name) }
 
     /// Polls `condition` every 50 ms until it holds or `timeout` passes (then records a failure).

@@ -13,7 +13,7 @@ public struct ReportProvenance: Sendable {
 
     /// The provenance of a report generated now from the checkout in the working directory.
     public static func current() -> ReportProvenance {
-        ReportProvenance(commit: GitInfo.commit, dirty: GitInfo.isDirty,
+        ReportProvenance(commit: GitInfo.commit, dirty: GitInfo.isDirty ?? false,
                          date: ISO8601DateFormatter().string(from: Date()), cpuModel: cpuModel(),
                          cores: ProcessInfo.processInfo.activeProcessorCount)
     }

@@ -15,10 +15,10 @@ public enum GitInfo {
 
     static func revParse(in dir: String) -> String? { git(["rev-parse", "HEAD"], in: dir).flatMap { $0.isEmpty ? nil : $0 } }
 
-    /// Whether the checkout in the working directory has uncommitted changes to tracked files
-    /// (false when git or the checkout is missing).
-    public static var isDirty: Bool {
-        !(git(["status", "--porcelain", "--untracked-files=no"]) ?? "").isEmpty
+    /// Whether the working tree has uncommitted changes to tracked files (`git status
+    /// --porcelain` not empty); nil when git cannot tell.
+    public static var isDirty: Bool? {
+        git(["status", "--porcelain", "--untracked-files=no"]).map { !$0.isEmpty }
     }
 
     /// Output of `git ARGS` (trimmed) run in `dir` (default: the working directory); nil on failure.
