@@ -28,12 +28,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // MARK: C modules (system libraries + small shims)
         .systemLibrary(name: "CBLAS", path: "Shared/CBLAS"),
         .systemLibrary(name: "CSQLite", path: "Shared/CSQLite"),
         .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ"),
+        .systemLibrary(name: "CCrypto", path: "Shared/CCrypto"),
         .target(name: "CRabbitMQ", path: "Shared/CRabbitMQ",
                 linkerSettings: [.linkedLibrary("rabbitmq")]),
         .target(name: "CPNG", path: "Shared/CPNG",
@@ -51,7 +53,7 @@ let package = Package(
         .target(name: "MeshProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 path: "Shared/MeshProto"),
         .target(name: "RunStore", dependencies: [
-            "CLibPQ", "CSQLite",
+            "CLibPQ", "CSQLite", "CCrypto",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Shared/RunStore", exclude: ["README.md"]),
         .target(name: "MeshKit", dependencies: [
@@ -61,6 +63,8 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
         ], path: "Shared/MeshKit"),
 
         // MARK: Services: one folder each = method library (pure compute) + service module
@@ -72,6 +76,8 @@ let package = Package(
         .executableTarget(name: "tokenizer-svc", dependencies: ["TokenizerSvc", "MeshKit"],
                           path: "Services/tokenizer-svc/App"),
 
+        .target(name: "FlowGen", dependencies: ["ComputeCore", "Models", "Datasets"],
+                path: "Services/generator-svc/FlowGen", swiftSettings: fastMath),
         .target(name: "GeneratorSvc", dependencies: ["MeshKit", "MeshProto"],
                 path: "Services/generator-svc/GeneratorSvc"),
         .executableTarget(name: "generator-svc", dependencies: ["GeneratorSvc", "MeshKit"],
@@ -106,7 +112,7 @@ let package = Package(
         ], path: "Services/meshctl/MeshCtlKit"),
         .executableTarget(name: "meshctl", dependencies: ["MeshCtlKit"], path: "Services/meshctl/App"),
         .executableTarget(name: "mesh-bench", dependencies: [
-            "ComputeCore", "MeshKit", "RunStore", "ServiceCatalog", "ReFusion", "VTP", "Models", "Datasets", "Evaluation",
+            "ComputeCore", "MeshKit", "RunStore", "ServiceCatalog", "ReFusion", "VTP", "Models", "Datasets", "Evaluation", "FlowGen",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Benchmarks/mesh-bench", swiftSettings: fastMath),
 
@@ -122,6 +128,7 @@ let package = Package(
         ], path: "Tests/ReFusionTests"),
         .testTarget(name: "VTPTests", dependencies: ["VTP", "ComputeCore", "Models", "Datasets", "Evaluation", "TokenizerSvc", "MeshKit", "RunStore", "MeshProto"],
                     path: "Tests/VTPTests"),
+        .testTarget(name: "FlowGenTests", dependencies: ["FlowGen", "ComputeCore", "Datasets"], path: "Tests/FlowGenTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "MeshKit", "MeshProto", "RunStore", "ServiceCatalog", "MeshCtlKit",
         ], path: "Tests/IntegrationTests"),
