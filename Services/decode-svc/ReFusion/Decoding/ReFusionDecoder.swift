@@ -199,8 +199,13 @@ public struct ReFusionDecoder {
         var at = from
         while at < slot.upperBound && s.eosAt == nil {
             let first = frontierRow.best(0, banned: ARDecoder.banned)
+            if first.token == CharVocabulary.eos {          // the causal argmax ends the response: no forward needed
+                if first.prob <= tau { stats.argmaxCommits += 1 }
+                _ = commit(at, first.token, s)
+                return
+            }
             var candidate = [first.token]
-            if at + 1 < slot.upperBound && first.token != CharVocabulary.eos {
+            if at + 1 < slot.upperBound {
                 let refill = probe(Array((at + 1)..<slot.upperBound), s, lead: [first.token], leadPositions: [s.P + at])
                 stats.refillForwards += 1
                 candidate += refill.map(\.token)
@@ -209,7 +214,7 @@ public struct ReFusionDecoder {
             let v = run(candidate, (at..<(at + candidate.count)).map { s.P + $0 }, s)
             stats.verifyForwards += 1
             var probs = candidate.indices.map { i in i == 0 ? first.prob : v.probability(i - 1, candidate[i]) }
-            if probs[0] <= tau { stats.argmaxCommits += 1; probs[0] = 1 }   // the causal argmax: at least one token
+            if probs[0] <= tau { stats.argmaxCommits += 1; probs[0] = .infinity }   // the causal argmax: at least one token
             let m = Self.acceptedPrefix(candidate, probs, tau: tau)
             s.cache.truncate(to: base + m)
             frontierRow = v.slice(m - 1)
