@@ -28,12 +28,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // MARK: C modules (system libraries + small shims)
         .systemLibrary(name: "CBLAS", path: "Shared/CBLAS"),
         .systemLibrary(name: "CSQLite", path: "Shared/CSQLite"),
         .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ"),
+        .systemLibrary(name: "CCrypto", path: "Shared/CCrypto"),
         .target(name: "CRabbitMQ", path: "Shared/CRabbitMQ",
                 linkerSettings: [.linkedLibrary("rabbitmq")]),
         .target(name: "CPNG", path: "Shared/CPNG",
@@ -51,42 +53,66 @@ let package = Package(
         .target(name: "MeshProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 path: "Shared/MeshProto"),
         .target(name: "RunStore", dependencies: [
-            "CLibPQ", "CSQLite",
+            "CLibPQ", "CSQLite", "CCrypto",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Shared/RunStore", exclude: ["README.md"]),
         .target(name: "MeshKit", dependencies: [
-            "CRabbitMQ", "MeshProto", "RunStore",
+            "CRabbitMQ", "MeshProto", "RunStore", "ComputeCore",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
         ], path: "Shared/MeshKit"),
 
-        // MARK: Services: handler libraries (logic, tested) + thin executables
-        .target(name: "ReFusion", dependencies: ["ComputeCore"], path: "Services/decode-svc/ReFusion",
-                swiftSettings: fastMath),
+        // MARK: Services: one folder each = method library (pure compute) + service module
+        // (handlers; MeshKit + its own method library) + thin App/main.swift.
         .target(name: "VTP", dependencies: ["ComputeCore", "Models", "Datasets", "Evaluation"],
                 path: "Services/tokenizer-svc/VTP", swiftSettings: fastMath),
-        .target(name: "ServiceHandlers", dependencies: ["MeshKit", "MeshProto", "RunStore", "ReFusion", "VTP"],
-                path: "Services/Handlers"),
-        .executableTarget(name: "tokenizer-svc", dependencies: ["ServiceHandlers", "MeshKit"],
+        .target(name: "TokenizerSvc", dependencies: ["MeshKit", "MeshProto", "VTP"],
+                path: "Services/tokenizer-svc/TokenizerSvc"),
+        .executableTarget(name: "tokenizer-svc", dependencies: ["TokenizerSvc", "MeshKit"],
                           path: "Services/tokenizer-svc/App"),
-        .executableTarget(name: "generator-svc", dependencies: ["ServiceHandlers", "MeshKit"],
+
+        .target(name: "FlowGen", dependencies: ["ComputeCore", "Models", "Datasets"],
+                path: "Services/generator-svc/FlowGen", swiftSettings: fastMath),
+        .target(name: "GeneratorSvc", dependencies: ["MeshKit", "MeshProto"],
+                path: "Services/generator-svc/GeneratorSvc"),
+        .executableTarget(name: "generator-svc", dependencies: ["GeneratorSvc", "MeshKit"],
                           path: "Services/generator-svc/App"),
-        .executableTarget(name: "personalize-svc", dependencies: ["ServiceHandlers", "MeshKit"],
+
+        .target(name: "PersonalizeSvc", dependencies: ["MeshKit", "MeshProto"],
+                path: "Services/personalize-svc/PersonalizeSvc"),
+        .executableTarget(name: "personalize-svc", dependencies: ["PersonalizeSvc", "MeshKit"],
                           path: "Services/personalize-svc/App"),
-        .executableTarget(name: "decode-svc", dependencies: ["ServiceHandlers", "MeshKit"],
+
+        .target(name: "ReFusion", dependencies: ["ComputeCore"], path: "Services/decode-svc/ReFusion",
+                swiftSettings: fastMath),
+        .target(name: "DecodeSvc", dependencies: ["ComputeCore", "MeshKit", "MeshProto", "ReFusion"],
+                path: "Services/decode-svc/DecodeSvc"),
+        .executableTarget(name: "decode-svc", dependencies: ["DecodeSvc", "MeshKit"],
                           path: "Services/decode-svc/App"),
-        .executableTarget(name: "distill-svc", dependencies: ["ServiceHandlers", "MeshKit"],
+
+        .target(name: "DistillSvc", dependencies: ["MeshKit", "MeshProto"],
+                path: "Services/distill-svc/DistillSvc"),
+        .executableTarget(name: "distill-svc", dependencies: ["DistillSvc", "MeshKit"],
                           path: "Services/distill-svc/App"),
+
+        // The one list of service modules (embedded host, mesh-bench, tests).
+        .target(name: "ServiceCatalog", dependencies: [
+            "MeshKit", "TokenizerSvc", "GeneratorSvc", "PersonalizeSvc", "DecodeSvc", "DistillSvc",
+        ], path: "Services/ServiceCatalog"),
+
         .target(name: "MeshCtlKit", dependencies: [
-            "ServiceHandlers", "MeshKit", "MeshProto", "RunStore", "Datasets", "Models", "Evaluation",
+            "ServiceCatalog", "TokenizerSvc", "DecodeSvc", "VTP", "ReFusion",
+            "MeshKit", "MeshProto", "RunStore", "Datasets", "Models", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Services/meshctl/MeshCtlKit"),
         .executableTarget(name: "meshctl", dependencies: ["MeshCtlKit"], path: "Services/meshctl/App"),
         .executableTarget(name: "mesh-bench", dependencies: [
-            "ComputeCore", "MeshKit", "RunStore", "ServiceHandlers", "Models", "Datasets", "Evaluation",
+            "ComputeCore", "MeshKit", "RunStore", "ServiceCatalog", "ReFusion", "VTP", "Models", "Datasets", "Evaluation", "FlowGen",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Benchmarks/mesh-bench", swiftSettings: fastMath),
 
@@ -95,15 +121,16 @@ let package = Package(
         .testTarget(name: "DataKitTests", dependencies: ["Datasets", "Models", "Evaluation", "ComputeCore"],
                     path: "Tests/DataKitTests", exclude: ["Reference"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"], path: "Tests/RunStoreTests"),
-        .testTarget(name: "MeshKitTests", dependencies: ["MeshKit", "MeshProto", "RunStore"],
+        .testTarget(name: "MeshKitTests", dependencies: ["MeshKit", "MeshProto", "RunStore", "ComputeCore"],
                     path: "Tests/MeshKitTests"),
         .testTarget(name: "ReFusionTests", dependencies: [
-            "ReFusion", "ComputeCore", "ServiceHandlers", "MeshKit", "MeshProto", "RunStore",
+            "ReFusion", "ComputeCore", "DecodeSvc", "MeshKit", "MeshProto", "RunStore",
         ], path: "Tests/ReFusionTests"),
-        .testTarget(name: "VTPTests", dependencies: ["VTP", "ComputeCore", "Models", "Datasets", "Evaluation", "ServiceHandlers", "MeshKit", "RunStore", "MeshProto"],
+        .testTarget(name: "VTPTests", dependencies: ["VTP", "ComputeCore", "Models", "Datasets", "Evaluation", "TokenizerSvc", "MeshKit", "RunStore", "MeshProto"],
                     path: "Tests/VTPTests"),
+        .testTarget(name: "FlowGenTests", dependencies: ["FlowGen", "ComputeCore", "Datasets"], path: "Tests/FlowGenTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "MeshKit", "MeshProto", "RunStore", "ServiceHandlers", "MeshCtlKit",
+            "MeshKit", "MeshProto", "RunStore", "ServiceCatalog", "MeshCtlKit",
         ], path: "Tests/IntegrationTests"),
     ],
     swiftLanguageModes: [.v5]

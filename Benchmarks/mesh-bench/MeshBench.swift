@@ -3,7 +3,7 @@ import Logging
 import MeshKit
 import MeshProto
 import RunStore
-import ServiceHandlers
+import ServiceCatalog
 
 /// `mesh-bench mesh`: request round trips through RabbitMQ and the in-process transport
 /// (each request recorded in the audit), throughput with many requests outstanding, and

@@ -12,9 +12,10 @@ public enum DatasetCatalog {
         public var classes: Int?
     }
 
-    public static let builtIn = ["fashion-mnist", "fashion-mnist-test", "emoji", "openclipart"]
+    public static let builtIn = ["fashion-mnist", "fashion-mnist-test", "fmnist-color", "fmnist-color-test", "emoji", "openclipart"]
 
-    /// Opens "fashion-mnist" (train part), "fashion-mnist-test", "emoji", "openclipart", or a
+    /// Opens "fashion-mnist" (train part), "fashion-mnist-test", "fmnist-color" (tinted, 32 px RGB,
+    /// colour + garment captions), "fmnist-color-test", "emoji", "openclipart", or a
     /// folder path (with optional `metadata.jsonl`).
     public static func open(_ name: String, resolution: Int? = nil, rgb: Bool = false) throws -> any ImageDataset {
         switch name {
@@ -22,6 +23,10 @@ public enum DatasetCatalog {
             return try FashionMNIST(part: .train, resolution: resolution ?? 28, rgb: rgb)
         case "fashion-mnist-test":
             return try FashionMNIST(part: .test, resolution: resolution ?? 28, rgb: rgb)
+        case "fmnist-color", "fmnist-color-train":
+            return try FashionMNISTColor(part: .train, resolution: resolution ?? 32)
+        case "fmnist-color-test":
+            return try FashionMNISTColor(part: .test, resolution: resolution ?? 32)
         case "emoji":
             return try EmojiDataset(resolution: resolution ?? 64)
         case "openclipart":
@@ -48,6 +53,8 @@ public enum DatasetCatalog {
         return [
             info("fashion-mnist", "Fashion-MNIST train, 28x28 gray, 10 classes", "apt dataset-fashion-mnist"),
             info("fashion-mnist-test", "Fashion-MNIST test, 28x28 gray, 10 classes", "apt dataset-fashion-mnist"),
+            info("fmnist-color", "Fashion-MNIST train at 32 px tinted one of 8 colours, captions 'a red dress'", "apt dataset-fashion-mnist"),
+            info("fmnist-color-test", "Fashion-MNIST test, tinted, same captions", "apt dataset-fashion-mnist"),
             info("emoji", "gemojione emoji 64x64 on white, captions from name/keywords, category labels", "apt ruby-gemojione"),
             info("openclipart", "openclipart PNGs padded to square on white, folder labels", "apt openclipart-png"),
         ]

@@ -18,7 +18,7 @@ public struct Migration: Sendable, Equatable {
     }
 
     /// Every step the current code knows, in order.
-    public static let all: [Migration] = [runsV1]
+    public static let all: [Migration] = [runsV1, modelsV2]
 
     /// Checks versions are positive, strictly increasing and unique.
     static func validate(_ steps: [Migration]) throws {
@@ -126,5 +126,37 @@ public struct Migration: Sendable, Equatable {
             created_at REAL NOT NULL
         );
         CREATE INDEX artifacts_run ON artifacts (run_id);
+        """)
+
+    /// Version 2: the model registry (name -> checkpoint artifact, kind, service, config, parents).
+    static let modelsV2 = Migration(
+        version: 2, name: "models",
+        postgres: """
+        CREATE TABLE models (
+            name       text PRIMARY KEY,
+            sha256     char(64) NOT NULL,
+            size       bigint NOT NULL CHECK (size >= 0),
+            kind       text NOT NULL,
+            service    text NOT NULL,
+            config     jsonb NOT NULL DEFAULT '{}'::jsonb,
+            parents    jsonb NOT NULL DEFAULT '[]'::jsonb,
+            run_id     text,
+            created_at timestamptz NOT NULL
+        );
+        CREATE INDEX models_service_created ON models (service, created_at DESC);
+        """,
+        sqlite: """
+        CREATE TABLE models (
+            name       TEXT PRIMARY KEY,
+            sha256     TEXT NOT NULL CHECK (length(sha256) = 64),
+            size       INTEGER NOT NULL CHECK (size >= 0),
+            kind       TEXT NOT NULL,
+            service    TEXT NOT NULL,
+            config     TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(config)),
+            parents    TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(parents)),
+            run_id     TEXT,
+            created_at REAL NOT NULL
+        );
+        CREATE INDEX models_service_created ON models (service, created_at DESC);
         """)
 }

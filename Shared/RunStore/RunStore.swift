@@ -42,6 +42,16 @@ public protocol RunStore: AnyObject, Sendable {
     func recordArtifact(_ artifact: ArtifactRecord) throws
     func artifact(sha256: String) throws -> ArtifactRecord?
 
+    /// Registers the model `model.name`, replacing an entry of the same name.
+    func registerModel(_ model: ModelRecord) throws
+    /// The model called `name`, or nil.
+    func model(name: String) throws -> ModelRecord?
+    /// Registered models, newest first.
+    func listModels(_ query: ModelQuery) throws -> [ModelRecord]
+    /// Removes the entry called `name` (the checkpoint artifact stays); whether it existed.
+    @discardableResult
+    func removeModel(name: String) throws -> Bool
+
     func close()
 }
 

@@ -3,7 +3,7 @@ import Logging
 import MeshKit
 import MeshProto
 import RunStore
-import ServiceHandlers
+import ServiceCatalog
 import XCTest
 
 /// Describe, health and ping of each of the five services on both transports; every request

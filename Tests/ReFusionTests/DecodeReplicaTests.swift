@@ -97,7 +97,7 @@ final class DecodeReplicaTests: XCTestCase {
         let answer = try await call.value
         XCTAssertEqual(answer.reply.worker, b.worker, "the redelivered training run completes on replica B")
         XCTAssertEqual(answer.response.modelName, t.modelName)
-        XCTAssertTrue(b.log.contains("resuming \(t.modelName) from step"), "B resumes from A's checkpoint; log:\n\(b.log)")
+        XCTAssertTrue(b.log.contains("resumed \(t.modelName) from this run's newest checkpoint at step"), "B resumes from A's checkpoint; log:\n\(b.log)")
         let run = try XCTUnwrap(try store.run(requestID: t.meta.requestID))
         XCTAssertEqual(run.status, .succeeded)
         XCTAssertEqual(run.attempts, 2)

@@ -4,7 +4,7 @@ import MeshKit
 import MeshProto
 import ReFusion
 import RunStore
-import ServiceHandlers
+import DecodeSvc
 
 /// decode-svc end to end in one process: MeshHost over the in-process transport, SQLite
 /// audit, artifact store; requests go through MeshClient exactly as meshctl sends them.
@@ -14,16 +14,17 @@ final class DecodeServiceTests: XCTestCase {
     var host: MeshHost!
     var client: MeshClient!
     var transport: InProcessTransport!
+    var artifacts: ArtifactStore!
 
     override func setUp() async throws {
         home = FileManager.default.temporaryDirectory.appendingPathComponent("decode-svc-\(getpid())-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         store = try RunStores.open(url: "sqlite:" + home.appendingPathComponent("mesh.sqlite").path)
-        let artifacts = try ArtifactStore(root: home.appendingPathComponent("artifacts"), store: store)
+        artifacts = try ArtifactStore(root: home.appendingPathComponent("artifacts"), store: store)
         transport = InProcessTransport()
         host = MeshHost(transport: transport, store: store, artifacts: artifacts)
         let config = ServiceConfig(service: "decode", artifactsDir: home.appendingPathComponent("artifacts").path, prefetch: 2)
-        try await host.start([try ServiceCatalog.definition("decode", config: config)]) { _ in config }
+        try await host.start([try DecodeModule().definition(config: config)]) { _ in config }
         client = try await MeshClient(transport: transport, clientName: "decode-tests")
     }
 
@@ -133,7 +134,10 @@ final class DecodeServiceTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(a.response.seconds, 0)
         }
         // the service answers exactly what the library decoder produces for that model
-        let model = try TransformerLM.load(from: home.appendingPathComponent("artifacts/models/decode/refusion/model.safetensors").path)
+        let registered = try XCTUnwrap(try store.model(name: "refusion"))
+        XCTAssertEqual(registered.kind, "decode-refusion")
+        XCTAssertEqual(registered.parents, ["ar"], "ReFusion starts from the AR model")
+        let model = try TransformerLM.load(from: try artifacts.url(sha256: registered.sha256).path)
         var d = ReFusionDecoder(model: model, parameters: DecodeParameters(maxTokens: 10, slotSize: 2, blockSize: 4,
                                                                           slotThreshold: 0.5, tokenThreshold: 0.7))
         let local = d.decode(prompt: [CharVocabulary.bos] + CharVocabulary().encode("12+34="))

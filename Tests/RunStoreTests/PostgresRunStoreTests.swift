@@ -22,6 +22,7 @@ final class PostgresRunStoreTests: XCTestCase {
     func testArtifactsDedupeAndVerify() throws { try suite().artifactsDedupeAndVerify() }
     func testMigrationsAreIdempotentAndConcurrentSafe() throws { try suite().migrationsAreIdempotentAndConcurrentSafe() }
     func testBenchmarkHelperWritesRows() throws { try suite().benchmarkHelperWritesRows() }
+    func testModelRegistryRoundTrip() throws { try suite().modelRegistryRoundTrip() }
 
     /// The server kills our backend; the next call reconnects (PQreset) and succeeds.
     func testReconnectsAfterTheBackendIsTerminated() throws {

@@ -59,7 +59,9 @@ extension RunStoreConformance {
     func migrationsAreIdempotentAndConcurrentSafe() throws {
         let namespace = try makeNamespace()
         defer { namespace.destroy() }
-        let extra = Migration(version: 2, name: "test table",
+        let known = Migration.all.map(\.version)
+        let next = (known.last ?? 0) + 1
+        let extra = Migration(version: next, name: "test table",
                               postgres: "CREATE TABLE migration_probe (id integer PRIMARY KEY)",
                               sqlite: "CREATE TABLE migration_probe (id INTEGER PRIMARY KEY)")
         let a = try namespace.open(eventBatchSize: 16, eventFlushInterval: 60, migrations: Migration.all)
@@ -75,7 +77,7 @@ extension RunStoreConformance {
         XCTAssertEqual(errors, [])
         try a.migrate()
         try b.migrate()
-        XCTAssertEqual(try applied(a), [1])
+        XCTAssertEqual(try applied(a), known)
         guard case .started = try a.beginRun(makeStart()) else { return XCTFail("store usable after migrate") }
 
         let c = try namespace.open(eventBatchSize: 16, eventFlushInterval: 60, migrations: Migration.all + [extra])
@@ -87,18 +89,18 @@ extension RunStoreConformance {
             }
         }
         XCTAssertEqual(errors, [])
-        XCTAssertEqual(try applied(c), [1, 2])
+        XCTAssertEqual(try applied(c), known + [next])
         try c.migrate()
-        XCTAssertEqual(try applied(d), [1, 2])
+        XCTAssertEqual(try applied(d), known + [next])
 
-        let broken = Migration(version: 3, name: "broken", postgres: "CREATE TABLE (", sqlite: "CREATE TABLE (")
+        let broken = Migration(version: next + 1, name: "broken", postgres: "CREATE TABLE (", sqlite: "CREATE TABLE (")
         let e = try namespace.open(eventBatchSize: 16, eventFlushInterval: 60, migrations: Migration.all + [extra, broken])
         defer { e.close() }
         XCTAssertThrowsError(try e.migrate()) {
             guard case .migration(let version, _, _) = $0 as? RunStoreError else { return XCTFail("\($0)") }
-            XCTAssertEqual(version, 3)
+            XCTAssertEqual(version, next + 1)
         }
-        XCTAssertEqual(try applied(e), [1, 2], "a failed step is rolled back and not recorded")
+        XCTAssertEqual(try applied(e), known + [next], "a failed step is rolled back and not recorded")
         XCTAssertThrowsError(try namespace.open(eventBatchSize: 16, eventFlushInterval: 60, migrations: [extra, Migration.all[0]]))
     }
 

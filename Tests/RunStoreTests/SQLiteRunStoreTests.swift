@@ -21,6 +21,7 @@ final class SQLiteRunStoreTests: XCTestCase {
     func testArtifactsDedupeAndVerify() throws { try suite().artifactsDedupeAndVerify() }
     func testMigrationsAreIdempotentAndConcurrentSafe() throws { try suite().migrationsAreIdempotentAndConcurrentSafe() }
     func testBenchmarkHelperWritesRows() throws { try suite().benchmarkHelperWritesRows() }
+    func testModelRegistryRoundTrip() throws { try suite().modelRegistryRoundTrip() }
 
     func testOpensWALModeFileAndCreatesParentFolders() throws {
         let namespace = SQLiteNamespace()

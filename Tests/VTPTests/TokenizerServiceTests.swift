@@ -4,7 +4,7 @@ import Logging
 import MeshKit
 import MeshProto
 import RunStore
-import ServiceHandlers
+import TokenizerSvc
 import SwiftProtobuf
 import XCTest
 @testable import VTP
@@ -34,7 +34,7 @@ final class TokenizerServiceTests: XCTestCase {
         let transport = InProcessTransport()
         let host = MeshHost(transport: transport, store: store, artifacts: artifacts)
         let cfg = ServiceConfig(service: "tokenizer", worker: "vtp-test")
-        try await host.start([try ServiceCatalog.definition("tokenizer", config: cfg)]) { _ in cfg }
+        try await host.start([try TokenizerModule().definition(config: cfg)]) { _ in cfg }
         return Mesh(host: host, client: try await MeshClient(transport: transport, clientName: "vtp-tests"), store: store,
                     transport: transport)
     }
@@ -254,16 +254,20 @@ final class TokenizerRedeliveryTests: XCTestCase {
         // Attempt 1 dies (here: is cancelled) after its first periodic checkpoint at step 10.
         let req = TokenizerServiceTests.trainRequest("redeliver", steps: 14)
         let first = context("run-1", attempt: 1)
-        let registry = CheckpointRegistry(artifacts: artifacts)
+        func checkpointSteps() -> [Int] {
+            ((try? store.events(runID: "run-1", limit: 1000)) ?? []).filter { $0.type == "checkpoint" }
+                .compactMap { try? JSONSerialization.jsonObject(with: Data($0.payloadJSON.utf8)) as? [String: Any] }
+                .compactMap { $0["step"] as? Int }
+        }
         let killer = Task {
-            while (try? registry.entry("redeliver")) == nil { try await Task.sleep(nanoseconds: 20_000_000) }
+            while checkpointSteps().isEmpty { try await Task.sleep(nanoseconds: 20_000_000) }
             first.cancel(reason: "worker killed")
         }
         do { _ = try await train.body(try req.serializedData(), first); XCTFail("attempt 1 should stop") } catch {}
         _ = try await killer.value
-        let saved = try XCTUnwrap(try registry.entry("redeliver"))
-        XCTAssertFalse(saved.finished)
-        XCTAssertEqual(saved.step % 10, 0)
+        XCTAssertNil(try store.model(name: "redeliver"), "an unfinished run registers no model")
+        let savedStep = try XCTUnwrap(checkpointSteps().last)
+        XCTAssertEqual(savedStep % 10, 0)
         // Attempt 2 (the redelivery) resumes there and finishes.
         _ = store.flushQuietly()
         let before = try store.events(runID: "run-1", limit: 1000).count
@@ -275,8 +279,10 @@ final class TokenizerRedeliveryTests: XCTestCase {
             .compactMap { try? JSONSerialization.jsonObject(with: Data($0.payloadJSON.utf8)) as? [String: Any] }
             .compactMap { $0["step"] as? Int }
         XCTAssertEqual(steps.last, 14)
-        XCTAssertTrue(steps.allSatisfy { $0 > saved.step }, "attempt 2 continues after step \(saved.step), saw \(steps)")
-        XCTAssertTrue(try XCTUnwrap(try registry.entry("redeliver")).finished)
+        XCTAssertTrue(steps.allSatisfy { $0 > savedStep }, "attempt 2 continues after step \(savedStep), saw \(steps)")
+        let model = try XCTUnwrap(try store.model(name: "redeliver"))
+        XCTAssertEqual(model.sha256, out.checkpoint.sha256)
+        XCTAssertEqual(model.service, "tokenizer")
         store.close()
     }
 }

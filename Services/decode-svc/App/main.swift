@@ -1,5 +1,5 @@
-// decode-svc: wires configuration, transport, store and the decode handlers (all logic in libraries).
+// decode-svc: runs DecodeModule (handlers in DecodeSvc, compute in its method library).
+import DecodeSvc
 import MeshKit
-import ServiceHandlers
 
-await ServiceMain.run(service: "decode") { config in try ServiceCatalog.definition("decode", config: config) }
+await ServiceMain.run(DecodeModule())

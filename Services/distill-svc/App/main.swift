@@ -1,5 +1,5 @@
-// distill-svc: wires configuration, transport, store and the distill handlers (all logic in libraries).
+// distill-svc: runs DistillModule (handlers in DistillSvc, compute in its method library).
+import DistillSvc
 import MeshKit
-import ServiceHandlers
 
-await ServiceMain.run(service: "distill") { config in try ServiceCatalog.definition("distill", config: config) }
+await ServiceMain.run(DistillModule())

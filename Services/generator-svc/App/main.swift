@@ -1,5 +1,5 @@
-// generator-svc: wires configuration, transport, store and the generator handlers (all logic in libraries).
+// generator-svc: runs GeneratorModule (handlers in GeneratorSvc, compute in its method library).
+import GeneratorSvc
 import MeshKit
-import ServiceHandlers
 
-await ServiceMain.run(service: "generator") { config in try ServiceCatalog.definition("generator", config: config) }
+await ServiceMain.run(GeneratorModule())

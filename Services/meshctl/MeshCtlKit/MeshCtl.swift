@@ -9,7 +9,7 @@ public struct MeshCtl: AsyncParsableCommand {
         commandName: "meshctl",
         abstract: "Run and inspect LatentMesh: five image-generation services over RabbitMQ (or in-process).",
         subcommands: [
-            UpCommand.self, DescribeCommand.self, PingCommand.self, RunsCommand.self, WatchCommand.self,
+            UpCommand.self, DescribeCommand.self, PingCommand.self, RunsCommand.self, ModelsCommand.self, WatchCommand.self,
             CancelCommand.self, DeadLettersCommand.self,
             DataCommand.self, EvalCommand.self, EmbedTextCommand.self,
             ReportCommand.self, TrainCommand.self, EncodeCommand.self, DecodeCommand.self,

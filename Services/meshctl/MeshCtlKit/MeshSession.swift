@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import MeshKit
 import RunStore
-import ServiceHandlers
+import ServiceCatalog
 
 /// What meshctl talks to: the embedded mesh (all five services in this process over the
 /// in-process transport, runs in SQLite under `.latentmesh/`) or a real stack

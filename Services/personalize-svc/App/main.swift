@@ -1,5 +1,5 @@
-// personalize-svc: wires configuration, transport, store and the personalize handlers (all logic in libraries).
+// personalize-svc: runs PersonalizeModule (handlers in PersonalizeSvc, compute in its method library).
+import PersonalizeSvc
 import MeshKit
-import ServiceHandlers
 
-await ServiceMain.run(service: "personalize") { config in try ServiceCatalog.definition("personalize", config: config) }
+await ServiceMain.run(PersonalizeModule())

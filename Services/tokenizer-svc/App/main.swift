@@ -1,5 +1,5 @@
-// tokenizer-svc: wires configuration, transport, store and the tokenizer handlers (all logic in libraries).
+// tokenizer-svc: runs TokenizerModule (handlers in TokenizerSvc, compute in its method library).
+import TokenizerSvc
 import MeshKit
-import ServiceHandlers
 
-await ServiceMain.run(service: "tokenizer") { config in try ServiceCatalog.definition("tokenizer", config: config) }
+await ServiceMain.run(TokenizerModule())

@@ -9,18 +9,19 @@ final class TapeNode {
     }
 }
 
-/// Global switch for recording the tape. Use `withNoGrad { … }` for inference.
+/// Whether ops record the tape, per task (and per thread outside tasks): `withNoGrad` in one
+/// request never switches recording off in a training step running beside it.
 public enum GradMode {
-    public static var isEnabled = true
+    @TaskLocal static var disabled = false
+    /// True unless the current task / thread is inside `withNoGrad`.
+    public static var isEnabled: Bool { !disabled }
 }
 
-/// Runs `body` without recording the tape (inference, optimiser updates, EMA).
+/// Runs `body` without recording the tape (inference, optimiser updates, EMA), in the
+/// current task / thread only.
 @discardableResult
 public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
-    let prev = GradMode.isEnabled
-    GradMode.isEnabled = false
-    defer { GradMode.isEnabled = prev }
-    return try body()
+    try GradMode.$disabled.withValue(true, operation: body)
 }
 
 extension Tensor {

@@ -7,7 +7,7 @@ public final class AdamW: Optimizer {
     public var lr: Float
     public var beta1: Float, beta2: Float, eps: Float, weightDecay: Float
     var m: [Tensor], v: [Tensor]
-    public private(set) var stepCount = 0
+    public internal(set) var stepCount = 0
 
     public init(_ params: [Tensor], lr: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999),
                 eps: Float = 1e-8, weightDecay: Float = 0.01) {

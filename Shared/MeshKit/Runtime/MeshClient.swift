@@ -2,26 +2,6 @@ import Foundation
 import MeshProto
 import SwiftProtobuf
 
-/// A request message: every request carries `RequestMeta` at field 1.
-public protocol MeshRequest: SwiftProtobuf.Message {
-    var meta: Latentmesh_V1_RequestMeta { get set }
-}
-
-extension Latentmesh_V1_DescribeRequest: MeshRequest {}
-extension Latentmesh_V1_HealthRequest: MeshRequest {}
-extension Latentmesh_V1_PingRequest: MeshRequest {}
-extension Latentmesh_V1_TokenizerTrainRequest: MeshRequest {}
-extension Latentmesh_V1_EncodeRequest: MeshRequest {}
-extension Latentmesh_V1_DecodeLatentsRequest: MeshRequest {}
-extension Latentmesh_V1_GenerateRequest: MeshRequest {}
-extension Latentmesh_V1_GeneratorTrainRequest: MeshRequest {}
-extension Latentmesh_V1_LearnConceptRequest: MeshRequest {}
-extension Latentmesh_V1_BlendConceptsRequest: MeshRequest {}
-extension Latentmesh_V1_DecodeRunRequest: MeshRequest {}
-extension Latentmesh_V1_DecodeTrainRequest: MeshRequest {}
-extension Latentmesh_V1_DistillTrainRequest: MeshRequest {}
-extension Latentmesh_V1_DistillEvaluateRequest: MeshRequest {}
-
 /// Typed request/reply on top of `RPCClient`: fills in request ids, decodes the terminal
 /// `Reply`, and turns an error reply into a thrown `ServiceError`.
 public final class MeshClient: @unchecked Sendable {

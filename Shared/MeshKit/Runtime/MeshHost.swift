@@ -25,6 +25,11 @@ public final class MeshHost: @unchecked Sendable {
         }
     }
 
+    /// Starts one runtime per module, each with its definition under `config(module.name)`.
+    public func start(modules: [any ServiceModule], config: (String) -> ServiceConfig, logger: Logger? = nil) async throws {
+        try await start(modules.map { try $0.definition(config: config($0.name)) }, config: config, logger: logger)
+    }
+
     public func runtime(_ service: String) -> ServiceRuntime? { runtimes.first { $0.definition.name == service } }
 
     public func shutdown(grace: Double = 5) async {

@@ -4,7 +4,7 @@ import Foundation
 import MeshKit
 import MeshProto
 import ReFusion
-import ServiceHandlers
+import DecodeSvc
 
 /// `meshctl decode "PROMPT" --mode refusion` and `meshctl decode train --objective ar`.
 public struct DecodeCommand: AsyncParsableCommand {
@@ -121,8 +121,8 @@ public struct DecodeTrainCommand: AsyncParsableCommand {
 /// `decode.md` (Table 1 layout, sweeps, where the paper's claims hold).
 public enum DecodeReport {
     /// - preset: an experiment plan (`standard` for the committed report, `quick` for a smoke run).
-    /// - modelsDir: when given, the trained models are also installed there as ar / mdm / refusion
-    ///   (e.g. `.latentmesh/artifacts/models/decode`) for `meshctl decode` and `mesh-bench decode`.
+    /// - modelsDir: when given, the trained models are also written there as `<name>/model.safetensors`
+    ///   (ar / mdm / refusion; the report cache) for `mesh-bench decode --models`.
     public static func run(outputDir: URL, preset: String, modelsDir: URL? = nil,
                            log: (String) -> Void = { print($0) }) async throws {
         guard let plan = DecodeExperiment.Plan.named(preset) else {

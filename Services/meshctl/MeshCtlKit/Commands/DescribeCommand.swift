@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import MeshKit
 import MeshProto
-import ServiceHandlers
+import ServiceCatalog
 import SwiftProtobuf
 
 /// `meshctl describe [SERVICE] [--json]`.

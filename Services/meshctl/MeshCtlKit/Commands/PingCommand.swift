@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import MeshKit
 import MeshProto
-import ServiceHandlers
+import ServiceCatalog
 
 /// `meshctl ping SERVICE`: the backbone's probe, with optional simulated work.
 struct PingCommand: AsyncParsableCommand {

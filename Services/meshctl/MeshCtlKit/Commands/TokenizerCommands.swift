@@ -4,7 +4,7 @@ import Foundation
 import MeshKit
 import MeshProto
 import RunStore
-import ServiceHandlers
+import TokenizerSvc
 import VTP
 
 /// `meshctl train tokenizer --preset NAME [--steps N]` (group `train`; other services add subcommands).
@@ -143,7 +143,7 @@ public enum TokenizerCLI {
         }
     }
 
-    /// A checkpoint file: a path, or a name registered in `<home>/artifacts/models/tokenizer`.
+    /// A checkpoint file: a path, or a tokenizer name in the embedded mesh's model registry.
     public static func checkpointPath(_ nameOrPath: String, home: URL) throws -> String {
         if nameOrPath.hasSuffix(".safetensors") || nameOrPath.contains("/") {
             guard FileManager.default.fileExists(atPath: nameOrPath) else { throw ValidationFailure("no file \(nameOrPath)") }
@@ -152,8 +152,8 @@ public enum TokenizerCLI {
         let store = try RunStores.open(url: "sqlite:" + home.appendingPathComponent("mesh.sqlite").path)
         defer { store.close() }
         let artifacts = try ArtifactStore(root: home.appendingPathComponent("artifacts"), store: store)
-        guard let e = try CheckpointRegistry(artifacts: artifacts).entry(nameOrPath) else {
-            throw ValidationFailure("no tokenizer checkpoint named '\(nameOrPath)' under \(artifacts.root.path)/models/tokenizer")
+        guard let e = try store.model(name: nameOrPath), e.service == "tokenizer" else {
+            throw ValidationFailure("no tokenizer model named '\(nameOrPath)' in \(home.path)/mesh.sqlite (see `meshctl models list`)")
         }
         return try artifacts.url(sha256: e.sha256).path
     }

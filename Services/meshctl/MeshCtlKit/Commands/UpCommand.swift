@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import MeshKit
 import MeshProto
-import ServiceHandlers
+import ServiceCatalog
 
 /// `meshctl up`: all five services in this process (embedded, or over a stack's broker).
 struct UpCommand: AsyncParsableCommand {

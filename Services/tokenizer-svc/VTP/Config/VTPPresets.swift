@@ -1,10 +1,11 @@
 import Foundation
 
 /// Named, fully resolved configurations: `<variant>-<data>-<size>`, e.g. `vtp-fmnist32-s`.
-/// Variants `ae`, `clip-ae`, `ssl-ae`, `vtp`; data `fmnist32` (Fashion-MNIST at 32 px, p=4) or
+/// Variants `ae`, `clip-ae`, `ssl-ae`, `vtp`; data `fmnist32` (Fashion-MNIST at 32 px, p=4),
+/// `fmnistc32` (`fmnist-color`: tinted, colour + garment captions; the generator's data) or
 /// `emoji32`; sizes `xs` (tests), `s` (report), `m` (users). A budget multiplier scales steps.
 public enum VTPPresets {
-    public static let datasets = ["fmnist32": "fashion-mnist", "emoji32": "emoji"]
+    public static let datasets = ["fmnist32": "fashion-mnist", "fmnistc32": "fmnist-color", "emoji32": "emoji"]
     public static let sizes = ["xs", "s", "m"]
 
     /// Every preset name.

@@ -1,0 +1,82 @@
+import ComputeCore
+import XCTest
+@testable import FlowGen
+
+final class FlowSamplerTests: XCTestCase {
+    func makeModel() throws -> FlowGenDiT {
+        let m = FlowGenDiT(try FlowGenTestSupport.tinyConfig().model, seed: 2)
+        FlowGenTestSupport.perturb(m)
+        m.setFrozen(true)
+        return m
+    }
+
+    /// An image depends only on (model, prompt, seed, steps, guidance, sampler), never on the batch.
+    func testSamplesAreIdenticalWhateverElseIsInTheBatch() throws {
+        let m = try makeModel(), norm = LatentNormalizer(mean: [0.1, -0.2], std: [1.5, 0.5])
+        let p = (0..<4).map { FlowGenTestSupport.prompt(seed: UInt64($0), length: 2 + $0) }
+        for kind in SamplerKind.allCases {
+            func run(_ idx: [Int], _ seeds: [UInt64]) throws -> [[Float]] {
+                let s = try FlowSampler(model: m, normalizer: norm,
+                                        request: SampleRequest(prompts: idx.map { p[$0] }, seeds: seeds, steps: 5, guidance: 3, sampler: kind))
+                s.run()
+                let a = s.latents.array, per = a.count / idx.count
+                return (0..<idx.count).map { Array(a[($0 * per)..<(($0 + 1) * per)]) }
+            }
+            let alone = try run([1], [42])[0]
+            let big = try run([0, 1, 2, 3], [7, 42, 9, 11])
+            let swapped = try run([3, 1], [5, 42])
+            let many = try run([0, 2, 3, 0, 2, 3, 0, 2, 3, 1, 2], [1, 2, 3, 4, 5, 6, 7, 8, 9, 42, 10])  // second chunk, position 1
+            XCTAssertEqual(big[1], alone, "\(kind)")
+            XCTAssertEqual(swapped[1], alone, "\(kind)")
+            XCTAssertEqual(many[9], alone, "\(kind)")
+            XCTAssertNotEqual(big[0], alone)
+            XCTAssertNotEqual(try run([1], [43])[0], alone, "another seed gives another image")
+        }
+    }
+
+    /// The sampler's guided velocity is v_u + w (v_c - v_u) on every channel, from separate forwards.
+    func testGuidedVelocityMatchesSeparateForwards() throws {
+        let m = try makeModel()
+        let prompts = [FlowGenTestSupport.prompt(seed: 1), FlowGenTestSupport.prompt(seed: 2, length: 4)]
+        let s = try FlowSampler(model: m, normalizer: .identity(channels: 2),
+                                request: SampleRequest(prompts: prompts, seeds: [1, 2], steps: 4, guidance: 2.5))
+        var rng = RNG(seed: 8)
+        let x = rng.normal([2, 4, 2])
+        let v = s.velocity(x, 0.6).array
+        let t = Tensor.full([2], 0.6)
+        let vc = withNoGrad { m(x, t: t, text: TextContext(prompts, tokens: 4, dim: 8)) }.array
+        let vu = withNoGrad { m(x, t: t, text: m.nullContext(batch: 2, tokens: 4)) }.array
+        XCTAssertNotEqual(vc, vu)
+        for i in 0..<v.count { XCTAssertEqual(v[i], vu[i] + 2.5 * (vc[i] - vu[i]), accuracy: 1e-4, "element \(i)") }
+    }
+
+    /// Step iterator: steps counted, x0 preview defined, Euler step by hand, early stop leaves it unfinished.
+    func testStepIteratorEulerStepAndCancellation() throws {
+        let m = try makeModel()
+        let req = SampleRequest(prompts: [FlowGenTestSupport.prompt(seed: 3)], seeds: [4], steps: 6, guidance: 1, sampler: .euler)
+        let s = try FlowSampler(model: m, normalizer: .identity(channels: 2), request: req)
+        let xStart = s.x.array, t0 = s.grid[0], t1 = s.grid[1]
+        let v = s.velocity(s.x, t0).array
+        XCTAssertTrue(s.next())
+        XCTAssertEqual(s.step, 1)
+        for i in 0..<xStart.count {
+            XCTAssertEqual(s.x.array[i], xStart[i] + (t1 - t0) * v[i], accuracy: 1e-5)
+            XCTAssertEqual(s.previewLatents.array[i], xStart[i] - t0 * v[i], accuracy: 1e-5)
+        }
+        var seen = 1
+        s.run { _ in seen += 1; return seen < 4 }
+        XCTAssertEqual(s.step, 4)
+        XCTAssertFalse(s.isFinished)
+        s.run()
+        XCTAssertTrue(s.isFinished)
+        XCTAssertFalse(s.next())
+        XCTAssertThrowsError(try FlowSampler(model: m, normalizer: .identity(channels: 2),
+                                             request: SampleRequest(prompts: req.prompts, seeds: [1], steps: 0, guidance: 1))) {
+            XCTAssertTrue("\($0)".contains("steps"))
+        }
+        XCTAssertThrowsError(try FlowSampler(model: m, normalizer: .identity(channels: 2),
+                                             request: SampleRequest(prompts: req.prompts, seeds: [1], steps: 4, guidance: 21))) {
+            XCTAssertTrue("\($0)".contains("guidance"))
+        }
+    }
+}
