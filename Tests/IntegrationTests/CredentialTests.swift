@@ -3,6 +3,7 @@ import Logging
 import MeshKit
 import MeshProto
 import RunStore
+import MeshTesting
 import XCTest
 
 /// Locked-down credentials: the stack listens on loopback only, has no guest broker user and

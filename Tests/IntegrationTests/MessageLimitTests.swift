@@ -3,6 +3,7 @@ import Logging
 import MeshKit
 import MeshProto
 import RunStore
+import MeshTesting
 import XCTest
 
 /// Message size is bounded at the transport (publish), by the broker, and by the service

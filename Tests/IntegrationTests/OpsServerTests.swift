@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MeshKit
 import RunStore
+import MeshTesting
 import XCTest
 
 /// The operations endpoint (Hummingbird 2): liveness under idle and slow clients, readiness,

@@ -3,6 +3,7 @@ import Logging
 import MeshKit
 import MeshProto
 import RunStore
+import MeshTesting
 import XCTest
 
 /// Hung work is detected: a handler that stops making progress (no progress event, no
