@@ -79,7 +79,9 @@ let package = Package(
         .executableTarget(name: "generator-svc", dependencies: ["GeneratorSvc", "MeshKit"],
                           path: "Services/generator-svc/App"),
 
-        .target(name: "PersonalizeSvc", dependencies: ["MeshKit", "MeshProto"],
+        .target(name: "DTI", dependencies: ["ComputeCore", "Models", "FlowGen"],
+                path: "Services/personalize-svc/DTI", swiftSettings: fastMath),
+        .target(name: "PersonalizeSvc", dependencies: ["MeshKit", "MeshProto", "DTI"],
                 path: "Services/personalize-svc/PersonalizeSvc"),
         .executableTarget(name: "personalize-svc", dependencies: ["PersonalizeSvc", "MeshKit"],
                           path: "Services/personalize-svc/App"),
@@ -125,6 +127,7 @@ let package = Package(
         .testTarget(name: "VTPTests", dependencies: ["VTP", "ComputeCore", "Models", "Datasets", "Evaluation", "TokenizerSvc", "MeshKit", "RunStore", "MeshProto"],
                     path: "Tests/VTPTests"),
         .testTarget(name: "FlowGenTests", dependencies: ["FlowGen", "ComputeCore", "Datasets"], path: "Tests/FlowGenTests"),
+        .testTarget(name: "DTITests", dependencies: ["DTI", "FlowGen", "Models", "ComputeCore"], path: "Tests/DTITests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "MeshKit", "MeshProto", "RunStore", "ServiceCatalog", "MeshCtlKit",
         ], path: "Tests/IntegrationTests"),
