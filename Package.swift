@@ -85,7 +85,7 @@ let package = Package(
 
         .target(name: "DTI", dependencies: ["ComputeCore", "Models", "FlowGen"],
                 path: "Services/personalize-svc/DTI", swiftSettings: fastMath),
-        .target(name: "PersonalizeSvc", dependencies: ["MeshKit", "MeshProto", "DTI"],
+        .target(name: "PersonalizeSvc", dependencies: ["MeshKit", "MeshProto", "RunStore", "DTI", "FlowGen", "VTP", "Models", "Datasets", "ComputeCore"],
                 path: "Services/personalize-svc/PersonalizeSvc"),
         .executableTarget(name: "personalize-svc", dependencies: ["PersonalizeSvc", "MeshKit"],
                           path: "Services/personalize-svc/App"),
@@ -131,7 +131,9 @@ let package = Package(
         .testTarget(name: "VTPTests", dependencies: ["VTP", "ComputeCore", "Models", "Datasets", "Evaluation", "TokenizerSvc", "MeshKit", "RunStore", "MeshProto"],
                     path: "Tests/VTPTests"),
         .testTarget(name: "FlowGenTests", dependencies: ["FlowGen", "ComputeCore", "Datasets"], path: "Tests/FlowGenTests"),
-        .testTarget(name: "DTITests", dependencies: ["DTI", "FlowGen", "Models", "ComputeCore"], path: "Tests/DTITests"),
+        .testTarget(name: "DTITests", dependencies: [
+            "DTI", "FlowGen", "Models", "ComputeCore", "PersonalizeSvc", "TokenizerSvc", "VTP", "Datasets", "MeshKit", "MeshProto", "RunStore",
+        ], path: "Tests/DTITests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "MeshKit", "MeshProto", "RunStore", "ServiceCatalog", "MeshCtlKit",
         ], path: "Tests/IntegrationTests"),
