@@ -79,7 +79,7 @@ public enum PersonalizeService {
             if case let .invalidInput(f, m) = e { throw ServiceError.invalid(f, m) }
             throw ServiceError(.internalError, "\(e)")
         }
-        let shas = req.imagesPng.map { RunStore.SHA256.hex(Data($0)) }
+        let shas = req.imagesPng.map { SHA256.hex(Data($0)) }
         let plan = TrainingPlan(modelName: modelName, kind: ModelRegistry.conceptKind,
                                 mediaType: "application/vnd.latentmesh.concept+safetensors",
                                 configJSON: try record(config: config, name: name, classWord: req.classWord, generator: req.generatorModel,
