@@ -88,7 +88,7 @@ final class PersonalizeServiceTests: XCTestCase {
         XCTAssertEqual(a.response.conceptName, "<my-bag>")
         XCTAssertEqual(a.response.norm, mStar, accuracy: 1e-5 * mStar)
         XCTAssertNotNil(a.response.finalMetrics["loss"])
-        _ = mesh.store.flushQuietly()
+        try? mesh.store.flush()
         let progress = try mesh.store.events(runID: a.reply.runID, limit: 1000).filter { $0.type == "progress" }
         XCTAssertTrue(progress.last?.payloadJSON.contains("token_norm") ?? false)
 

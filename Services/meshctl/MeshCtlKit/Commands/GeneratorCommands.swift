@@ -38,7 +38,7 @@ struct GeneratorTrainCommand: AsyncParsableCommand {
         req.modelName = name ?? ""; req.dataset = dataset ?? ""; req.trainLimit = trainLimit
         req.previewEvery = previewEvery; req.resume = resume
         req.meta.requestID = requestID ?? UUID().uuidString.lowercased()
-        let watcher = Task { await TokenizerCLI.watchProgress(store: session.store, requestID: req.meta.requestID) }
+        let watcher = Task { _ = try? await ProgressFollower(store: session.store, target: .requestID(req.meta.requestID)).follow() }
         do {
             let a = try await session.client.call("generator.train", req, as: Latentmesh_V1_GeneratorTrainResult.self,
                                                   timeout: .seconds(7 * 86_400))
@@ -79,7 +79,7 @@ public struct GenerateCommand: AsyncParsableCommand {
         req.prompts = prompts; req.n = n; req.steps = steps; req.guidance = guidance; req.seed = seed
         req.sampler = sampler; req.modelName = model ?? ""
         req.meta.requestID = UUID().uuidString.lowercased()
-        let watcher = Task { await TokenizerCLI.watchProgress(store: session.store, requestID: req.meta.requestID) }
+        let watcher = Task { _ = try? await ProgressFollower(store: session.store, target: .requestID(req.meta.requestID)).follow() }
         let a: MeshClient.Answer<Latentmesh_V1_GenerateResponse>
         do {
             a = try await session.client.call("generator.generate", req, as: Latentmesh_V1_GenerateResponse.self, timeout: .seconds(3600))

@@ -37,7 +37,7 @@ struct PersonalizeLearnCommand: AsyncParsableCommand {
         }
         req.meta.requestID = UUID().uuidString.lowercased()
         let session = try await MeshSession.open(connection)
-        let watcher = Task { await TokenizerCLI.watchProgress(store: session.store, requestID: req.meta.requestID) }
+        let watcher = Task { _ = try? await ProgressFollower(store: session.store, target: .requestID(req.meta.requestID)).follow() }
         do {
             let a = try await session.client.call("personalize.learn", req, as: Latentmesh_V1_LearnConceptResult.self,
                                                   timeout: .seconds(7 * 86_400))
