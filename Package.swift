@@ -85,7 +85,9 @@ let package = Package(
         .executableTarget(name: "generator-svc", dependencies: ["GeneratorSvc", "MeshKit"],
                           path: "Services/generator-svc/App"),
 
-        .target(name: "PersonalizeSvc", dependencies: ["MeshKit", "MeshProto"],
+        .target(name: "DTI", dependencies: ["ComputeCore", "Models", "FlowGen"],
+                path: "Services/personalize-svc/DTI", swiftSettings: fastMath),
+        .target(name: "PersonalizeSvc", dependencies: ["MeshKit", "MeshProto", "RunStore", "DTI", "FlowGen", "VTP", "Models", "Datasets", "ComputeCore"],
                 path: "Services/personalize-svc/PersonalizeSvc"),
         .executableTarget(name: "personalize-svc", dependencies: ["PersonalizeSvc", "MeshKit"],
                           path: "Services/personalize-svc/App"),
@@ -137,6 +139,9 @@ let package = Package(
         .testTarget(name: "VTPTests", dependencies: ["VTP", "ComputeCore", "Models", "Datasets", "Evaluation", "TestKit"],
                     path: "Tests/VTPTests"),
         .testTarget(name: "FlowGenTests", dependencies: ["FlowGen", "ComputeCore", "Datasets"], path: "Tests/FlowGenTests"),
+        .testTarget(name: "DTITests", dependencies: [
+            "DTI", "FlowGen", "Models", "ComputeCore", "PersonalizeSvc", "TokenizerSvc", "VTP", "Datasets", "MeshKit", "MeshProto", "RunStore",
+        ], path: "Tests/DTITests"),
         .testTarget(name: "TokenizerSvcTests", dependencies: ["TokenizerSvc", "VTP", "MeshTesting"],
                     path: "Tests/TokenizerSvcTests"),
         .testTarget(name: "GeneratorSvcTests", dependencies: [

@@ -60,7 +60,10 @@ extension GeneratorService {
         // Prompt-major order: prompt i, sample j starts from noise of seed + j.
         var prompts: [TextFeatures] = [], seeds: [UInt64] = [], owners: [(Int, Int)] = []
         for (i, text) in p.prompts.enumerated() {
-            let f = encoder.features(of: text)
+            // `<name>` concepts resolve from the registry (NOT_FOUND names the unknown concept).
+            let names = PromptEncoder.conceptNames(in: text)
+            let concepts = try context.models().concepts(names, field: "prompts[\(i)]")
+            let f = encoder.features(of: text, concepts: concepts.map(\.token), embeddings: concepts.flatMap(\.vector))
             for j in 0..<p.n { prompts.append(f); seeds.append(p.seed &+ UInt64(j)); owners.append((i, j)) }
         }
         let sampler = try gen.sampler(SampleRequest(prompts: prompts, seeds: seeds, steps: p.steps,

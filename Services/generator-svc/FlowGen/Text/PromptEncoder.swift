@@ -47,4 +47,15 @@ public final class PromptEncoder: @unchecked Sendable {
         }
         return out.map { $0! }
     }
+
+    /// The `<…>` concept tokens of a prompt (learned words, personalize-svc), in order.
+    public static func conceptNames(in text: String) -> [String] { MiniLMEncoder.extraTokenNames(in: text) }
+
+    /// Token features of a prompt whose `names[k]` is an appended word with input embedding row k
+    /// of `embeddings` (DTI / textual-inversion concepts; not cached). embeddings [K, 384] -> [length, 384]
+    public func features(of text: String, concepts names: [String], embeddings: [Float]) -> TextFeatures {
+        if names.isEmpty { return features(of: text) }
+        let (f, n) = encoder.tokenFeatures(text, extraTokens: names, extra: embeddings)
+        return TextFeatures(values: f, length: n, dim: MiniLMEncoder.width)
+    }
 }
