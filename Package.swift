@@ -91,7 +91,9 @@ let package = Package(
         .executableTarget(name: "decode-svc", dependencies: ["DecodeSvc", "MeshKit"],
                           path: "Services/decode-svc/App"),
 
-        .target(name: "DistillSvc", dependencies: ["MeshKit", "MeshProto"],
+        .target(name: "Distill", dependencies: ["ComputeCore", "FlowGen", "Datasets"], path: "Services/distill-svc/Distill",
+                swiftSettings: fastMath),
+        .target(name: "DistillSvc", dependencies: ["MeshKit", "MeshProto", "Distill", "FlowGen", "Models", "Datasets", "ComputeCore"],
                 path: "Services/distill-svc/DistillSvc"),
         .executableTarget(name: "distill-svc", dependencies: ["DistillSvc", "MeshKit"],
                           path: "Services/distill-svc/App"),
@@ -125,6 +127,9 @@ let package = Package(
         .testTarget(name: "VTPTests", dependencies: ["VTP", "ComputeCore", "Models", "Datasets", "Evaluation", "TokenizerSvc", "MeshKit", "RunStore", "MeshProto"],
                     path: "Tests/VTPTests"),
         .testTarget(name: "FlowGenTests", dependencies: ["FlowGen", "ComputeCore", "Datasets"], path: "Tests/FlowGenTests"),
+        .testTarget(name: "DistillTests", dependencies: [
+            "Distill", "DistillSvc", "FlowGen", "Datasets", "ComputeCore", "MeshKit", "MeshProto", "RunStore",
+        ], path: "Tests/DistillTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "MeshKit", "MeshProto", "RunStore", "ServiceCatalog", "MeshCtlKit",
         ], path: "Tests/IntegrationTests"),
