@@ -28,12 +28,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // MARK: C modules (system libraries + small shims)
         .systemLibrary(name: "CBLAS", path: "Shared/CBLAS"),
         .systemLibrary(name: "CSQLite", path: "Shared/CSQLite"),
         .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ"),
+        .systemLibrary(name: "CCrypto", path: "Shared/CCrypto"),
         .target(name: "CRabbitMQ", path: "Shared/CRabbitMQ",
                 linkerSettings: [.linkedLibrary("rabbitmq")]),
         .target(name: "CPNG", path: "Shared/CPNG",
@@ -51,7 +53,7 @@ let package = Package(
         .target(name: "MeshProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 path: "Shared/MeshProto"),
         .target(name: "RunStore", dependencies: [
-            "CLibPQ", "CSQLite",
+            "CLibPQ", "CSQLite", "CCrypto",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Shared/RunStore", exclude: ["README.md"]),
         .target(name: "MeshKit", dependencies: [
@@ -61,6 +63,8 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
         ], path: "Shared/MeshKit"),
 
         // MARK: Services: one folder each = method library (pure compute) + service module
@@ -86,7 +90,7 @@ let package = Package(
 
         .target(name: "ReFusion", dependencies: ["ComputeCore"], path: "Services/decode-svc/ReFusion",
                 swiftSettings: fastMath),
-        .target(name: "DecodeSvc", dependencies: ["MeshKit", "MeshProto", "ReFusion"],
+        .target(name: "DecodeSvc", dependencies: ["ComputeCore", "MeshKit", "MeshProto", "ReFusion"],
                 path: "Services/decode-svc/DecodeSvc"),
         .executableTarget(name: "decode-svc", dependencies: ["DecodeSvc", "MeshKit"],
                           path: "Services/decode-svc/App"),

@@ -17,7 +17,7 @@ import RunStore
 enum DecodeBench {
     static func run(arguments: [String]) async throws {
         var modelsDir: String?
-        var problems = 100, requests = 48, concurrency = 8
+        var problems = 100, requests = 48, concurrency = 8, repetitions = 5, rounds = 3
         var planName = "standard"
         var i = 0
         while i < arguments.count {
@@ -32,13 +32,16 @@ enum DecodeBench {
             case "--requests": requests = Int(try value()) ?? requests
             case "--concurrency": concurrency = Int(try value()) ?? concurrency
             case "--plan": planName = try value()
+            case "--repetitions": repetitions = Int(try value()) ?? repetitions
+            case "--rounds": rounds = Int(try value()) ?? rounds
             default:
-                throw ValidationFailureBench("unknown option \(arguments[i]); use --models DIR --problems N --requests N --concurrency C --plan quick|standard")
+                throw ValidationFailureBench("unknown option \(arguments[i]); use --models DIR --problems N --requests N --concurrency C --plan quick|standard --repetitions N --rounds N")
             }
             i += 1
         }
-        guard (1...2000).contains(problems), (2...10_000).contains(requests), (1...256).contains(concurrency) else {
-            throw ValidationFailureBench("--problems must be 1...2000, --requests 2...10000, --concurrency 1...256")
+        guard (1...2000).contains(problems), (2...10_000).contains(requests), (1...256).contains(concurrency),
+              (5...100).contains(repetitions), (3...20).contains(rounds) else {
+            throw ValidationFailureBench("--problems must be 1...2000, --requests 2...10000, --concurrency 1...256, --repetitions 5...100, --rounds 3...20")
         }
         ServiceMain.bootstrapLogging(level: .warning)
         Threads.configure(1)
@@ -81,9 +84,13 @@ enum DecodeBench {
         for (key, mode) in [("ar", DecodeMode.ar), ("mdm", .mdm), ("refusion", .refusion)] {
             let d = DecoderUnderTest(name: key, mode: mode, model: loaded[key]!, parameters: plan.parameters)
             _ = DecodeEvaluation.arithmetic(d, examples: Array(data.arithmeticTest.prefix(5)), maxTokens: maxTokens) // warm-up
-            let r = DecodeEvaluation.arithmetic(d, examples: data.arithmeticTest, maxTokens: maxTokens)
-            print(String(format: "%-9@ exact match %5.1f %%  %8.0f tok/s  %5.2f tok/forward  (%d problems, %d tokens, %d forwards)",
-                         key, 100 * r.exactMatch, r.tokensPerSecond, r.tokensPerForward, r.examples, r.generatedTokens, r.forwards))
+            let reps = (0..<repetitions).map { _ in DecodeEvaluation.arithmetic(d, examples: data.arithmeticTest, maxTokens: maxTokens) }
+            let speeds = reps.map(\.tokensPerSecond).sorted()
+            var r = reps[0]                        // greedy decoding: every repetition gives the same tokens
+            r.seconds = Double(r.generatedTokens) / median(speeds)
+            print(String(format: "%-9@ exact match %5.1f %%  %8.0f tok/s (median of %d; %0.f-%0.f)  %5.2f tok/forward  (%d problems, %d tokens, %d forwards)",
+                         key, 100 * r.exactMatch, r.tokensPerSecond, repetitions, speeds.first!, speeds.last!, r.tokensPerForward,
+                         r.examples, r.generatedTokens, r.forwards))
             figures["\(key)_tok_per_s"] = r.tokensPerSecond
             figures["\(key)_tok_per_forward"] = r.tokensPerForward
             figures["\(key)_exact_match"] = r.exactMatch
@@ -91,10 +98,10 @@ enum DecodeBench {
 
         // Replicas through RabbitMQ.
         let env = ProcessInfo.processInfo.environment
-        var ratio: Double?
+        var replicas: DecodeReplicaBench.Figures?
         if let amqp = env["MESH_AMQP_URL"], !amqp.isEmpty, let db = env["MESH_DATABASE_URL"], !db.isEmpty {
-            ratio = try await replicaRatio(amqp: amqp, artifacts: artifacts, data: data, plan: plan, requests: requests,
-                                           concurrency: concurrency, log: tmp)
+            replicas = try await DecodeReplicaBench(amqp: amqp, artifacts: artifacts, data: data, plan: plan, requests: requests,
+                                                    concurrency: concurrency, rounds: rounds, log: tmp).run()
         } else {
             print("replicas: skipped (set MESH_AMQP_URL and MESH_DATABASE_URL: eval \"$(scripts/stack up)\")")
         }
@@ -106,85 +113,18 @@ enum DecodeBench {
             "ar_exact_match": figures["ar_exact_match"]!, "mdm_exact_match": figures["mdm_exact_match"]!,
             "refusion_exact_match": figures["refusion_exact_match"]!,
         ]
-        json["replicas2_over_1"] = ratio.map { $0 as Any } ?? NSNull()
+        json["repetitions"] = repetitions
+        json["replicas2_over_1"] = replicas.map { $0.ratio as Any } ?? NSNull()
+        json["replicas2_over_1_rounds"] = replicas.map { $0.roundRatios as Any } ?? NSNull()
+        json["replicas_projection"] = replicas.map { r in
+            Dictionary(uniqueKeysWithValues: r.projection.map { (String($0.key), $0.value) }) as Any } ?? NSNull()
+        json["replicas_projection_model"] = replicas.map { $0.model as Any } ?? NSNull()
         let out = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
         print(String(decoding: out, as: UTF8.self))
     }
 
-    /// Requests per second with 1 and then 2 decode-svc processes on the same queue.
-    static func replicaRatio(amqp: String, artifacts: URL, data: DecodeDataset, plan: DecodeExperiment.Plan,
-                             requests: Int, concurrency: Int, log: URL) async throws -> Double {
-        let transport = try AMQPTransport(url: amqp, name: "mesh-bench decode", logger: Logger(label: "bench"))
-        let client = try await MeshClient(transport: transport, clientName: "mesh-bench-decode")
-        var procs: [Process] = []
-        defer { for p in procs where p.isRunning { p.terminate() } }
-        let prompts = data.arithmeticTest.map(\.promptText)
-        func request(_ k: Int) -> Latentmesh_V1_DecodeRunRequest {
-            var r = Latentmesh_V1_DecodeRunRequest()
-            r.prompt = prompts[k % prompts.count]; r.mode = "refusion"
-            r.maxTokens = Int32(data.responseBudget(.arithmetic))
-            r.slotSize = Int32(plan.parameters.slotSize); r.blockSize = Int32(plan.parameters.blockSize)
-            r.slotThreshold = plan.parameters.slotThreshold; r.tokenThreshold = plan.parameters.tokenThreshold
-            return r
-        }
-        func measure() async throws -> (rps: Double, workers: Set<String>) {
-            // warm-up: every replica loads its model
-            for k in 0..<4 { _ = try await client.call("decode.run", request(k), as: Latentmesh_V1_DecodeRunResponse.self, timeout: .seconds(120)) }
-            let t0 = Date()
-            var workers = Set<String>()
-            try await withThrowingTaskGroup(of: String.self) { group in
-                var next = 0
-                for _ in 0..<min(concurrency, requests) {
-                    let k = next; next += 1
-                    group.addTask { try await client.call("decode.run", request(k), as: Latentmesh_V1_DecodeRunResponse.self, timeout: .seconds(300)).reply.worker }
-                }
-                while let w = try await group.next() {
-                    workers.insert(w)
-                    if next < requests {
-                        let k = next; next += 1
-                        group.addTask { try await client.call("decode.run", request(k), as: Latentmesh_V1_DecodeRunResponse.self, timeout: .seconds(300)).reply.worker }
-                    }
-                }
-            }
-            return (Double(requests) / Date().timeIntervalSince(t0), workers)
-        }
-        func startReplica(_ n: Int) throws {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-                .deletingLastPathComponent().appendingPathComponent("decode-svc")
-            var env = ProcessInfo.processInfo.environment
-            env["MESH_WORKER"] = "bench-decode-\(getpid())-\(n)"
-            env["MESH_PREFETCH"] = "1"
-            env["MESH_BLAS_THREADS"] = "1"
-            env["MESH_ARTIFACTS_DIR"] = artifacts.path
-            env["MESH_LOG_LEVEL"] = "info"
-            p.environment = env
-            let logFile = log.appendingPathComponent("decode-svc-\(n).log")
-            FileManager.default.createFile(atPath: logFile.path, contents: nil)
-            let fh = try FileHandle(forWritingTo: logFile)
-            p.standardOutput = fh; p.standardError = fh
-            try p.run()
-            procs.append(p)
-            // ready once it consumes the queue (the runtime logs "serving latentmesh.decode")
-            let until = Date().addingTimeInterval(60)
-            while Date() < until {
-                let text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
-                if text.contains("serving latentmesh.decode") { return }
-                guard p.isRunning else { break }
-                usleep(50_000)
-            }
-            throw ValidationFailureBench("decode-svc replica \(n) did not start; log:\n" + ((try? String(contentsOf: logFile, encoding: .utf8)) ?? ""))
-        }
-        try startReplica(1)
-        let one = try await measure()
-        print(String(format: "replicas 1: %.2f req/s (workers: %@)", one.rps, one.workers.sorted().joined(separator: ", ")))
-        try startReplica(2)
-        let two = try await measure()
-        print(String(format: "replicas 2: %.2f req/s (workers: %@)", two.rps, two.workers.sorted().joined(separator: ", ")))
-        for p in procs { p.terminate() }
-        for p in procs { p.waitUntilExit() }
-        await client.close()
-        await transport.close()
-        return two.rps / one.rps
+    static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 }

@@ -38,10 +38,10 @@ public enum RunStores {
                 path = String(path.dropFirst("sqlite:".count))
             } else if let colon = path.range(of: "://") {
                 throw RunStoreError.invalidURL(
-                    "unsupported scheme '\(path[..<colon.lowerBound])' in '\(url)'; "
+                    "unsupported scheme '\(path[..<colon.lowerBound])' in '\(URLRedaction.redact(url))'; "
                         + "use postgresql://, postgres://, sqlite:PATH or a file path")
             }
-            guard !path.isEmpty else { throw RunStoreError.invalidURL("no file path in '\(url)'") }
+            guard !path.isEmpty else { throw RunStoreError.invalidURL("no file path in '\(URLRedaction.redact(url))'") }
             self = .sqlite(path)
         }
     }

@@ -73,16 +73,8 @@ final class Confirmed: @unchecked Sendable {
 final class BrokerConfigTests: XCTestCase {
     func testRunningBrokerAllowsDayLongUnackedJobs() throws {
         _ = try TestEnvironment.amqpURL()
-        let p = Process()
-        p.executableURL = TestEnvironment.repoRoot.appendingPathComponent("scripts/stack")
-        p.arguments = ["rabbitmqctl", "eval", "application:get_env(rabbit, consumer_timeout)."]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, text)
+        let (status, text) = try TestEnvironment.brokerSetting("consumer_timeout")
+        XCTAssertEqual(status, 0, text)
         XCTAssertTrue(text.contains("86400000"), "consumer_timeout should be 24 h, broker says: \(text)")
         let compose = try String(contentsOf: TestEnvironment.repoRoot.appendingPathComponent("scripts/compose/rabbitmq.conf"), encoding: .utf8)
         XCTAssertTrue(compose.contains("consumer_timeout = 86400000"))

@@ -34,6 +34,21 @@ enum TestEnvironment {
         return repoRoot.appendingPathComponent(".build/debug")
     }()
 
+    /// `application:get_env(rabbit, KEY).` on the running broker (scripts/stack rabbitmqctl eval):
+    /// the exit status and what it printed.
+    static func brokerSetting(_ key: String) throws -> (status: Int32, text: String) {
+        let p = Process()
+        p.executableURL = repoRoot.appendingPathComponent("scripts/stack")
+        p.arguments = ["rabbitmqctl", "eval", "application:get_env(rabbit, \(key))."]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, text)
+    }
+
     static func tempDir(_ name: String) -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("latentmesh-tests-\(getpid())-\(name)-\(UUID().uuidString.prefix(8))")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

@@ -23,14 +23,16 @@ final class DecoderTests: XCTestCase {
             let ar = ARDecoder.decode(model: m, prompt: prompt, maxTokens: 32)
             for (k, b) in [(1, 4), (2, 8), (4, 8), (4, 16), (8, 16), (3, 9)] {
                 for (ts, tt) in [(Float(0), Float(0)), (0.5, 0.5), (0.6, 0.8), (1, 1), (0.9, 0.3)] {
-                  for refill in [false, true] {
+                  for variant in ReFusionDecoder.Variant.allCases {
                     var d = ReFusionDecoder(model: m, parameters: DecodeParameters(
-                        maxTokens: 32, slotSize: k, blockSize: b, slotThreshold: ts, tokenThreshold: tt), refill: refill)
+                        maxTokens: 32, slotSize: k, blockSize: b, slotThreshold: ts, tokenThreshold: tt), variant: variant)
                     let out = d.decode(prompt: prompt)
-                    XCTAssertEqual(out.tokens, ar.tokens, "k=\(k) b=\(b) tau_slot=\(ts) tau_token=\(tt) eos=\(eos)")
+                    XCTAssertEqual(out.tokens, ar.tokens, "k=\(k) b=\(b) tau_slot=\(ts) tau_token=\(tt) eos=\(eos) \(variant)")
                     XCTAssertEqual(out.finished, ar.finished)
-                    XCTAssertEqual(out.forwards, d.stats.planForwards + d.stats.verifyForwards + d.stats.refillForwards)
-                    if !refill { XCTAssertEqual(d.stats.refillForwards, 0) }
+                    let st = d.stats
+                    XCTAssertEqual(out.forwards, st.prefillForwards + st.planForwards + st.verifyForwards + st.refillForwards)
+                    if variant == .draftKeeping { XCTAssertEqual(st.refillForwards, 0) }
+                    if variant == .faithful { XCTAssertEqual(out.unverifiedCommits, 0) }
                   }
                 }
             }
@@ -43,8 +45,8 @@ final class DecoderTests: XCTestCase {
             maxTokens: 32, slotSize: 4, blockSize: 16, slotThreshold: 0.3, tokenThreshold: 0.3))
         let out = d.decode(prompt: prompt)
         XCTAssertEqual(out.tokens.count, 32)
-        XCTAssertEqual(out.forwards, 4)   // two blocks, each: one plan + one verify accepting all four slots
-        XCTAssertEqual(out.tokensPerForward, 8)
+        XCTAssertEqual(out.forwards, 5)   // prefill, then two blocks of one plan + one verify accepting all four slots
+        XCTAssertEqual(out.tokensPerForward, 6.4)
         XCTAssertEqual(d.stats.slotsAcceptedWhole, 8)
         // strict thresholds fall back to per-slot completion and need more forwards
         var strict = ReFusionDecoder(model: m, parameters: DecodeParameters(
@@ -53,13 +55,13 @@ final class DecoderTests: XCTestCase {
         XCTAssertEqual(s.tokens, out.tokens)
         XCTAssertGreaterThan(s.forwards, 8)
         XCTAssertGreaterThan(strict.stats.slotsCompletedIteratively, 0)
-        // every verify forward commits at least one token; without refill there are no other per-slot forwards
-        XCTAssertLessThanOrEqual(strict.stats.verifyForwards, s.tokens.count)
-        XCTAssertEqual(s.forwards, strict.stats.planForwards + strict.stats.verifyForwards)
-        var refilled = ReFusionDecoder(model: m, parameters: strict.parameters, refill: true)
-        let r = refilled.decode(prompt: prompt)
+        // every II-b verify commits at least one token; refills re-draft the rejected suffixes
+        XCTAssertLessThanOrEqual(strict.stats.verifyForwards, s.tokens.count + strict.stats.planForwards)
+        XCTAssertGreaterThan(strict.stats.refillForwards, 0)
+        var kept = ReFusionDecoder(model: m, parameters: strict.parameters, variant: .draftKeeping)
+        let r = kept.decode(prompt: prompt)
         XCTAssertEqual(r.tokens, out.tokens)
-        XCTAssertGreaterThan(refilled.stats.refillForwards, 0)
+        XCTAssertEqual(r.forwards, kept.stats.planForwards + kept.stats.verifyForwards)
     }
 
     func testAcceptEverythingEqualsParallelFill() {
@@ -87,7 +89,7 @@ final class DecoderTests: XCTestCase {
             }
             XCTAssertEqual(out.tokens, expected, "k=\(k) b=\(b)")
             XCTAssertEqual(out.finished, eos - 4 < L)
-            XCTAssertEqual(out.forwards, 2 * blocks, "one plan and one verify per block")
+            XCTAssertEqual(out.forwards, 1 + 2 * blocks, "the prefill, then one plan and one verify per block")
         }
     }
 
@@ -97,8 +99,10 @@ final class DecoderTests: XCTestCase {
         XCTAssertEqual(ARDecoder.decode(model: m, prompt: prompt, maxTokens: 30),
                        ARDecoder.decode(model: r, prompt: prompt, maxTokens: 30))
         let p = DecodeParameters(maxTokens: 30, slotSize: 3, blockSize: 12, slotThreshold: 0.6, tokenThreshold: 0.6)
-        var a = ReFusionDecoder(model: m, parameters: p), b = ReFusionDecoder(model: r, parameters: p)
-        XCTAssertEqual(a.decode(prompt: prompt), b.decode(prompt: prompt))
+        for v in ReFusionDecoder.Variant.allCases {
+            var a = ReFusionDecoder(model: m, parameters: p, variant: v), b = ReFusionDecoder(model: r, parameters: p, variant: v)
+            XCTAssertEqual(a.decode(prompt: prompt), b.decode(prompt: prompt), "\(v)")
+        }
     }
 
     func testParameterValidationNamesTheField() {

@@ -103,3 +103,49 @@ final class FillModel: CausalTokenModel {
         return Logits(rows: tokens.count, vocab: vocabSize, values: values)
     }
 }
+
+/// Wraps `RuleModel`: in a forward with no clean response token (a plan probe, possibly after
+/// the 4-token prompt) every [MASK] row is confidently wrong — it predicts the rule's token
+/// shifted by one with probability 0.99. Every other row and call (causal verification, a
+/// refill probe led by a clean response token) answers as `RuleModel` does.
+final class WrongPlanModel: CausalTokenModel {
+    let base: RuleModel
+    var vocabSize: Int { base.vocabSize }
+    init(eosPosition: Int) { base = RuleModel(eosPosition: eosPosition) }
+    func makeCache() -> DecodeCache { base.makeCache() }
+
+    static func wrong(_ t: Int) -> Int { t == CharVocabulary.eos ? 5 : 4 + (t - 4 + 1) % 16 }
+
+    func forward(tokens: [Int], positions: [Int], cache: DecodeCache) -> Logits {
+        var l = base.forward(tokens: tokens, positions: positions, cache: cache)
+        guard !zip(tokens, positions).contains(where: { $0.0 != CharVocabulary.mask && $0.1 >= 4 }) else { return l }
+        for i in 0..<l.rows where tokens[i] == CharVocabulary.mask {
+            let row = peakedLogits(vocab: vocabSize, token: Self.wrong(l.best(i).token), prob: 0.99)
+            l.values.replaceSubrange((i * l.vocab)..<((i + 1) * l.vocab), with: row)
+        }
+        return l
+    }
+}
+
+/// A scripted bidirectional model for the MDM decoder: position P+i predicts `target[i]`
+/// with confidence `0.2 + 0.07 * ((5 i) mod 11)` (distinct per position in a block of 11);
+/// records the masked positions each call saw.
+final class ScriptedBidirectionalModel: BidirectionalTokenModel {
+    let vocabSize = 20
+    let promptLength: Int
+    let target: [Int]
+    private(set) var maskedPerCall: [[Int]] = []
+    init(promptLength: Int, target: [Int]) { self.promptLength = promptLength; self.target = target }
+
+    func confidence(_ i: Int) -> Float { 0.2 + 0.07 * Float((5 * i) % 11) }
+
+    func forward(tokens: [Int], positions: [Int]) -> Logits {
+        maskedPerCall.append(tokens.indices.filter { tokens[$0] == CharVocabulary.mask }.map { $0 - promptLength })
+        var values: [Float] = []
+        for p in positions {
+            let i = p - promptLength
+            values += peakedLogits(vocab: vocabSize, token: i >= 0 ? target[i] : 4, prob: i >= 0 ? confidence(i) : 0.5)
+        }
+        return Logits(rows: tokens.count, vocab: vocabSize, values: values)
+    }
+}

@@ -20,7 +20,7 @@ final class InputBuilderTests: XCTestCase {
     func testHandCheckedReFusionInput() {
         // s1 masked; clean slots in physical order s2 (EOS) then s0; p = 0.25.
         let s = ReFusionInputBuilder.build(example(), slotSize: 3, maskedSlots: [false, true, false],
-                                           cleanOrder: [2, 0], p: 0.25)
+                                           cleanOrder: [2, 0], p: 0.25, boundaryLabels: false)
         XCTAssertEqual(s.tokens,    [B, 10, 11, E, 20, 21, 22, M, M, M])
         XCTAssertEqual(s.positions, [0, 1, 2, 9, 3, 4, 5, 6, 7, 8])
         XCTAssertEqual(s.labels,    [X, X, X, X, 21, 22, X, 23, 24, 25])
@@ -29,14 +29,28 @@ final class InputBuilderTests: XCTestCase {
         XCTAssertEqual(s.weights, [0, 0, 0, 0, 0.5, 0.5, 0, m, m, m])
     }
 
+    func testBoundaryLabelsTrainTheRowBeforeEachSlot() {
+        // same input as the hand-checked case; now the prompt's last token predicts 20 and the
+        // last token of clean slot s0 (22, position 5) predicts the true token 23 at position 6
+        let s = ReFusionInputBuilder.build(example(), slotSize: 3, maskedSlots: [false, true, false],
+                                           cleanOrder: [2, 0], p: 0.25)
+        XCTAssertEqual(s.tokens,    [B, 10, 11, E, 20, 21, 22, M, M, M])
+        XCTAssertEqual(s.labels,    [X, X, 20, X, 21, 22, 23, 23, 24, 25])
+        let m: Float = 1 / (0.25 * 7)
+        let a: Float = 1 / 4        // 2 within-slot + 2 boundary AR labels, mean
+        XCTAssertEqual(s.weights, [0, 0, a, 0, a, a, a, m, m, m])
+    }
+
     func testAllMaskedAndAllClean() {
-        let allMasked = ReFusionInputBuilder.build(example(), slotSize: 4, maskedSlots: [true, true], cleanOrder: [], p: 0.5)
+        let allMasked = ReFusionInputBuilder.build(example(), slotSize: 4, maskedSlots: [true, true], cleanOrder: [], p: 0.5,
+                                                   boundaryLabels: false)
         XCTAssertEqual(allMasked.tokens, [B, 10, 11, M, M, M, M, M, M, M])
         XCTAssertEqual(allMasked.positions, Array(0..<10))
         XCTAssertEqual(allMasked.labels, [X, X, X, 20, 21, 22, 23, 24, 25, E])
         XCTAssertEqual(allMasked.weights.reduce(0, +), 7 / (0.5 * 7), accuracy: 1e-6)   // sum/p/|resp| = 1/p
 
-        let allClean = ReFusionInputBuilder.build(example(), slotSize: 4, maskedSlots: [false, false], cleanOrder: [1, 0], p: 0.001)
+        let allClean = ReFusionInputBuilder.build(example(), slotSize: 4, maskedSlots: [false, false], cleanOrder: [1, 0], p: 0.001,
+                                                  boundaryLabels: false)
         XCTAssertEqual(allClean.tokens, [B, 10, 11, 24, 25, E, 20, 21, 22, 23])
         XCTAssertEqual(allClean.positions, [0, 1, 2, 7, 8, 9, 3, 4, 5, 6])
         XCTAssertEqual(allClean.labels, [X, X, X, 25, E, X, 21, 22, 23, X])

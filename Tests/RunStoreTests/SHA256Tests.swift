@@ -58,3 +58,18 @@ final class SHA256Tests: XCTestCase {
         }
     }
 }
+
+/// The OpenSSL-backed hasher keeps value semantics: a copy continues independently.
+final class SHA256ValueSemanticsTests: XCTestCase {
+    func testCopiesHashIndependentlyAndFinalizeStartsOver() {
+        var a = SHA256()
+        a.update(Data("ab".utf8))
+        var b = a
+        a.update(Data("c".utf8))
+        b.update(Data("x".utf8))
+        XCTAssertEqual(SHA256.hexString(a.finalize()), SHA256.hex(Data("abc".utf8)))
+        XCTAssertEqual(SHA256.hexString(b.finalize()), SHA256.hex(Data("abx".utf8)))
+        XCTAssertEqual(SHA256.hexString(a.finalize()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                       "after finalize the hasher starts over (empty input)")
+    }
+}

@@ -1,3 +1,5 @@
+import ComputeCore
+import Foundation
 import MeshKit
 import ReFusion
 
@@ -15,4 +17,13 @@ public struct DecodeModule: ServiceModule {
                 "train_steps": String(DecodeService.defaultTrainSteps)]
     }
     public func methods(config: ServiceConfig) -> [ServiceMethod] { DecodeService.methods() }
+
+    /// Applies the compute settings; when they were set explicitly, states the threads actually
+    /// in effect on stderr (`mesh-bench decode` checks that every replica runs single-threaded).
+    public func prepare(config: ServiceConfig) throws {
+        applyComputeSettings(config)
+        guard config.blasThreads > 0 else { return }
+        let line = "decode-svc compute threads: gemm workers \(Threads.gemmWorkers), elementwise \(Threads.elementwise), openblas \(Threads.blas)\n"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
 }

@@ -41,8 +41,13 @@ public enum TokenizerService {
         let size = tok.imageSize
         var images: [ImageBuffer] = []
         for (i, png) in req.imagesPng.enumerated() {
+            let bytes = [UInt8](png)
+            // The header's size is checked before any pixels are allocated.
+            if let (w, h) = try? PNGCodec.dimensions(bytes), w != size || h != size {
+                throw ServiceError.invalid("images_png[\(i)]", "header says \(w)x\(h), must be \(size)x\(size) for checkpoint '\(req.checkpointName)'")
+            }
             let img: ImageBuffer
-            do { img = try PNGCodec.decode([UInt8](png)) } catch {
+            do { img = try PNGCodec.decode(bytes, maxPixels: size * size) } catch {
                 throw ServiceError.invalid("images_png[\(i)]", "is not a decodable PNG (\(error))")
             }
             guard img.width == size && img.height == size else {

@@ -10,8 +10,30 @@ public enum PNGCodec {
         public var bytes: [UInt8]
     }
 
-    /// Decodes PNG bytes to 8-bit RGBA.
-    public static func decodeRGBA(_ data: [UInt8]) throws -> RGBA {
+    /// Largest image decoded by default (width × height, 4096 × 4096 = 64 MiB of RGBA).
+    public static let maxPixels = 4096 * 4096
+
+    /// Width and height from the PNG's IHDR chunk, read from the first 24 bytes without
+    /// decoding anything (PNG spec §11.2.2: signature, chunk length, "IHDR", width, height).
+    public static func dimensions(_ data: [UInt8]) throws -> (width: Int, height: Int) {
+        let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        guard data.count >= 24, Array(data[0..<8]) == signature else {
+            throw DatasetError.png("not a PNG file (bad signature or shorter than its header)")
+        }
+        guard Array(data[12..<16]) == Array("IHDR".utf8) else {
+            throw DatasetError.png("not a PNG file (first chunk is not IHDR)")
+        }
+        func be32(_ i: Int) -> Int { data[i..<(i + 4)].reduce(0) { $0 << 8 | Int($1) } }
+        return (be32(16), be32(20))
+    }
+
+    /// Decodes PNG bytes to 8-bit RGBA. The header's width × height is checked against
+    /// `maxPixels` before any pixel memory is allocated.
+    public static func decodeRGBA(_ data: [UInt8], maxPixels: Int = PNGCodec.maxPixels) throws -> RGBA {
+        let (width, height) = try dimensions(data)
+        guard width > 0, height > 0, width * height <= maxPixels else {
+            throw DatasetError.png("header says \(width)x\(height) = \(width * height) pixels; the limit is \(maxPixels) pixels (image.max_pixels)")
+        }
         var out: UnsafeMutablePointer<UInt8>?
         var w: UInt32 = 0
         var h: UInt32 = 0
@@ -41,8 +63,9 @@ public enum PNGCodec {
     }
 
     /// Decodes PNG bytes and composites alpha over `background`.
-    public static func decode(_ data: [UInt8], background: Float = 1, gray: Bool = false) throws -> ImageBuffer {
-        let rgba = try decodeRGBA(data)
+    public static func decode(_ data: [UInt8], background: Float = 1, gray: Bool = false,
+                              maxPixels: Int = PNGCodec.maxPixels) throws -> ImageBuffer {
+        let rgba = try decodeRGBA(data, maxPixels: maxPixels)
         let n = rgba.width * rgba.height
         var px = [Float](repeating: 0, count: n * 3)
         rgba.bytes.withUnsafeBufferPointer { src in

@@ -13,6 +13,21 @@ public enum GitInfo {
         return "unknown"
     }()
 
+    /// Whether the working tree has uncommitted changes (`git status --porcelain` not empty);
+    /// nil when git cannot tell.
+    public static var isDirty: Bool? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["git", "status", "--porcelain", "--untracked-files=no"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return nil }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return p.terminationStatus == 0 ? !data.isEmpty : nil
+    }
+
     static func revParse(in dir: String) -> String? {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")

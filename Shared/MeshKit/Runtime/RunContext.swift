@@ -22,6 +22,7 @@ public final class RunContext: @unchecked Sendable {
     private var cancelReason: String?
     private let emit: @Sendable (Latentmesh_V1_Event) async -> Void
     private let startedAt = Date()
+    private var lastActivity = Date()
 
     public init(runID: String, requestID: String, service: String, kind: String, worker: String,
                 attempt: Int, deadline: Date?, logger: Logger, store: RunStore, artifacts: ArtifactStore?,
@@ -35,6 +36,18 @@ public final class RunContext: @unchecked Sendable {
     public func cancel(reason: String) {
         lock.lock(); defer { lock.unlock() }
         if cancelReason == nil { cancelReason = reason }
+    }
+
+    /// Tells the runtime's stall watchdog this run is alive without publishing progress; call it
+    /// from long steps that report progress rarely (progress and previews count as well).
+    public func heartbeat() {
+        lock.lock(); lastActivity = Date(); lock.unlock()
+    }
+
+    /// Seconds since the last progress event, preview or heartbeat (or the start).
+    public var secondsSinceActivity: Double {
+        lock.lock(); defer { lock.unlock() }
+        return Date().timeIntervalSince(lastActivity)
     }
 
     public var isCancelled: Bool {
@@ -55,6 +68,7 @@ public final class RunContext: @unchecked Sendable {
     /// Reports progress of step `step` of `total` with named metrics (loss terms, lr, ...).
     public func progress(step: Int, total: Int, metrics: [String: Double] = [:], itemsPerSecond: Double = 0,
                          message: String = "") async {
+        heartbeat()
         var p = Latentmesh_V1_Progress()
         p.runID = runID; p.service = service; p.kind = kind
         p.step = Int64(step); p.total = Int64(total); p.metrics = metrics
@@ -70,6 +84,7 @@ public final class RunContext: @unchecked Sendable {
 
     /// Publishes a small preview image (PNG bytes) for watchers.
     public func preview(step: Int, png: Data, caption: String = "") async {
+        heartbeat()
         var p = Latentmesh_V1_Preview()
         p.runID = runID; p.step = Int64(step); p.png = png; p.caption = caption
         var e = Latentmesh_V1_Event(); e.preview = p

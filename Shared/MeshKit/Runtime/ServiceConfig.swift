@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RunStore
 
 /// Resolved configuration of one service process: from flags and environment, with
 /// credentials taken only from the environment.
@@ -23,6 +24,11 @@ public struct ServiceConfig: Sendable, Equatable {
     public var computeSlots: Int
     public var logLevel: Logger.Level
     public var shutdownGraceSeconds: Double
+    /// A run with no progress event and no heartbeat for this long is cancelled and its message
+    /// requeued for another worker (0 disables the watchdog).
+    public var stallTimeoutSeconds: Double = 600
+    /// Largest message body accepted (bytes); larger deliveries are dead-lettered before decoding.
+    public var maxMessageBytes: Int = MeshTopology.maxMessageBytes
 
     public init(service: String, amqpURL: String? = nil, databaseURL: String? = nil,
                 artifactsDir: String = ".latentmesh/artifacts", prefetch: Int = 4, metricsPort: Int? = nil,
@@ -64,12 +70,22 @@ public struct ServiceConfig: Sendable, Equatable {
         if let v = env["MESH_BLAS_THREADS"] { c.blasThreads = try int(v, "MESH_BLAS_THREADS", 1...64) }
         if let v = env["MESH_COMPUTE_SLOTS"] { c.computeSlots = try int(v, "MESH_COMPUTE_SLOTS", 1...64) }
         if let v = env["MESH_LOG_LEVEL"] { c.logLevel = try level(v, "MESH_LOG_LEVEL") }
+        if let v = env["MESH_STALL_TIMEOUT_S"] {
+            guard let s = Double(v), s >= 0, s <= 86_400 else {
+                throw ConfigError(field: "MESH_STALL_TIMEOUT_S", message: "'\(v)' must be seconds in 0...86400 (0 disables)")
+            }
+            c.stallTimeoutSeconds = s
+        }
+        if let v = env["MESH_MAX_MESSAGE_BYTES"] {
+            c.maxMessageBytes = try int(v, "MESH_MAX_MESSAGE_BYTES", 1024...MeshTopology.maxMessageBytes)
+        }
         if let v = env["MESH_SHUTDOWN_GRACE_S"] {
             guard let s = Double(v), s >= 0, s <= 3600 else {
                 throw ConfigError(field: "MESH_SHUTDOWN_GRACE_S", message: "'\(v)' must be seconds in 0...3600")
             }
             c.shutdownGraceSeconds = s
         }
+        if let url = c.amqpURL { try checkBrokerCredentials(url) }
         var i = 0
         while i < arguments.count {
             let flag = arguments[i]
@@ -87,6 +103,7 @@ public struct ServiceConfig: Sendable, Equatable {
             case "--compute-slots": c.computeSlots = try int(try value(), "--compute-slots", 1...64)
             case "--log-level": c.logLevel = try level(try value(), "--log-level")
             case "--shutdown-grace": c.shutdownGraceSeconds = Double(try int(try value(), "--shutdown-grace", 0...3600))
+            case "--stall-timeout": c.stallTimeoutSeconds = Double(try int(try value(), "--stall-timeout", 0...86_400))
             case "--amqp", "--db":
                 throw ConfigError(field: flag, message: "broker and database URLs carry credentials: set MESH_AMQP_URL / MESH_DATABASE_URL in the environment")
             case "-h", "--help":
@@ -102,10 +119,25 @@ public struct ServiceConfig: Sendable, Equatable {
     public static func usage(service: String) -> String {
         """
         usage: \(service)-svc [--prefetch N] [--metrics-port P] [--worker NAME] [--artifacts DIR] \
-        [--blas-threads N] [--compute-slots N] [--log-level trace|debug|info|notice|warning|error|critical] [--shutdown-grace S]
+        [--blas-threads N] [--compute-slots N] [--log-level trace|debug|info|notice|warning|error|critical] \
+        [--shutdown-grace S] [--stall-timeout S]
         environment: MESH_AMQP_URL (required), MESH_DATABASE_URL (required), MESH_ARTIFACTS_DIR, MESH_PREFETCH, \
-        MESH_METRICS_PORT, MESH_WORKER, MESH_BLAS_THREADS, MESH_COMPUTE_SLOTS, MESH_LOG_LEVEL, MESH_SHUTDOWN_GRACE_S
+        MESH_METRICS_PORT, MESH_WORKER, MESH_BLAS_THREADS, MESH_COMPUTE_SLOTS, MESH_LOG_LEVEL, MESH_SHUTDOWN_GRACE_S, \
+        MESH_STALL_TIMEOUT_S, MESH_MAX_MESSAGE_BYTES
         """
+    }
+
+    /// Refuses the broker's default guest/guest credentials unless the broker is on loopback
+    /// (where RabbitMQ itself allows guest): a service must not run on a shared network with them.
+    public static func checkBrokerCredentials(_ url: String) throws {
+        let parsed: AMQPURL
+        do { parsed = try AMQPURL(url) } catch {
+            throw ConfigError(field: "MESH_AMQP_URL", message: "\(error)")
+        }
+        if parsed.usesDefaultCredentials && !parsed.isLoopback {
+            throw ConfigError(field: "MESH_AMQP_URL",
+                              message: "uses the broker's default guest credentials on non-loopback host '\(parsed.host)': create a dedicated broker user and put it in MESH_AMQP_URL (see .env.example)")
+        }
     }
 
     /// Configuration as recorded with runs and reported by describe: no credentials.
@@ -114,6 +146,7 @@ public struct ServiceConfig: Sendable, Equatable {
             "service": service, "artifacts_dir": artifactsDir, "prefetch": String(prefetch),
             "worker": worker, "blas_threads": blasThreads == 0 ? "default" : String(blasThreads), "compute_slots": String(computeSlots), "log_level": logLevel.rawValue,
             "shutdown_grace_s": String(shutdownGraceSeconds),
+            "stall_timeout_s": String(stallTimeoutSeconds), "max_message_bytes": String(maxMessageBytes),
         ]
         if let amqpURL { d["amqp_url"] = Self.redact(amqpURL) }
         if let databaseURL { d["database_url"] = Self.redact(databaseURL) }
@@ -122,13 +155,7 @@ public struct ServiceConfig: Sendable, Equatable {
     }
 
     /// Replaces the password of a URL by "***".
-    public static func redact(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://"), let at = url.range(of: "@", range: schemeEnd.upperBound..<url.endIndex)
-        else { return url }
-        let userinfo = url[schemeEnd.upperBound..<at.lowerBound]
-        guard let colon = userinfo.firstIndex(of: ":") else { return url }
-        return String(url[..<colon]) + ":***" + String(url[at.lowerBound...])
-    }
+    public static func redact(_ url: String) -> String { URLRedaction.redact(url) }
 
     static func int(_ s: String, _ field: String, _ range: ClosedRange<Int>) throws -> Int {
         guard let v = Int(s) else { throw ConfigError(field: field, message: "'\(s)' is not an integer") }

@@ -28,8 +28,8 @@ public enum ServiceMain {
         var logger = Logger(label: "latentmesh.\(service)")
         logger[metadataKey: "worker"] = .string(config.worker)
 
-        guard let amqpURL = config.amqpURL else { fail(service, "MESH_AMQP_URL is not set (e.g. amqp://guest:guest@127.0.0.1:5672/%2f)") }
-        guard let dbURL = config.databaseURL else { fail(service, "MESH_DATABASE_URL is not set (e.g. postgresql://postgres@127.0.0.1:55432/latentmesh)") }
+        guard let amqpURL = config.amqpURL else { fail(service, "MESH_AMQP_URL is not set (e.g. amqp://latentmesh:PASSWORD@127.0.0.1:5672/%2f; scripts/stack env prints it)") }
+        guard let dbURL = config.databaseURL else { fail(service, "MESH_DATABASE_URL is not set (e.g. postgresql://latentmesh:PASSWORD@127.0.0.1:55432/latentmesh)") }
 
         do {
             let store = try await openStore(url: dbURL, logger: logger)
@@ -39,21 +39,17 @@ public enum ServiceMain {
             let runtime = ServiceRuntime(definition: definition, config: config, transport: transport, store: store,
                                          artifacts: artifacts, logger: logger)
             try await runtime.start()
-            var endpoint: HTTPEndpoint?
+            var ops: OpsServer?
             if let port = config.metricsPort {
-                endpoint = try HTTPEndpoint(port: port, routes: [
-                    "/metrics": { (200, "text/plain; version=0.0.4", MeshMetrics.exposition()) },
-                    "/health": {
-                        runtime.state.isShuttingDown ? (503, "text/plain", "shutting down\n")
-                            : (200, "text/plain", "ok \(service) \(config.worker) in_flight=\(runtime.inFlight)\n")
-                    },
-                ])
-                logger.info("metrics on :\(endpoint!.port)/metrics")
+                let server = runtime.opsServer()
+                let bound = try await server.start(port: port)
+                logger.info("metrics on :\(bound)/metrics (health /health, readiness /ready)")
+                ops = server
             }
             let sig = await SignalWaiter.wait()
             logger.info("signal \(sig): stopping")
             await runtime.shutdown()
-            endpoint?.stop()
+            await ops?.stop()
             await transport.close()
             store.close()
             exit(0)

@@ -65,6 +65,8 @@ public struct ServiceDefinition: Sendable {
     public private(set) var methods: [ServiceMethod]
     /// Resolved configuration reported by describe and recorded with each run (no credentials).
     public var config: [String: String]
+    /// The service's own readiness check (e.g. models loaded): nil when ready, else what is missing.
+    public var readiness: @Sendable () -> String? = { nil }
 
     public init(name: String, version: String = LatentMeshVersion.current, methods: [ServiceMethod] = [],
                 config: [String: String] = [:]) {

@@ -18,6 +18,14 @@ extension ServiceRuntime {
             Timer(label: "mesh_queue_wait_seconds", dimensions: dims).recordNanoseconds(waitNs)
         }
 
+        // 0. The size limit, before anything is decoded.
+        guard delivery.body.count <= config.maxMessageBytes else {
+            await deadLetter(delivery, kind: kind, requestID: delivery.properties.messageID ?? UUID().uuidString,
+                             runID: UUID().uuidString,
+                             reason: "message.size: \(delivery.body.count) bytes exceeds the limit of \(config.maxMessageBytes) bytes (max_message_bytes)")
+            return
+        }
+
         // 1. The header: a body that isn't even a request is dead-lettered and recorded.
         // Only field 1 matters here: don't copy the rest of the body into unknown fields.
         var headerOptions = BinaryDecodingOptions()
@@ -30,6 +38,12 @@ extension ServiceRuntime {
         let meta = header.meta
         let requestID = !meta.requestID.isEmpty ? meta.requestID
             : (delivery.properties.messageID ?? delivery.properties.correlationID ?? UUID().uuidString)
+        // A request this worker abandoned as stalled goes to another worker while there are retries left.
+        if state.abandonedHere(requestID), delivery.deliveryCount < MeshTopology.deliveryLimit - 2 {
+            try? await Task.sleep(nanoseconds: 200_000_000)
+            try? await delivery.nack(requeue: true)
+            return
+        }
         let proposedRunID = meta.runID.isEmpty ? UUID().uuidString.lowercased() : meta.runID
         let start = RunStart(runID: proposedRunID, requestID: requestID, service: definition.name, kind: kind,
                              worker: config.worker, configJSON: configJSON, gitCommit: gitCommit,
@@ -39,11 +53,9 @@ extension ServiceRuntime {
         // 2. Idempotency: a finished run is answered from the store.
         let begin: BeginOutcome
         do {
-            begin = try store.beginRun(start)
+            begin = try await withStoreRetry("begin \(requestID)", dims: dims) { try store.beginRun(start) }
         } catch {
             logger.error("store unavailable, requeueing \(requestID): \(error)")
-            Counter(label: "mesh_errors_total", dimensions: dims + [("stage", "store")]).increment()
-            try? await Task.sleep(nanoseconds: 500_000_000)
             try? await delivery.nack(requeue: true)
             return
         }
@@ -65,7 +77,7 @@ extension ServiceRuntime {
             deadline: meta.deadlineUnixMs > 0 ? Date(timeIntervalSince1970: Double(meta.deadlineUnixMs) / 1000) : nil,
             logger: logger.with(runID: record.runID), store: store, artifacts: artifacts,
             emit: { [events] event in try? await events.publish(event) })
-        state.register(context)
+        state.register(context, delivery: delivery)
         // Status events are best effort and off the critical path (watchers order them by sequence).
         Task { [self] in await publishStatus(record, status: .running) }
         let outcome: Result<Data, Error>
@@ -83,7 +95,11 @@ extension ServiceRuntime {
         }
         Timer(label: "mesh_request_duration_seconds", dimensions: dims)
             .recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - began))
-        state.finish(record.runID)
+        guard state.finish(record.runID) else {
+            // The stall watchdog already gave this delivery back to the broker: drop the late outcome.
+            logger.warning("discarding the late outcome of abandoned run \(record.runID) (\(requestID))")
+            return
+        }
 
         // 4. Record the outcome.
         if case .failure(let error) = outcome, let serviceError = error as? ServiceError,
@@ -114,10 +130,11 @@ extension ServiceRuntime {
         }
         let finished: RunRecord
         do {
-            finished = try store.finishRun(runID: record.runID, status: status, result: resultData, error: runError)
+            finished = try await withStoreRetry("record outcome of \(requestID)", dims: dims) {
+                try store.finishRun(runID: record.runID, status: status, result: resultData, error: runError)
+            }
         } catch {
             logger.error("could not record outcome of \(requestID), requeueing: \(error)")
-            Counter(label: "mesh_errors_total", dimensions: dims + [("stage", "store")]).increment()
             try? await delivery.nack(requeue: true)
             return
         }
@@ -126,6 +143,27 @@ extension ServiceRuntime {
             Counter(label: "mesh_errors_total", dimensions: dims + [("stage", "handler")]).increment()
         }
         await replyAndAck(delivery, record: finished, fromStore: false)
+    }
+
+    /// Seconds a delivery is held while the store is unavailable before it goes back to the
+    /// broker (requeues count against the delivery limit, so a database restart must not burn them).
+    static let storeRetryWindow: Double = 120
+
+    /// Runs a store operation, retrying with backoff (0.25 s doubling to 2 s) while it throws,
+    /// for up to `storeRetryWindow` seconds or until shutdown; rethrows the last error.
+    func withStoreRetry<T>(_ what: String, dims: [(String, String)], _ body: () throws -> T) async throws -> T {
+        var delay = 0.25
+        let until = Date().addingTimeInterval(Self.storeRetryWindow)
+        var warned = false
+        while true {
+            do { return try body() } catch {
+                Counter(label: "mesh_errors_total", dimensions: dims + [("stage", "store")]).increment()
+                if Date() > until || state.isShuttingDown { throw error }
+                if !warned { logger.warning("store unavailable (\(what)): \(error); retrying"); warned = true }
+                try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                delay = min(delay * 2, 2)
+            }
+        }
     }
 
     /// Publishes the terminal reply (if the caller wants one), the status event, then acks.

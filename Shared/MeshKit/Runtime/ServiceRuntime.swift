@@ -24,6 +24,7 @@ public final class ServiceRuntime: @unchecked Sendable {
     let configJSON: String
     var consumer: ConsumerHandle?
     var cancelSubscription: ConsumerHandle?
+    var watchdog: Task<Void, Never>?
 
     public init(definition: ServiceDefinition, config: ServiceConfig, transport: MeshTransport,
                 store: RunStore, artifacts: ArtifactStore? = nil, logger: Logger? = nil) {
@@ -60,6 +61,7 @@ public final class ServiceRuntime: @unchecked Sendable {
         consumer = try await transport.consume(queue: queueName, prefetch: config.prefetch) { [weak self] delivery in
             await self?.process(delivery)
         }
+        startWatchdog()
         logger.info("serving \(queueName) over \(transport.kind), store \(store.backend), prefetch \(config.prefetch)")
     }
 
@@ -83,6 +85,7 @@ public final class ServiceRuntime: @unchecked Sendable {
                 try? await Task.sleep(nanoseconds: 50_000_000)
             }
         }
+        watchdog?.cancel()
         await consumer?.cancel()
         await cancelSubscription?.cancel()
         try? store.flush()
@@ -93,32 +96,65 @@ public final class ServiceRuntime: @unchecked Sendable {
     public var handled: Int { state.handledCount }
 }
 
-/// Thread-safe bookkeeping of in-flight runs and cancellations.
+/// Thread-safe bookkeeping of in-flight runs, cancellations and abandoned (stalled) runs.
 final class RuntimeState: @unchecked Sendable {
     static let shutdownReason = "worker shutting down"
     private let lock = NSLock()
     private var running: [String: RunContext] = [:]
+    private var deliveries: [String: Delivery] = [:]
     private var cancelledEarly: [String: String] = [:]
     private var cancelledOrder: [String] = []
+    /// Runs the stall watchdog gave back to the broker; their late outcome is discarded.
+    private var abandonedRuns: Set<String> = []
+    /// Requests abandoned here (bounded): a redelivery to this worker is passed on to another.
+    private var abandonedRequests: Set<String> = []
+    private var abandonedOrder: [String] = []
     private var handled = 0
     private(set) var shuttingDown = false
 
-    var inFlightCount: Int { lock.lock(); defer { lock.unlock() }; return running.count }
+    var inFlightCount: Int { lock.lock(); defer { lock.unlock() }; return running.count - abandonedRuns.count }
     var handledCount: Int { lock.lock(); defer { lock.unlock() }; return handled }
     var isShuttingDown: Bool { lock.lock(); defer { lock.unlock() }; return shuttingDown }
 
     func beginShutdown() { lock.lock(); shuttingDown = true; lock.unlock() }
 
-    func register(_ ctx: RunContext) {
+    func register(_ ctx: RunContext, delivery: Delivery) {
         lock.lock(); defer { lock.unlock() }
         running[ctx.runID] = ctx
+        deliveries[ctx.runID] = delivery
         if let reason = cancelledEarly.removeValue(forKey: ctx.runID) { ctx.cancel(reason: reason) }
     }
 
-    func finish(_ runID: String) {
+    /// Removes a finished run; returns false if the watchdog abandoned it (discard its outcome).
+    @discardableResult
+    func finish(_ runID: String) -> Bool {
         lock.lock(); defer { lock.unlock() }
         running[runID] = nil
+        deliveries[runID] = nil
+        if abandonedRuns.remove(runID) != nil { return false }
         handled += 1
+        return true
+    }
+
+    /// Marks every run idle for longer than `seconds` as abandoned and returns it with its delivery.
+    func takeStalled(olderThan seconds: Double) -> [(RunContext, Delivery)] {
+        lock.lock(); defer { lock.unlock() }
+        var out: [(RunContext, Delivery)] = []
+        for (id, ctx) in running where !abandonedRuns.contains(id) && ctx.secondsSinceActivity > seconds {
+            guard let d = deliveries[id] else { continue }
+            abandonedRuns.insert(id)
+            abandonedRequests.insert(ctx.requestID)
+            abandonedOrder.append(ctx.requestID)
+            if abandonedOrder.count > 10_000 { abandonedRequests.remove(abandonedOrder.removeFirst()) }
+            out.append((ctx, d))
+        }
+        return out
+    }
+
+    /// Whether this worker abandoned `requestID` before.
+    func abandonedHere(_ requestID: String) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        return abandonedRequests.contains(requestID)
     }
 
     func cancel(runID: String, reason: String) {

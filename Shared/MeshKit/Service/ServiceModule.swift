@@ -26,6 +26,9 @@ public protocol ServiceModule: Sendable {
     /// Runs once before the runtime starts serving: the default applies `config.blasThreads`
     /// to the compute core; a module may also warm its models (call `applyComputeSettings`).
     func prepare(config: ServiceConfig) throws
+    /// Readiness beyond broker and store (served at `/ready`): nil when ready, else what is
+    /// missing, e.g. "model m not loaded". Models warmed in `prepare` are loaded before serving.
+    func readiness() -> String?
 }
 
 extension ServiceModule {
@@ -33,6 +36,7 @@ extension ServiceModule {
     public var settings: [String: String] { [:] }
     public func methods(config: ServiceConfig) -> [ServiceMethod] { [] }
     public func prepare(config: ServiceConfig) throws { applyComputeSettings(config) }
+    public func readiness() -> String? { nil }
 
     /// Applies the process-wide compute settings of `config`: `blasThreads` > 0 sets the
     /// compute core's worker count (GEMM split workers and elementwise workers; OpenBLAS
@@ -52,6 +56,7 @@ extension ServiceModule {
         describe["summary"] = summary
         if !presets.isEmpty { describe["presets"] = presets.joined(separator: ",") }
         var def = ServiceDefinition(name: name, config: describe)
+        def.readiness = { [self] in readiness() }
         for m in methods(config: config) { def.add(m) }
         return def
     }

@@ -14,6 +14,18 @@ public enum MeshTopology {
     public static func workQueue(service: String) -> String { "latentmesh.\(service)" }
     /// x-delivery-limit on work queues: a message delivered more often than this is dead-lettered.
     public static let deliveryLimit = 5
+    /// Largest message body the mesh carries (16 MiB): publishes above it are refused by the
+    /// transports, the broker is configured with the same `max_message_size`, and services
+    /// dead-letter larger deliveries before decoding them.
+    public static let maxMessageBytes = 16 * 1024 * 1024
+
+    /// Refuses a body above `maxMessageBytes` before it is sent, naming the limit.
+    public static func checkMessageSize(_ body: Data, limit: Int = maxMessageBytes) throws {
+        guard body.count <= limit else {
+            throw TransportError.invalidArgument(
+                field: "message.size", message: "\(body.count) bytes exceeds the limit of \(limit) bytes (max_message_bytes)")
+        }
+    }
 }
 
 /// AMQP basic properties the mesh uses (a transport-neutral subset).
@@ -123,6 +135,13 @@ public protocol MeshTransport: AnyObject, Sendable {
     /// Number of ready messages in a queue (passive declare).
     func messageCount(queue: String) async throws -> Int
     func close() async
+    /// Whether the transport is connected to its broker right now (readiness).
+    var isConnected: Bool { get }
+}
+
+extension MeshTransport {
+    /// In-memory transports are always connected.
+    public var isConnected: Bool { true }
 }
 
 /// Errors raised by transports, the RPC client and the event bus.

@@ -63,9 +63,12 @@ public struct DecodeOutput: Sendable, Equatable {
     public var forwards: Int
     /// Whether generation ended with [EOS] (false: hit max tokens).
     public var finished: Bool
+    /// Tokens committed without a causal check (ReFusion's draft-keeping variants; 0 otherwise).
+    public var unverifiedCommits: Int
 
-    public init(tokens: [Int], forwards: Int, finished: Bool) {
+    public init(tokens: [Int], forwards: Int, finished: Bool, unverifiedCommits: Int = 0) {
         self.tokens = tokens; self.forwards = forwards; self.finished = finished
+        self.unverifiedCommits = unverifiedCommits
     }
 
     public var tokensPerForward: Double { forwards > 0 ? Double(tokens.count) / Double(forwards) : 0 }

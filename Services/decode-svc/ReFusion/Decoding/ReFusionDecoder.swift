@@ -1,46 +1,68 @@
 /// ReFusion slot-level plan-and-infill decoding (METHODS.md §5, "Decoding").
 ///
 /// The response is cut into blocks of `blockSize` positions and each block into slots of
-/// `slotSize`. Within a block, while slots remain masked:
-/// (I) plan: one causal forward over [MASK] at every masked position of the block (after
-///     the committed tokens) gives a draft per position; a slot's confidence is the
-///     probability of its first draft token; slots above `slotThreshold` are selected
-///     (at least the most confident one);
-/// (II-a) verify: the selected drafts, concatenated in position order, run causally as clean
-///     tokens; token j > 0 of a slot is checked by the logits of token j-1 of that slot, token 0
-///     by its plan confidence; the longest prefix with every prob > `tokenThreshold` is
-///     accepted and whole accepted slots are committed with the keys/values just computed;
-/// (II-b) every remaining selected slot is completed on its own: keep its verified prefix
-///     (at least one token), put the model's own next-token prediction (from the verify
-///     logits) at the first unverified place, keep the remaining drafts — or, with
-///     `refill`, re-mask and refill them from a [MASK] probe first (one extra forward) —,
-///     verify, accept >= 1 token, repeat. Without refill an iteration costs one forward and
-///     yields at least one token, so this phase is never slower than AR decoding.
-/// Keys/values of accepted tokens are kept in the cache as computed (never recomputed);
-/// [MASK] probes and rejected drafts are truncated away. [EOS] truncates: slots after it are
-/// dropped. Committed tokens keep their original position ids; output is sorted by position.
+/// `slotSize`. The default `.faithful` variant verifies every committed token causally:
+/// the prompt is prefilled (one forward) and the logits row of the last committed token (the
+/// "frontier row") is kept. Within a block, while masked slots remain:
+/// (I) plan: one causal forward over [MASK] at every masked position of the block gives a
+///     draft per position; a slot's confidence is the probability of its first draft token;
+///     slots above `slotThreshold` are selected (at least the most confident one);
+/// (II-a) verify: the selected slots that continue the committed prefix without a gap run
+///     causally as clean tokens, concatenated; EVERY draft token, a slot's first included, is
+///     scored by the row that predicts its position (the frontier row or its predecessor's
+///     row in this forward); the longest prefix with every prob > `tokenThreshold` is
+///     committed with the keys/values just computed;
+/// (II-b) if the chain was not accepted whole, the slot at the frontier is finished on its
+///     own: its unverified suffix is re-masked; the first place takes the model's own causal
+///     next-token prediction (the frontier row's argmax, exactly what AR greedy decoding
+///     would commit), the rest is refilled by one [MASK] forward conditioned on it; the
+///     candidate is verified causally and its longest prefix above `tokenThreshold` (at least
+///     that argmax token) is committed; repeat until the slot is full.
+/// A draft is committed only after a causal check, so committed tokens are always a
+/// contiguous prefix in position order: a selected slot behind an unfilled gap has no row
+/// that predicts its first token yet and is re-planned in a later step. Keys/values of
+/// committed tokens are never recomputed; [MASK] probes and rejected drafts are truncated away.
+/// [EOS] truncates. `Variant.draftKeeping` keeps the earlier, looser algorithm for comparison
+/// (see `ReFusionDecoder+DraftKeeping.swift`); it counts its unverified commits.
 public struct ReFusionDecoder {
-    public let model: CausalTokenModel
-    public let parameters: DecodeParameters
-    /// Re-mask and refill the unverified suffix before each per-slot verify (II-b).
-    public let refill: Bool
-
-    public init(model: CausalTokenModel, parameters: DecodeParameters, refill: Bool = false) {
-        self.model = model; self.parameters = parameters; self.refill = refill
+    /// Which II-a/II-b rules run.
+    public enum Variant: String, Sendable, CaseIterable {
+        /// Every token verified causally, II-b re-masks and refills (the default).
+        case faithful
+        /// First tokens on plan confidence, "at least one" draft forced, II-b keeps drafts.
+        case draftKeeping
+        /// As `.draftKeeping`, but II-b re-masks and refills the suffix before each verify.
+        case draftKeepingRefill
     }
 
-    /// Counters of one decode, beyond the output.
+    public let model: CausalTokenModel
+    public let parameters: DecodeParameters
+    public let variant: Variant
+
+    public init(model: CausalTokenModel, parameters: DecodeParameters, variant: Variant = .faithful) {
+        self.model = model; self.parameters = parameters; self.variant = variant
+    }
+
+    /// Counters of one decode, beyond the output. Forwards sum to `DecodeOutput.forwards`.
     public struct Stats: Sendable, Equatable {
+        public var prefillForwards = 0
         public var planForwards = 0
         public var verifyForwards = 0
         public var refillForwards = 0
+        /// Slots committed whole by one II-a verify.
         public var slotsAcceptedWhole = 0
+        /// Slots finished by the II-b loop.
         public var slotsCompletedIteratively = 0
+        /// Tokens committed in II-b as the causal argmax although their probability was not
+        /// above tau_token (what greedy AR decoding would commit; causally checked).
+        public var argmaxCommits = 0
+        /// Tokens committed without any causal check (only `.draftKeeping*`; 0 when faithful).
+        public var unverifiedCommits = 0
     }
 
     public private(set) var stats = Stats()
 
-    private final class State {
+    final class State {
         let P: Int
         let L: Int
         var filled: [Int?]
@@ -60,6 +82,13 @@ public struct ReFusionDecoder {
         let k = parameters.slotSize, b = parameters.blockSize, L = parameters.maxTokens
         let s = State(prompt: prompt, maxTokens: L, cache: model.makeCache())
         stats = Stats()
+        var frontierRow: Logits?
+        if variant == .faithful {
+            s.pendingPrompt = []
+            let all = run(prompt, Array(0..<prompt.count), s)
+            stats.prefillForwards += 1
+            frontierRow = all.slice(all.rows - 1)
+        }
         var blockStart = 0
         while blockStart < s.limit {
             let blockEnd = min(blockStart + b, L)
@@ -67,17 +96,20 @@ public struct ReFusionDecoder {
             while true {
                 masked.removeAll { $0.lowerBound >= s.limit || s.filled[$0.lowerBound] != nil }
                 if masked.isEmpty { break }
-                decodeStep(masked: masked, s)
+                if variant == .faithful { faithfulStep(masked: masked, frontierRow: &frontierRow!, s) }
+                else { draftKeepingStep(masked: masked, s) }
             }
             blockStart = blockEnd
         }
         let end = s.limit
         let tokens = (0..<end).map { s.filled[$0]! }
-        return DecodeOutput(tokens: tokens, forwards: s.forwards, finished: s.eosAt != nil)
+        // tokens after [EOS] that a draft-keeping step committed unverified are dropped with it; the count stays conservative
+        return DecodeOutput(tokens: tokens, forwards: s.forwards, finished: s.eosAt != nil,
+                            unverifiedCommits: stats.unverifiedCommits)
     }
 
-    /// One forward; the prompt is prefilled together with the first call.
-    private mutating func run(_ tokens: [Int], _ positions: [Int], _ s: State) -> Logits {
+    /// One forward; a still pending prompt is prefilled together with this call.
+    mutating func run(_ tokens: [Int], _ positions: [Int], _ s: State) -> Logits {
         s.forwards += 1
         if s.pendingPrompt.isEmpty { return model.forward(tokens: tokens, positions: positions, cache: s.cache) }
         let p = s.pendingPrompt
@@ -87,16 +119,18 @@ public struct ReFusionDecoder {
         return Logits(rows: tokens.count, vocab: all.vocab, values: Array(all.values[start...]))
     }
 
-    /// Drafts (token, prob) at `positions` (response indices) from a [MASK] probe; the cache is restored.
-    private mutating func probe(_ positions: [Int], _ s: State) -> [(token: Int, prob: Float)] {
+    /// Drafts (token, prob) at `positions` (response indices) from a [MASK] probe after the
+    /// cache and the clean `lead` tokens (at `leadPositions`); the cache is restored.
+    mutating func probe(_ positions: [Int], _ s: State, lead: [Int] = [], leadPositions: [Int] = []) -> [(token: Int, prob: Float)] {
         let keep = s.cache.count + s.pendingPrompt.count
-        let logits = run([Int](repeating: CharVocabulary.mask, count: positions.count), positions.map { s.P + $0 }, s)
+        let logits = run(lead + [Int](repeating: CharVocabulary.mask, count: positions.count),
+                         leadPositions + positions.map { s.P + $0 }, s)
         s.cache.truncate(to: keep)
-        return (0..<positions.count).map { logits.best($0, banned: ARDecoder.banned) }
+        return (0..<positions.count).map { logits.best(lead.count + $0, banned: ARDecoder.banned) }
     }
 
     /// Commits `token` at response index `i`; returns false when it is [EOS] (stop the slot).
-    private func commit(_ i: Int, _ token: Int, _ s: State) -> Bool {
+    func commit(_ i: Int, _ token: Int, _ s: State) -> Bool {
         s.filled[i] = token
         if token == CharVocabulary.eos {
             s.eosAt = min(s.eosAt ?? i, i)
@@ -105,111 +139,82 @@ public struct ReFusionDecoder {
         return true
     }
 
-    private mutating func decodeStep(masked: [Range<Int>], _ s: State) {
-        let tauSlot = parameters.slotThreshold, tauToken = parameters.tokenThreshold
+    /// Longest prefix of `tokens` whose probabilities all exceed tau; an accepted [EOS] ends it.
+    static func acceptedPrefix(_ tokens: [Int], _ probs: [Float], tau: Float) -> Int {
+        var n = 0
+        while n < tokens.count && probs[n] > tau {
+            n += 1
+            if tokens[n - 1] == CharVocabulary.eos { break }
+        }
+        return n
+    }
+
+    /// One plan + verify (+ II-b) step of the faithful variant; commits >= 1 token.
+    private mutating func faithfulStep(masked: [Range<Int>], frontierRow: inout Logits, _ s: State) {
+        let tau = parameters.tokenThreshold
+        let frontier = masked[0].lowerBound      // commits are contiguous: the first masked slot starts there
         // (I) plan
-        let positions = masked.flatMap { Array($0) }
-        let drafts = probe(positions, s)
+        let drafts = probe(masked.flatMap { Array($0) }, s)
         stats.planForwards += 1
-        var offset = 0
         var slotDrafts: [(range: Range<Int>, tokens: [Int], conf: Float)] = []
+        var offset = 0
         for r in masked {
             let d = drafts[offset..<(offset + r.count)]
             slotDrafts.append((r, d.map(\.token), d.first!.prob))
             offset += r.count
         }
-        var selected = slotDrafts.filter { $0.conf > tauSlot }
+        var selected = slotDrafts.filter { $0.conf > parameters.slotThreshold }
         if selected.isEmpty { selected = [slotDrafts.max { $0.conf < $1.conf }!] }
-
-        // (II-a) verify the concatenated drafts
-        let base = s.cache.count + s.pendingPrompt.count
-        let vTokens = selected.flatMap(\.tokens)
-        let vPositions = selected.flatMap { $0.range.map { s.P + $0 } }
-        let v = run(vTokens, vPositions, s)
-        stats.verifyForwards += 1
-        var probs: [Float] = []
-        var row = 0
-        for sel in selected {
-            for j in 0..<sel.tokens.count {
-                probs.append(j == 0 ? sel.conf : v.probability(row + j - 1, sel.tokens[j]))
-            }
-            row += sel.tokens.count
-        }
-        var accepted = 0
-        while accepted < probs.count && probs[accepted] > tauToken && vTokens[accepted] != CharVocabulary.eos {
-            accepted += 1
-        }
-        if accepted < probs.count && probs[accepted] > tauToken { accepted += 1 }   // an accepted [EOS] ends the prefix
-
-        // commit whole accepted slots (their keys/values are already in the cache)
-        var kept = 0
-        var idx = 0
-        while idx < selected.count && kept + selected[idx].tokens.count <= accepted {
-            let sel = selected[idx]
-            var cont = true
-            for (j, t) in sel.tokens.enumerated() where cont { cont = commit(sel.range.lowerBound + j, t, s) }
-            kept += sel.tokens.count
-            idx += 1
-            stats.slotsAcceptedWhole += 1
-            if !cont { break }
-        }
-        if s.eosAt.map({ e in selected[..<idx].contains { $0.range.contains(e) } }) == true {
-            s.cache.truncate(to: base + kept)
-            return
-        }
-        guard idx < selected.count else { s.cache.truncate(to: base + kept); return }
-
-        // (II-b) the first partly accepted slot keeps its verified prefix (>= 1 token) and its KV
-        let first = selected[idx]
-        let a = max(accepted - kept, 1)
-        s.cache.truncate(to: base + kept + a)
-        var alive = true
-        for j in 0..<a where alive { alive = commit(first.range.lowerBound + j, first.tokens[j], s) }
-        if alive && a < first.tokens.count {
-            let next = v.best(kept + a - 1, banned: ARDecoder.banned)
-            complete(first.range, drafts: first.tokens, accepted: a, nextPrediction: next.token, s)
-        }
-        stats.slotsCompletedIteratively += 1
-        // later selected slots: verify their plan drafts afresh, then iterate
-        for sel in selected[(idx + 1)...] where sel.range.lowerBound < s.limit {
-            complete(sel.range, drafts: sel.tokens, accepted: 0, nextPrediction: nil, s)
-            stats.slotsCompletedIteratively += 1
-        }
-    }
-
-    /// Completes slot `range` whose first `accepted` tokens are committed (and cached).
-    /// `nextPrediction` is the model's next-token prediction after them (nil when accepted == 0).
-    private mutating func complete(_ range: Range<Int>, drafts: [Int], accepted: Int, nextPrediction: Int?,
-                                   _ s: State) {
-        let tau = parameters.tokenThreshold
-        var d = drafts
-        var a = accepted
-        var next = nextPrediction
-        if refill && a > 0 && d.count - a >= 2 {
-            refillSuffix(range, &d, a, s)
-        }
-        while a < d.count {
-            if let n = next { d[a] = n }
-            let base = s.cache.count + s.pendingPrompt.count
-            let suffix = Array(d[a...])
-            let v = run(suffix, (range.lowerBound + a..<range.upperBound).map { s.P + $0 }, s)
+        // (II-a) the selected slots that continue the committed prefix without a gap
+        var chain: [(range: Range<Int>, tokens: [Int], conf: Float)] = []
+        for sel in selected where sel.range.lowerBound == (chain.last?.range.upperBound ?? frontier) { chain.append(sel) }
+        var committed = 0
+        if !chain.isEmpty {
+            let tokens = chain.flatMap(\.tokens)
+            let base = s.cache.count
+            let v = run(tokens, chain.flatMap { $0.range.map { s.P + $0 } }, s)
             stats.verifyForwards += 1
-            var m = 1
-            while m < suffix.count && suffix[m - 1] != CharVocabulary.eos && v.probability(m - 1, suffix[m]) > tau { m += 1 }
-            s.cache.truncate(to: base + m)
-            for j in 0..<m where !commit(range.lowerBound + a + j, suffix[j], s) { return }
-            a += m
-            guard a < d.count else { return }
-            next = v.best(m - 1, banned: ARDecoder.banned).token
-            if refill && d.count - a >= 2 { refillSuffix(range, &d, a, s) }
+            let probs = tokens.indices.map { i in i == 0 ? frontierRow.probability(0, tokens[0]) : v.probability(i - 1, tokens[i]) }
+            committed = Self.acceptedPrefix(tokens, probs, tau: tau)
+            s.cache.truncate(to: base + committed)
+            for j in 0..<committed where !commit(frontier + j, tokens[j], s) { return }
+            if committed > 0 { frontierRow = v.slice(committed - 1) }
+            stats.slotsAcceptedWhole += chain.reduce(into: (0, 0)) { acc, c in
+                if acc.1 + c.tokens.count <= committed { acc.0 += 1 }
+                acc.1 += c.tokens.count
+            }.0
+            if committed == tokens.count { return }
         }
+        // (II-b) finish the slot at the new frontier
+        let at = frontier + committed
+        guard let slot = masked.first(where: { $0.contains(at) }) else { return }
+        finishSlot(slot, from: at, frontierRow: &frontierRow, s)
+        stats.slotsCompletedIteratively += 1
     }
 
-    /// Re-masks positions a... of the slot and refills them from a [MASK] probe.
-    private mutating func refillSuffix(_ range: Range<Int>, _ d: inout [Int], _ a: Int, _ s: State) {
-        let pos = Array((range.lowerBound + a)..<range.upperBound)
-        let r = probe(pos, s)
-        stats.refillForwards += 1
-        for (j, x) in r.enumerated() { d[a + j] = x.token }
+    /// II-b: re-mask positions `from..<slot.upperBound`, put the causal argmax first, refill the
+    /// rest conditioned on it, verify causally, commit the accepted prefix; until the slot is full.
+    private mutating func finishSlot(_ slot: Range<Int>, from: Int, frontierRow: inout Logits, _ s: State) {
+        let tau = parameters.tokenThreshold
+        var at = from
+        while at < slot.upperBound && s.eosAt == nil {
+            let first = frontierRow.best(0, banned: ARDecoder.banned)
+            var candidate = [first.token]
+            if at + 1 < slot.upperBound && first.token != CharVocabulary.eos {
+                let refill = probe(Array((at + 1)..<slot.upperBound), s, lead: [first.token], leadPositions: [s.P + at])
+                stats.refillForwards += 1
+                candidate += refill.map(\.token)
+            }
+            let base = s.cache.count
+            let v = run(candidate, (at..<(at + candidate.count)).map { s.P + $0 }, s)
+            stats.verifyForwards += 1
+            var probs = candidate.indices.map { i in i == 0 ? first.prob : v.probability(i - 1, candidate[i]) }
+            if probs[0] <= tau { stats.argmaxCommits += 1; probs[0] = 1 }   // the causal argmax: at least one token
+            let m = Self.acceptedPrefix(candidate, probs, tau: tau)
+            s.cache.truncate(to: base + m)
+            frontierRow = v.slice(m - 1)
+            for j in 0..<m where !commit(at + j, candidate[j], s) { return }
+            at += m
+        }
     }
 }

@@ -30,6 +30,9 @@ public struct Logits: Sendable {
         return (bt, bp)
     }
 
+    /// Row `i` alone, as logits `[1, vocab]`.
+    public func slice(_ i: Int) -> Logits { Logits(rows: 1, vocab: vocab, values: Array(row(i))) }
+
     /// Probability of `token` in row `i`.
     public func probability(_ i: Int, _ token: Int) -> Float { probabilities(i)[token] }
 }

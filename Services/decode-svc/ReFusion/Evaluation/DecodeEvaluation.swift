@@ -7,10 +7,12 @@ public struct DecoderUnderTest {
     public let causal: CausalTokenModel?
     public let bidirectional: BidirectionalTokenModel?
     public var parameters: DecodeParameters
-    public var refill: Bool
+    /// ReFusion only: which II-a/II-b rules run.
+    public var variant: ReFusionDecoder.Variant
 
-    public init(name: String, mode: DecodeMode, model: TransformerLM, parameters: DecodeParameters, refill: Bool = false) {
-        self.name = name; self.mode = mode; self.parameters = parameters; self.refill = refill
+    public init(name: String, mode: DecodeMode, model: TransformerLM, parameters: DecodeParameters,
+                variant: ReFusionDecoder.Variant = .faithful) {
+        self.name = name; self.mode = mode; self.parameters = parameters; self.variant = variant
         if mode == .mdm { bidirectional = model; causal = nil } else { causal = model; bidirectional = nil }
     }
 
@@ -24,7 +26,7 @@ public struct DecoderUnderTest {
             return MDMDecoder.decode(model: bidirectional!, prompt: prompt, maxTokens: maxTokens, blockSize: p.blockSize,
                                      threshold: p.tokenThreshold)
         case .refusion:
-            var d = ReFusionDecoder(model: causal!, parameters: p, refill: refill)
+            var d = ReFusionDecoder(model: causal!, parameters: p, variant: variant)
             return d.decode(prompt: prompt)
         }
     }
@@ -44,6 +46,8 @@ public struct EvaluationResult: Sendable, Codable, Equatable {
     public var generatedTokens: Int
     public var forwards: Int
     public var seconds: Double
+    /// Tokens committed without a causal check (ReFusion draft-keeping variants).
+    public var unverifiedCommits: Int = 0
 
     public var tokensPerSecond: Double { seconds > 0 ? Double(generatedTokens) / seconds : 0 }
     public var tokensPerForward: Double { forwards > 0 ? Double(generatedTokens) / Double(forwards) : 0 }
@@ -53,30 +57,30 @@ public enum DecodeEvaluation {
     /// Decodes every example; arithmetic is scored by exact match of the final answer.
     public static func arithmetic(_ d: DecoderUnderTest, examples: [SequenceExample], maxTokens: Int) -> EvaluationResult {
         let vocab = CharVocabulary()
-        var correct = 0, tokens = 0, forwards = 0
+        var correct = 0, tokens = 0, forwards = 0, unverified = 0
         let t0 = Date()
         for ex in examples {
             let out = d.decode(ex.prompt, maxTokens: maxTokens)
-            tokens += out.tokens.count; forwards += out.forwards
+            tokens += out.tokens.count; forwards += out.forwards; unverified += out.unverifiedCommits
             if ArithmeticTask.extractAnswer(vocab.decode(out.tokens)) == ex.answer { correct += 1 }
         }
         return EvaluationResult(decoder: d.name, task: "arithmetic", examples: examples.count,
                                 exactMatch: examples.isEmpty ? 0 : Double(correct) / Double(examples.count),
                                 judgeBitsPerChar: 0, distinct4: 0, generatedTokens: tokens, forwards: forwards,
-                                seconds: Date().timeIntervalSince(t0))
+                                seconds: Date().timeIntervalSince(t0), unverifiedCommits: unverified)
     }
 
     /// Continues every text prompt; scored by the n-gram judge and 4-gram diversity.
     public static func text(_ d: DecoderUnderTest, examples: [SequenceExample], maxTokens: Int,
                             judge: CharNGramJudge) -> (EvaluationResult, samples: [(String, String)]) {
         let vocab = CharVocabulary()
-        var tokens = 0, forwards = 0, bits = 0.0
+        var tokens = 0, forwards = 0, unverified = 0, bits = 0.0
         var grams = Set<String>(), gramCount = 0
         var samples: [(String, String)] = []
         let t0 = Date()
         for ex in examples {
             let out = d.decode(ex.prompt, maxTokens: maxTokens)
-            tokens += out.tokens.count; forwards += out.forwards
+            tokens += out.tokens.count; forwards += out.forwards; unverified += out.unverifiedCommits
             let s = vocab.decode(out.tokens)
             samples.append((ex.promptText, s))
             let chars = Array(s)
@@ -87,7 +91,8 @@ public enum DecodeEvaluation {
         let r = EvaluationResult(decoder: d.name, task: "text", examples: examples.count, exactMatch: 0,
                                  judgeBitsPerChar: examples.isEmpty ? 0 : bits / Double(examples.count),
                                  distinct4: gramCount > 0 ? Double(grams.count) / Double(gramCount) : 0,
-                                 generatedTokens: tokens, forwards: forwards, seconds: seconds)
+                                 generatedTokens: tokens, forwards: forwards, seconds: seconds,
+                                 unverifiedCommits: unverified)
         return (r, samples)
     }
 }

@@ -69,6 +69,9 @@ public struct DecodeExperiment {
 
     public let plan: Plan
     public let data: DecodeDataset
+    /// The ablation: ReFusion trained with the paper's labels (no slot-boundary labels).
+    public static let paperLabelsModel = "refusion-paper-labels"
+    public static let paperLabelsARDecoding = "ReFusion model (paper labels), AR decoding"
 
     public init(plan: Plan, data: DecodeDataset) { self.plan = plan; self.data = data }
 
@@ -79,14 +82,17 @@ public struct DecodeExperiment {
     }
 
     /// Trains one model, reporting `(step, total, loss)` every `every` steps; `shouldStop` is checked between steps.
-    public func train(_ mode: DecodeMode, steps: Int, initial: TransformerLM? = nil, every: Int = 25,
+    /// `boundaryLabels` (ReFusion only): false trains with the paper's labels exactly (the ablation).
+    public func train(_ mode: DecodeMode, steps: Int, initial: TransformerLM? = nil, name: String? = nil,
+                      boundaryLabels: Bool = true, every: Int = 25,
                       shouldStop: () throws -> Void = {},
                       progress: (Int, Int, Double) -> Void = { _, _, _ in }) throws -> TrainedModel {
         let config = TransformerConfig.preset(plan.modelPreset)!
-        let t = DecodeTrainer(config: config, setup: TrainingSetup(objective: mode, steps: steps, batchSize: plan.batchSize,
-                                                                   learningRate: initial == nil ? plan.learningRate : plan.learningRate / 2,
-                                                                   seed: plan.seed &+ UInt64(mode.hashValueStable)),
-                              data: data, initial: initial)
+        var setup = TrainingSetup(objective: mode, steps: steps, batchSize: plan.batchSize,
+                                  learningRate: initial == nil ? plan.learningRate : plan.learningRate / 2,
+                                  seed: plan.seed &+ UInt64(mode.hashValueStable))
+        setup.boundaryLabels = boundaryLabels
+        let t = DecodeTrainer(config: config, setup: setup, data: data, initial: initial)
         let t0 = Date()
         var recent: [Double] = []
         for s in 1...max(steps, 1) {
@@ -95,7 +101,7 @@ public struct DecodeExperiment {
             if recent.count > every { recent.removeFirst() }
             if s % every == 0 || s == steps { progress(s, steps, recent.reduce(0, +) / Double(recent.count)) }
         }
-        return TrainedModel(name: mode.rawValue, model: t.model, steps: steps,
+        return TrainedModel(name: name ?? mode.rawValue, model: t.model, steps: steps,
                             finalLoss: recent.reduce(0, +) / Double(max(recent.count, 1)), seconds: Date().timeIntervalSince(t0))
     }
 
@@ -116,6 +122,10 @@ public struct DecodeExperiment {
         log("training ReFusion from AR (\(plan.refusionSteps) steps)")
         let rf = try train(.refusion, steps: plan.refusionSteps, initial: ar.model, shouldStop: shouldStop,
                        progress: { s, n, l in log("  refusion \(s)/\(n) loss \(String(format: "%.3f", l))") })
+        log("training ReFusion from AR with the paper's labels (ablation, \(plan.refusionSteps) steps)")
+        let rfPaper = try train(.refusion, steps: plan.refusionSteps, initial: ar.model, name: Self.paperLabelsModel,
+                                boundaryLabels: false, shouldStop: shouldStop,
+                                progress: { s, n, l in log("  refusion-paper-labels \(s)/\(n) loss \(String(format: "%.3f", l))") })
         let trainingSeconds = Date().timeIntervalSince(t0)
 
         let t1 = Date()
@@ -127,8 +137,10 @@ public struct DecodeExperiment {
             DecoderUnderTest(name: "AR (KV cache)", mode: .ar, model: ar.model, parameters: p),
             DecoderUnderTest(name: "MDM (LLaDA-style)", mode: .mdm, model: mdm.model, parameters: p),
             DecoderUnderTest(name: "ReFusion", mode: .refusion, model: rf.model, parameters: p),
-            DecoderUnderTest(name: "ReFusion, refill in II-b", mode: .refusion, model: rf.model, parameters: p, refill: true),
+            DecoderUnderTest(name: "ReFusion, draft-keeping II-b", mode: .refusion, model: rf.model, parameters: p,
+                             variant: .draftKeeping),
             DecoderUnderTest(name: "ReFusion model, AR decoding", mode: .ar, model: rf.model, parameters: p),
+            DecoderUnderTest(name: Self.paperLabelsARDecoding, mode: .ar, model: rfPaper.model, parameters: p),
         ]
         var main: [EvaluationResult] = []
         var samples: [String: [(String, String)]] = [:]
@@ -160,7 +172,7 @@ public struct DecodeExperiment {
             thr.append((tau, Self.fasterOfTwo { DecodeEvaluation.arithmetic(rd, examples: data.arithmeticTest, maxTokens: arithMax) }))
             mdmThr.append((tau, Self.fasterOfTwo { DecodeEvaluation.arithmetic(md, examples: data.arithmeticTest, maxTokens: arithMax) }))
         }
-        return Outcome(plan: plan, models: [ar, mdm, rf], main: main, slotSweep: slot, thresholdSweep: thr,
+        return Outcome(plan: plan, models: [ar, mdm, rf, rfPaper], main: main, slotSweep: slot, thresholdSweep: thr,
                        mdmThresholdSweep: mdmThr, textSamples: samples, data: data, trainingSeconds: trainingSeconds,
                        evaluationSeconds: Date().timeIntervalSince(t1))
     }

@@ -12,6 +12,8 @@ public struct TrainingSetup: Sendable, Equatable {
     public var slotSizes: [Int]
     /// Share of text examples in a batch (the rest is arithmetic).
     public var textShare: Double
+    /// ReFusion: label slot boundaries (see `ReFusionInputBuilder`); false = the paper's labels exactly.
+    public var boundaryLabels = true
 
     public init(objective: DecodeMode, steps: Int, batchSize: Int = 32, learningRate: Float = 2e-3,
                 warmupSteps: Int = 50, seed: UInt64 = 1, slotSizes: [Int] = [2, 4, 8], textShare: Double = 0.3) {
@@ -50,7 +52,7 @@ public final class DecodeTrainer {
         case .ar: return ARInputBuilder.build(ex)
         case .mdm:
             return MDMInputBuilder.sample(ex, totalLength: ex.prompt.count + data.responseBudget(ex.task), rng: &rng)
-        case .refusion: return ReFusionInputBuilder.sample(ex, slotSizes: setup.slotSizes, rng: &rng)
+        case .refusion: return ReFusionInputBuilder.sample(ex, slotSizes: setup.slotSizes, boundaryLabels: setup.boundaryLabels, rng: &rng)
         }
     }
 

@@ -127,6 +127,10 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
     var connectionGeneration: Int { stateLock.withLock { publishedGeneration } }
     private var publishedGeneration = 0
 
+    /// Whether this consumer's connection is up right now, or it was cancelled (for readiness probes).
+    var isConnectedOrCancelled: Bool { stateLock.withLock { connected || cancelled } }
+    private var connected = false
+
     private var isStopRequested: Bool { stateLock.withLock { stopRequested } }
 
     /// Sends basic.cancel once a graceful stop was requested.
@@ -243,7 +247,7 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
         }
         session = s
         generation += 1
-        stateLock.withLock { publishedGeneration = generation }
+        stateLock.withLock { publishedGeneration = generation; connected = true }
         inFlight = 0
         if generation > 1 {
             logger.notice("amqp consumer re-established", metadata: ["source": "\(source)"])
@@ -257,6 +261,7 @@ final class AMQPConsumerLink: ConsumerHandle, @unchecked Sendable {
         logger.warning("amqp consumer connection lost; reconnecting", metadata: ["error": "\(error)"])
         session?.abandon()
         session = nil
+        stateLock.withLock { connected = false }
     }
 
     private func dispatch(_ envelope: amqp_envelope_t) {

@@ -67,6 +67,10 @@ final class AMQPControlLink: @unchecked Sendable {
 
     var isStopped: Bool { stateLock.lock(); defer { stateLock.unlock() }; return stopped }
 
+    /// Whether the control connection is up right now (for readiness probes).
+    var isConnected: Bool { stateLock.withLock { connected } }
+    private var connected = false
+
     /// Stops the thread; waiting commands fail with `TransportError.closed`.
     func stop() {
         stateLock.lock()
@@ -129,6 +133,7 @@ final class AMQPControlLink: @unchecked Sendable {
             }
             try s.declareTopology(services: registry.snapshot, channel: Self.managementChannel)
             session = s
+            stateLock.withLock { connected = true }
             nextSequence = 1 // delivery tags restart at 1 after confirm.select
             returned.removeAll()
             connectCount += 1
@@ -156,6 +161,7 @@ final class AMQPControlLink: @unchecked Sendable {
         logger.warning("amqp control connection lost; reconnecting", metadata: ["error": "\(why)"])
         session?.abandon()
         session = nil
+        stateLock.withLock { connected = false }
     }
 
     private func failExpired() {

@@ -61,6 +61,7 @@ public final class AMQPTransport: MeshTransport, @unchecked Sendable {
 
     public func publish(exchange: String, routingKey: String, body: Data, properties: MessageProperties) async throws {
         try checkOpen()
+        try MeshTopology.checkMessageSize(body)
         let request = { (done: @escaping (Result<Void, Error>) -> Void) in
             AMQPControlLink.PublishRequest(exchange: exchange, routingKey: routingKey, body: body, properties: properties,
                                            mandatory: self.mandatoryExchanges.contains(exchange),
@@ -152,6 +153,12 @@ public final class AMQPTransport: MeshTransport, @unchecked Sendable {
 
     /// How many times the control connection connected (1 + reconnects).
     public var connectCount: Int { control.connectCount }
+
+    /// The control connection and every consumer's connection are up.
+    public var isConnected: Bool {
+        let links = lock.withLock { consumers }
+        return control.isConnected && links.allSatisfy(\.isConnectedOrCancelled)
+    }
 
     public func close() async {
         let links: [AMQPConsumerLink] = lock.withLock {

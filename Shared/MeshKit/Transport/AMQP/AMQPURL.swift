@@ -1,4 +1,5 @@
 import Foundation
+import RunStore
 
 /// A parsed `amqp://user:pass@host:port/vhost?heartbeat=N` broker address.
 public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
@@ -96,16 +97,20 @@ public struct AMQPURL: Sendable, Equatable, CustomStringConvertible {
         return p
     }
 
+    /// Whether the URL carries the broker's factory credentials (guest/guest, also the default
+    /// when the URL names no user).
+    public var usesDefaultCredentials: Bool { user == "guest" && password == "guest" }
+
+    /// Whether `host` is the loopback interface (127.0.0.0/8, ::1, localhost).
+    public var isLoopback: Bool {
+        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return h == "localhost" || h == "::1" || h.hasPrefix("127.")
+    }
+
     /// The URL with the password hidden (for logs and errors).
     public var description: String {
         "amqp://\(user):***@\(host):\(port)/\(vhost == "/" ? "%2f" : vhost)"
     }
 
-    static func redact(_ text: String) -> String {
-        guard let schemeEnd = text.range(of: "://"),
-              let at = text[schemeEnd.upperBound...].lastIndex(of: "@") else { return text }
-        let userInfo = text[schemeEnd.upperBound..<at]
-        guard let colon = userInfo.firstIndex(of: ":") else { return text }
-        return text[..<colon] + ":***" + text[at...]
-    }
+    static func redact(_ text: String) -> String { URLRedaction.redact(text) }
 }

@@ -60,6 +60,7 @@ public final class InProcessTransport: MeshTransport, @unchecked Sendable {
     }
 
     public func publish(exchange: String, routingKey: String, body: Data, properties: MessageProperties) async throws {
+        try MeshTopology.checkMessageSize(body)
         let targets: [String] = try withBroker { b in
             let targets = try b.route(exchange: exchange, key: routingKey)
             if targets.isEmpty && exchange == MeshTopology.workExchange {
