@@ -60,7 +60,7 @@ public struct ReFusionDecoder {
         public var unverifiedCommits = 0
     }
 
-    public private(set) var stats = Stats()
+    public internal(set) var stats = Stats()
 
     final class State {
         let P: Int
