@@ -12,7 +12,7 @@ public struct MeshCtl: AsyncParsableCommand {
             UpCommand.self, DescribeCommand.self, PingCommand.self, RunsCommand.self, ModelsCommand.self, WatchCommand.self,
             CancelCommand.self, DeadLettersCommand.self,
             DataCommand.self, EvalCommand.self, EmbedTextCommand.self,
-            ReportCommand.self, TrainCommand.self, EncodeCommand.self, DecodeCommand.self,
+            ReportCommand.self, TrainCommand.self, EncodeCommand.self, DecodeCommand.self, DistillCommand.self,
         ])
 
     public init() {}

@@ -11,7 +11,7 @@ public enum DistillMethod: String, Codable, Sendable, CaseIterable {
 
 /// A fully resolved distillation configuration, recorded with every run and checkpoint.
 /// Defaults are the study's guidelines; presets scale the budget.
-public struct DistillConfig: Codable, Sendable, Equatable {
+public struct DistillConfig: RecordedConfig, Sendable, Equatable {
     public var preset: String
     public var method: DistillMethod = .scm
     /// Scale applied to t before the student's sinusoidal time features: 1 (the study's advice) or
@@ -65,17 +65,6 @@ public struct DistillConfig: Codable, Sendable, Equatable {
     public static let allowedTimeInputScales: [Float] = [1, 1000]
     /// Student sampling steps a student serves.
     public static let sampleStepRange = 1...4
-
-    /// Sorted-key JSON of the whole configuration.
-    public func json() throws -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys, .prettyPrinted]
-        return String(decoding: try enc.encode(self), as: UTF8.self)
-    }
-    /// Parses `json()` output.
-    public static func from(json: String) throws -> DistillConfig {
-        try JSONDecoder().decode(DistillConfig.self, from: Data(json.utf8))
-    }
 
     /// Checks ranges; throws `DistillError.invalidConfig` naming the field and the limit.
     public func validate() throws {
