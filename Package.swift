@@ -78,7 +78,9 @@ let package = Package(
 
         .target(name: "FlowGen", dependencies: ["ComputeCore", "Models", "Datasets"],
                 path: "Services/generator-svc/FlowGen", swiftSettings: fastMath),
-        .target(name: "GeneratorSvc", dependencies: ["MeshKit", "MeshProto"],
+        // Departure: GeneratorSvc also links VTP to encode/decode latents in process with the
+        // tokenizer the generator names (the co-hosted path; no RPC client in RunContext yet).
+        .target(name: "GeneratorSvc", dependencies: ["MeshKit", "MeshProto", "RunStore", "FlowGen", "VTP", "Datasets", "Models", "ComputeCore"],
                 path: "Services/generator-svc/GeneratorSvc"),
         .executableTarget(name: "generator-svc", dependencies: ["GeneratorSvc", "MeshKit"],
                           path: "Services/generator-svc/App"),
@@ -108,9 +110,10 @@ let package = Package(
         ], path: "Services/ServiceCatalog"),
 
         .target(name: "MeshCtlKit", dependencies: [
-            "ServiceCatalog", "TokenizerSvc", "DecodeSvc", "VTP", "ReFusion",
+            "ServiceCatalog", "TokenizerSvc", "DecodeSvc", "GeneratorSvc", "FlowGen", "VTP", "ReFusion",
             "MeshKit", "MeshProto", "RunStore", "Datasets", "Models", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ], path: "Services/meshctl/MeshCtlKit"),
         .executableTarget(name: "meshctl", dependencies: ["MeshCtlKit"], path: "Services/meshctl/App"),
         .executableTarget(name: "mesh-bench", dependencies: [
@@ -118,24 +121,34 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Benchmarks/mesh-bench", swiftSettings: fastMath),
 
-        // MARK: Tests
+        // MARK: Test kit: TestKit (missing pieces fail under scripts/test; no mesh imports) and
+        // MeshTesting (in-process mesh, service processes, stack environment, error assertions).
+        .target(name: "TestKit", path: "Tests/TestKit"),
+        .target(name: "MeshTesting", dependencies: ["TestKit", "MeshKit", "MeshProto", "RunStore"],
+                path: "Tests/MeshTesting"),
+
+        // MARK: Tests (method-library tests depend on no mesh or store target)
         .testTarget(name: "ComputeCoreTests", dependencies: ["ComputeCore"], path: "Tests/ComputeCoreTests"),
-        .testTarget(name: "DataKitTests", dependencies: ["Datasets", "Models", "Evaluation", "ComputeCore"],
+        .testTarget(name: "DataKitTests", dependencies: ["Datasets", "Models", "Evaluation", "ComputeCore", "TestKit"],
                     path: "Tests/DataKitTests", exclude: ["Reference"]),
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"], path: "Tests/RunStoreTests"),
         .testTarget(name: "MeshKitTests", dependencies: ["MeshKit", "MeshProto", "RunStore", "ComputeCore"],
                     path: "Tests/MeshKitTests"),
-        .testTarget(name: "ReFusionTests", dependencies: [
-            "ReFusion", "ComputeCore", "DecodeSvc", "MeshKit", "MeshProto", "RunStore",
-        ], path: "Tests/ReFusionTests"),
-        .testTarget(name: "VTPTests", dependencies: ["VTP", "ComputeCore", "Models", "Datasets", "Evaluation", "TokenizerSvc", "MeshKit", "RunStore", "MeshProto"],
+        .testTarget(name: "ReFusionTests", dependencies: ["ReFusion", "ComputeCore", "TestKit"], path: "Tests/ReFusionTests"),
+        .testTarget(name: "DecodeSvcTests", dependencies: ["DecodeSvc", "ReFusion", "MeshTesting"], path: "Tests/DecodeSvcTests"),
+        .testTarget(name: "VTPTests", dependencies: ["VTP", "ComputeCore", "Models", "Datasets", "Evaluation", "TestKit"],
                     path: "Tests/VTPTests"),
         .testTarget(name: "FlowGenTests", dependencies: ["FlowGen", "ComputeCore", "Datasets"], path: "Tests/FlowGenTests"),
+        .testTarget(name: "TokenizerSvcTests", dependencies: ["TokenizerSvc", "VTP", "MeshTesting"],
+                    path: "Tests/TokenizerSvcTests"),
+        .testTarget(name: "GeneratorSvcTests", dependencies: [
+            "GeneratorSvc", "TokenizerSvc", "FlowGen", "VTP", "MeshKit", "MeshProto", "RunStore", "Datasets", "ComputeCore",
+        ], path: "Tests/GeneratorSvcTests"),
         .testTarget(name: "DistillTests", dependencies: [
-            "Distill", "DistillSvc", "FlowGen", "Datasets", "ComputeCore", "MeshKit", "MeshProto", "RunStore",
+            "Distill", "DistillSvc", "FlowGen", "Datasets", "ComputeCore", "MeshKit", "MeshProto", "RunStore", "MeshTesting",
         ], path: "Tests/DistillTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "MeshKit", "MeshProto", "RunStore", "ServiceCatalog", "MeshCtlKit",
+            "MeshKit", "MeshProto", "RunStore", "ServiceCatalog", "MeshCtlKit", "MeshTesting",
         ], path: "Tests/IntegrationTests"),
     ],
     swiftLanguageModes: [.v5]

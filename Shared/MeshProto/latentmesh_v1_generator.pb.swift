@@ -39,17 +39,29 @@ public nonisolated struct Latentmesh_V1_GenerateRequest: Sendable {
   /// Clears the value of `meta`. Subsequent reads from it will return its default value.
   public mutating func clearMeta() {self._meta = nil}
 
+  /// registered generator; "" = the default model ("generator-default")
   public var modelName: String = String()
 
+  /// 1..64 prompts
   public var prompts: [String] = []
 
-  /// Euler steps
+  /// sampler steps 1..1000 (0 = 28)
   public var steps: Int32 = 0
 
-  /// classifier-free guidance scale
+  /// classifier-free guidance scale 0..20
   public var guidance: Float = 0
 
+  /// image j of every prompt starts from noise of seed + j
   public var seed: UInt64 = 0
+
+  /// images per prompt 1..16 (0 = 1)
+  public var n: Int32 = 0
+
+  /// "euler" (default) | "heun"
+  public var sampler: String = String()
+
+  /// publish the x0 prediction every k steps (0 = never)
+  public var previewEvery: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -58,16 +70,63 @@ public nonisolated struct Latentmesh_V1_GenerateRequest: Sendable {
   fileprivate var _meta: Latentmesh_V1_RequestMeta? = nil
 }
 
+public nonisolated struct Latentmesh_V1_GeneratedImage: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var prompt: String = String()
+
+  public var promptIndex: Int32 = 0
+
+  /// j in 0..n-1
+  public var sample: Int32 = 0
+
+  /// seed + j
+  public var seed: UInt64 = 0
+
+  /// carries tEXt chunks: prompt seed steps guidance sampler model tokenizer commit
+  public var png: Data = Data()
+
+  /// the same PNG in the artifact store
+  public var artifact: Latentmesh_V1_ArtifactRef {
+    get {_artifact ?? Latentmesh_V1_ArtifactRef()}
+    set {_artifact = newValue}
+  }
+  /// Returns true if `artifact` has been explicitly set.
+  public var hasArtifact: Bool {self._artifact != nil}
+  /// Clears the value of `artifact`. Subsequent reads from it will return its default value.
+  public mutating func clearArtifact() {self._artifact = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _artifact: Latentmesh_V1_ArtifactRef? = nil
+}
+
 public nonisolated struct Latentmesh_V1_GenerateResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// prompt-major order (prompt 0 samples 0..n-1, prompt 1, ...)
   public var imagesPng: [Data] = []
 
   public var steps: Int32 = 0
 
   public var seconds: Double = 0
+
+  /// same order as images_png
+  public var images: [Latentmesh_V1_GeneratedImage] = []
+
+  public var modelName: String = String()
+
+  public var tokenizer: String = String()
+
+  public var sampler: String = String()
+
+  public var guidance: Float = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -88,15 +147,31 @@ public nonisolated struct Latentmesh_V1_GeneratorTrainRequest: Sendable {
   /// Clears the value of `meta`. Subsequent reads from it will return its default value.
   public mutating func clearMeta() {self._meta = nil}
 
+  /// flowgen-xs | flowgen-s | flowgen-m
   public var preset: String = String()
 
+  /// registered tokenizer whose latents the generator learns
   public var tokenizerCheckpoint: String = String()
 
+  /// 0 = the preset's
   public var steps: Int64 = 0
 
   public var seed: UInt64 = 0
 
+  /// "" = "generator-default"
   public var modelName: String = String()
+
+  /// "" = fmnist-color
+  public var dataset: String = String()
+
+  /// continue the model registered under model_name
+  public var resume: Bool = false
+
+  /// preview grid of fixed prompts every N steps (0 = preset's)
+  public var previewEvery: Int32 = 0
+
+  /// use at most this many training images (0 = all)
+  public var trainLimit: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -123,6 +198,10 @@ public nonisolated struct Latentmesh_V1_GeneratorTrainResult: Sendable {
 
   public var finalMetrics: Dictionary<String,Double> = [:]
 
+  public var steps: Int64 = 0
+
+  public var tokenizer: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -136,7 +215,7 @@ fileprivate nonisolated let _protobuf_package = "latentmesh.v1"
 
 nonisolated extension Latentmesh_V1_GenerateRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GenerateRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}meta\0\u{3}model_name\0\u{1}prompts\0\u{1}steps\0\u{1}guidance\0\u{1}seed\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}meta\0\u{3}model_name\0\u{1}prompts\0\u{1}steps\0\u{1}guidance\0\u{1}seed\0\u{1}n\0\u{1}sampler\0\u{3}preview_every\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -150,6 +229,9 @@ nonisolated extension Latentmesh_V1_GenerateRequest: SwiftProtobuf.Message, Swif
       case 4: try { try decoder.decodeSingularInt32Field(value: &self.steps) }()
       case 5: try { try decoder.decodeSingularFloatField(value: &self.guidance) }()
       case 6: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.n) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.sampler) }()
+      case 9: try { try decoder.decodeSingularInt32Field(value: &self.previewEvery) }()
       default: break
       }
     }
@@ -178,6 +260,15 @@ nonisolated extension Latentmesh_V1_GenerateRequest: SwiftProtobuf.Message, Swif
     if self.seed != 0 {
       try visitor.visitSingularUInt64Field(value: self.seed, fieldNumber: 6)
     }
+    if self.n != 0 {
+      try visitor.visitSingularInt32Field(value: self.n, fieldNumber: 7)
+    }
+    if !self.sampler.isEmpty {
+      try visitor.visitSingularStringField(value: self.sampler, fieldNumber: 8)
+    }
+    if self.previewEvery != 0 {
+      try visitor.visitSingularInt32Field(value: self.previewEvery, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -188,6 +279,68 @@ nonisolated extension Latentmesh_V1_GenerateRequest: SwiftProtobuf.Message, Swif
     if lhs.steps != rhs.steps {return false}
     if lhs.guidance != rhs.guidance {return false}
     if lhs.seed != rhs.seed {return false}
+    if lhs.n != rhs.n {return false}
+    if lhs.sampler != rhs.sampler {return false}
+    if lhs.previewEvery != rhs.previewEvery {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Latentmesh_V1_GeneratedImage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GeneratedImage"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}prompt\0\u{3}prompt_index\0\u{1}sample\0\u{1}seed\0\u{1}png\0\u{1}artifact\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.prompt) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.promptIndex) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.sample) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.png) }()
+      case 6: try { try decoder.decodeSingularMessageField(value: &self._artifact) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.prompt.isEmpty {
+      try visitor.visitSingularStringField(value: self.prompt, fieldNumber: 1)
+    }
+    if self.promptIndex != 0 {
+      try visitor.visitSingularInt32Field(value: self.promptIndex, fieldNumber: 2)
+    }
+    if self.sample != 0 {
+      try visitor.visitSingularInt32Field(value: self.sample, fieldNumber: 3)
+    }
+    if self.seed != 0 {
+      try visitor.visitSingularUInt64Field(value: self.seed, fieldNumber: 4)
+    }
+    if !self.png.isEmpty {
+      try visitor.visitSingularBytesField(value: self.png, fieldNumber: 5)
+    }
+    try { if let v = self._artifact {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Latentmesh_V1_GeneratedImage, rhs: Latentmesh_V1_GeneratedImage) -> Bool {
+    if lhs.prompt != rhs.prompt {return false}
+    if lhs.promptIndex != rhs.promptIndex {return false}
+    if lhs.sample != rhs.sample {return false}
+    if lhs.seed != rhs.seed {return false}
+    if lhs.png != rhs.png {return false}
+    if lhs._artifact != rhs._artifact {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -195,7 +348,7 @@ nonisolated extension Latentmesh_V1_GenerateRequest: SwiftProtobuf.Message, Swif
 
 nonisolated extension Latentmesh_V1_GenerateResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GenerateResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}images_png\0\u{1}steps\0\u{1}seconds\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}images_png\0\u{1}steps\0\u{1}seconds\0\u{1}images\0\u{3}model_name\0\u{1}tokenizer\0\u{1}sampler\0\u{1}guidance\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -206,6 +359,11 @@ nonisolated extension Latentmesh_V1_GenerateResponse: SwiftProtobuf.Message, Swi
       case 1: try { try decoder.decodeRepeatedBytesField(value: &self.imagesPng) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.steps) }()
       case 3: try { try decoder.decodeSingularDoubleField(value: &self.seconds) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.images) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.modelName) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.tokenizer) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.sampler) }()
+      case 8: try { try decoder.decodeSingularFloatField(value: &self.guidance) }()
       default: break
       }
     }
@@ -221,6 +379,21 @@ nonisolated extension Latentmesh_V1_GenerateResponse: SwiftProtobuf.Message, Swi
     if self.seconds.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.seconds, fieldNumber: 3)
     }
+    if !self.images.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.images, fieldNumber: 4)
+    }
+    if !self.modelName.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelName, fieldNumber: 5)
+    }
+    if !self.tokenizer.isEmpty {
+      try visitor.visitSingularStringField(value: self.tokenizer, fieldNumber: 6)
+    }
+    if !self.sampler.isEmpty {
+      try visitor.visitSingularStringField(value: self.sampler, fieldNumber: 7)
+    }
+    if self.guidance.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.guidance, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -228,6 +401,11 @@ nonisolated extension Latentmesh_V1_GenerateResponse: SwiftProtobuf.Message, Swi
     if lhs.imagesPng != rhs.imagesPng {return false}
     if lhs.steps != rhs.steps {return false}
     if lhs.seconds != rhs.seconds {return false}
+    if lhs.images != rhs.images {return false}
+    if lhs.modelName != rhs.modelName {return false}
+    if lhs.tokenizer != rhs.tokenizer {return false}
+    if lhs.sampler != rhs.sampler {return false}
+    if lhs.guidance != rhs.guidance {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -235,7 +413,7 @@ nonisolated extension Latentmesh_V1_GenerateResponse: SwiftProtobuf.Message, Swi
 
 nonisolated extension Latentmesh_V1_GeneratorTrainRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GeneratorTrainRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}meta\0\u{1}preset\0\u{3}tokenizer_checkpoint\0\u{1}steps\0\u{1}seed\0\u{3}model_name\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}meta\0\u{1}preset\0\u{3}tokenizer_checkpoint\0\u{1}steps\0\u{1}seed\0\u{3}model_name\0\u{1}dataset\0\u{1}resume\0\u{3}preview_every\0\u{3}train_limit\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -249,6 +427,10 @@ nonisolated extension Latentmesh_V1_GeneratorTrainRequest: SwiftProtobuf.Message
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.steps) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.modelName) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.dataset) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.resume) }()
+      case 9: try { try decoder.decodeSingularInt32Field(value: &self.previewEvery) }()
+      case 10: try { try decoder.decodeSingularInt64Field(value: &self.trainLimit) }()
       default: break
       }
     }
@@ -277,6 +459,18 @@ nonisolated extension Latentmesh_V1_GeneratorTrainRequest: SwiftProtobuf.Message
     if !self.modelName.isEmpty {
       try visitor.visitSingularStringField(value: self.modelName, fieldNumber: 6)
     }
+    if !self.dataset.isEmpty {
+      try visitor.visitSingularStringField(value: self.dataset, fieldNumber: 7)
+    }
+    if self.resume != false {
+      try visitor.visitSingularBoolField(value: self.resume, fieldNumber: 8)
+    }
+    if self.previewEvery != 0 {
+      try visitor.visitSingularInt32Field(value: self.previewEvery, fieldNumber: 9)
+    }
+    if self.trainLimit != 0 {
+      try visitor.visitSingularInt64Field(value: self.trainLimit, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -287,6 +481,10 @@ nonisolated extension Latentmesh_V1_GeneratorTrainRequest: SwiftProtobuf.Message
     if lhs.steps != rhs.steps {return false}
     if lhs.seed != rhs.seed {return false}
     if lhs.modelName != rhs.modelName {return false}
+    if lhs.dataset != rhs.dataset {return false}
+    if lhs.resume != rhs.resume {return false}
+    if lhs.previewEvery != rhs.previewEvery {return false}
+    if lhs.trainLimit != rhs.trainLimit {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -294,7 +492,7 @@ nonisolated extension Latentmesh_V1_GeneratorTrainRequest: SwiftProtobuf.Message
 
 nonisolated extension Latentmesh_V1_GeneratorTrainResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GeneratorTrainResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_name\0\u{1}checkpoint\0\u{3}final_metrics\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_name\0\u{1}checkpoint\0\u{3}final_metrics\0\u{1}steps\0\u{1}tokenizer\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -305,6 +503,8 @@ nonisolated extension Latentmesh_V1_GeneratorTrainResult: SwiftProtobuf.Message,
       case 1: try { try decoder.decodeSingularStringField(value: &self.modelName) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._checkpoint) }()
       case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: &self.finalMetrics) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.steps) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.tokenizer) }()
       default: break
       }
     }
@@ -324,6 +524,12 @@ nonisolated extension Latentmesh_V1_GeneratorTrainResult: SwiftProtobuf.Message,
     if !self.finalMetrics.isEmpty {
       try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: self.finalMetrics, fieldNumber: 3)
     }
+    if self.steps != 0 {
+      try visitor.visitSingularInt64Field(value: self.steps, fieldNumber: 4)
+    }
+    if !self.tokenizer.isEmpty {
+      try visitor.visitSingularStringField(value: self.tokenizer, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -331,6 +537,8 @@ nonisolated extension Latentmesh_V1_GeneratorTrainResult: SwiftProtobuf.Message,
     if lhs.modelName != rhs.modelName {return false}
     if lhs._checkpoint != rhs._checkpoint {return false}
     if lhs.finalMetrics != rhs.finalMetrics {return false}
+    if lhs.steps != rhs.steps {return false}
+    if lhs.tokenizer != rhs.tokenizer {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,5 +1,6 @@
 import Foundation
 import Models
+import TestKit
 import XCTest
 
 /// Paths and fixture loading shared by the data-kit tests.
@@ -10,7 +11,9 @@ enum TestSupport {
 
     static func fixture(_ name: String) throws -> [String: Any] {
         let path = referenceDir + "/" + name
-        guard let data = FileManager.default.contents(atPath: path) else { throw XCTSkip("fixture \(path) missing") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TestRequirement.missing("fixture \(path)", hint: "regenerate with the reference script in Tests/DataKitTests/Reference")
+        }
         return try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
@@ -20,10 +23,8 @@ enum TestSupport {
     static func modelsDir() throws -> String {
         if let env = ProcessInfo.processInfo.environment["MESH_MODELS_DIR"], !env.isEmpty { return env }
         let dir = repoRoot + "/.latentmesh/models"
-        guard FileManager.default.fileExists(atPath: dir + "/efficientnet_lite0.safetensors") else {
-            XCTFail("models not prepared: run scripts/prepare-models (expected \(dir))")
-            throw XCTSkip("models missing")
-        }
+        try TestRequirement.require(FileManager.default.fileExists(atPath: dir + "/efficientnet_lite0.safetensors"),
+                                    "prepared models", hint: "run scripts/prepare-models (expected \(dir))")
         return dir
     }
 

@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import MeshKit
 import MeshProto
+import MeshTesting
 import RunStore
 import SwiftProtobuf
 import XCTest
@@ -13,18 +14,13 @@ import XCTest
 /// distill.train through the mesh: in-process (SQLite) and over RabbitMQ (PostgreSQL, a real
 /// distill-svc process). The teacher is a tiny FlowGen checkpoint registered as a generator model.
 final class DistillServiceTests: XCTestCase {
-    static func tempDir(_ name: String) -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("distill-svc-\(getpid())-\(name)-\(UUID().uuidString.prefix(8))")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func tempDir(_ name: String) -> URL { TestEnvironment.tempDir("distill-\(name)") }
 
     struct Mesh {
-        let host: MeshHost?
         let client: MeshClient
         let store: RunStore
         let artifacts: ArtifactStore
-        func close() async { await client.close(); await host?.shutdown(); store.close() }
+        let inProcess: Bool
     }
 
     /// Registers a tiny perturbed FlowGen teacher (MiniLM-width text) as generator model `name`.
@@ -42,19 +38,6 @@ final class DistillServiceTests: XCTestCase {
                                                          configJSON: try c.json())
     }
 
-    func inProcessMesh() async throws -> Mesh {
-        let dir = Self.tempDir("inproc")
-        let store = try RunStores.open(url: "sqlite:" + dir.appendingPathComponent("mesh.sqlite").path)
-        try store.migrate()
-        let artifacts = try ArtifactStore(root: dir.appendingPathComponent("artifacts"), store: store)
-        let transport = InProcessTransport()
-        let host = MeshHost(transport: transport, store: store, artifacts: artifacts)
-        let cfg = ServiceConfig(service: "distill", worker: "distill-test")
-        try await host.start([try DistillModule().definition(config: cfg)]) { _ in cfg }
-        return Mesh(host: host, client: try await MeshClient(transport: transport, clientName: "distill-tests"), store: store,
-                    artifacts: artifacts)
-    }
-
     static func request(teacher: String, student: String, method: String = "scm", steps: Int64 = 3,
                         resume: Bool = false) -> Latentmesh_V1_DistillTrainRequest {
         var r = Latentmesh_V1_DistillTrainRequest()
@@ -66,22 +49,14 @@ final class DistillServiceTests: XCTestCase {
 
     func expectError<T>(_ code: ServiceError.Code, field: String, _ body: () async throws -> T,
                         file: StaticString = #filePath, line: UInt = #line) async {
-        do {
-            _ = try await body()
-            XCTFail("expected \(code.rawValue) on \(field)", file: file, line: line)
-        } catch let e as ServiceError {
-            XCTAssertEqual(e.code, code, "\(e)", file: file, line: line)
-            XCTAssertTrue(e.field.hasPrefix(field), "field '\(e.field)' should name \(field): \(e)", file: file, line: line)
-        } catch {
-            XCTFail("unexpected error \(error)", file: file, line: line)
-        }
+        await assertServiceError(code, field: field, body, file: file, line: line)
     }
 
     func train(_ mesh: Mesh, _ req: Latentmesh_V1_DistillTrainRequest) async throws -> MeshClient.Answer<Latentmesh_V1_DistillTrainResult> {
         var attempt = 0
         while true {
             do { return try await mesh.client.call("distill.train", req, as: Latentmesh_V1_DistillTrainResult.self, timeout: .seconds(300)) }
-            catch let e as ServiceError where mesh.host == nil && e.code == .notFound && e.field == "routing_key" && attempt < 30 {
+            catch let e as ServiceError where !mesh.inProcess && e.code == .notFound && e.field == "routing_key" && attempt < 30 {
                 attempt += 1
             }
         }
@@ -137,65 +112,38 @@ final class DistillServiceTests: XCTestCase {
     }
 
     func testInProcessRoundTripResumeAndInvalidInputs() async throws {
-        let mesh = try await inProcessMesh()
-        try Self.registerTeacher("teacher-xs", artifacts: mesh.artifacts)
+        let m = try await InProcessMesh.start(modules: [DistillModule()], worker: "distill-test")
+        let artifacts = try XCTUnwrap(m.artifacts)
+        let mesh = Mesh(client: m.client, store: m.store, artifacts: artifacts, inProcess: true)
+        try Self.registerTeacher("teacher-xs", artifacts: artifacts)
         try await roundTrip(mesh, teacher: "teacher-xs", student: "student-xs")
         // MeanFlow at ×1000 trains too.
         var mf = Self.request(teacher: "teacher-xs", student: "student-mf", method: "meanflow", steps: 2)
         mf.timeInputScale = 1000
         let out = try await train(mesh, mf)
         XCTAssertEqual(out.response.method, "meanflow")
-        let model = try DistillCheckpoint.load(from: try mesh.artifacts.url(sha256: out.response.checkpoint.sha256).path)
+        let model = try DistillCheckpoint.load(from: try artifacts.url(sha256: out.response.checkpoint.sha256).path)
         XCTAssertEqual(model.config.sampleSteps, 4)
         XCTAssertEqual(model.student.net.timeEmbed.inputScale, 1000)
-        await mesh.close()
+        await m.stop()
     }
 
     func testOverRabbitMQWithPostgres() async throws {
-        let env = ProcessInfo.processInfo.environment
-        func required(_ k: String) throws -> String {
-            if let v = env[k], !v.isEmpty { return v }
-            if env["MESH_REQUIRE_SERVERS"] == "1" { XCTFail("\(k) not set but MESH_REQUIRE_SERVERS=1") }
-            throw XCTSkip("\(k) not set: run scripts/test (starts RabbitMQ and PostgreSQL)")
-        }
-        let amqp = try required("MESH_AMQP_URL"), db = try required("MESH_DATABASE_URL")
-        var bin = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var exe: URL?
-        while bin.pathComponents.count > 1 {
-            bin.deleteLastPathComponent()
-            let cand = bin.appendingPathComponent("distill-svc")
-            if FileManager.default.isExecutableFile(atPath: cand.path) { exe = cand; break }
-        }
-        let executable = try XCTUnwrap(exe, "build distill-svc first (swift build)")
-        let dir = Self.tempDir("amqp")
-        let proc = Process()
-        proc.executableURL = executable
-        var penv = env
-        penv["MESH_AMQP_URL"] = amqp; penv["MESH_DATABASE_URL"] = db
-        penv["MESH_WORKER"] = "distill-amqp-\(getpid())"
-        penv["MESH_ARTIFACTS_DIR"] = dir.appendingPathComponent("artifacts").path
-        proc.environment = penv
-        let logURL = dir.appendingPathComponent("svc.log")
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        let fh = try FileHandle(forWritingTo: logURL)
-        proc.standardOutput = fh; proc.standardError = fh
-        try proc.run()
-        defer { if proc.isRunning { proc.terminate(); proc.waitUntilExit() } }
-        var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
-        let until = Date().addingTimeInterval(60)
-        while Date() < until && !log.contains("serving latentmesh.distill") && proc.isRunning { usleep(100_000) }
-        XCTAssertTrue(log.contains("serving latentmesh.distill"), "service did not start:\n\(log)")
+        let db = try TestEnvironment.databaseURL()
+        let svc = try ServiceProcess("distill", worker: "distill-amqp-\(getpid())")
+        try svc.start()
+        defer { svc.stop() }
         let store = try RunStores.open(url: db)
         try store.migrate()
-        let artifacts = try ArtifactStore(root: dir.appendingPathComponent("artifacts"), store: store)
+        let artifacts = try ArtifactStore(root: svc.artifactsDir, store: store)
         let teacher = "teacher-amqp-\(getpid())"
         try Self.registerTeacher(teacher, artifacts: artifacts)
-        let transport = try AMQPTransport(url: amqp, name: "distill-tests", logger: Logger(label: "distill-tests"))
+        let transport = try AMQPTransport(url: try TestEnvironment.amqpURL(), name: "distill-tests", logger: Logger(label: "distill-tests"))
         let client = try await MeshClient(transport: transport, clientName: "distill-tests")
-        try await roundTrip(Mesh(host: nil, client: client, store: store, artifacts: artifacts), teacher: teacher,
+        try await roundTrip(Mesh(client: client, store: store, artifacts: artifacts, inProcess: false), teacher: teacher,
                             student: "student-amqp-\(getpid())")
         await client.close(); await transport.close(); store.close()
-        proc.terminate(); proc.waitUntilExit()
-        XCTAssertEqual(proc.terminationStatus, 0, "distill-svc should exit 0 on SIGTERM; log:\n\(log)")
+        svc.signal(SIGTERM)
+        XCTAssertEqual(svc.waitExit(timeout: 30), 0, "distill-svc should exit 0 on SIGTERM; log:\n\(svc.log)")
     }
 }

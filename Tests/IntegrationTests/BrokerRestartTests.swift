@@ -3,6 +3,7 @@ import Logging
 import MeshKit
 import MeshProto
 import RunStore
+import MeshTesting
 import XCTest
 
 /// The broker restarts under a steady stream of requests: services reconnect, and every

@@ -1,4 +1,5 @@
 import Foundation
+import MeshTesting
 import XCTest
 
 /// compose.yaml is valid for docker-compose and lets decode-svc scale.

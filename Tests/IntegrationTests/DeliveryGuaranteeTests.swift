@@ -3,6 +3,7 @@ import Logging
 import MeshKit
 import MeshProto
 import RunStore
+import MeshTesting
 import XCTest
 
 /// Nothing is lost and nothing runs twice: killed workers, SIGTERM with work in flight,

@@ -4,13 +4,14 @@ import MeshKit
 import MeshProto
 import RunStore
 import ServiceCatalog
+import MeshTesting
 import XCTest
 
 /// Describe, health and ping of each of the five services on both transports; every request
 /// appears in the audit with its timings.
 final class RoundTripTests: XCTestCase {
     func testEachServiceInProcessWithSQLite() async throws {
-        let mesh = try await InProcessMesh.start(try ServiceCatalog.all { ServiceConfig(service: $0) }, worker: "inproc-test")
+        let mesh = try await InProcessMesh.start(modules: ServiceCatalog.modules, worker: "inproc-test")
         try await checkAllServices(client: mesh.client, store: mesh.store, transport: "inproc", storeBackend: "sqlite")
         await mesh.stop()
     }

@@ -2,6 +2,7 @@ import Foundation
 import MeshKit
 import MeshProto
 import RunStore
+import MeshTesting
 import XCTest
 
 /// Pure runtime logic: configuration resolution and errors (no servers).

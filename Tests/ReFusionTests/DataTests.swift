@@ -1,3 +1,4 @@
+import TestKit
 import XCTest
 @testable import ReFusion
 
@@ -51,9 +52,8 @@ final class DataTests: XCTestCase {
     }
 
     func testFortuneCorpusFromDebianPackage() throws {
-        guard FileManager.default.fileExists(atPath: FortuneCorpus.defaultDirectory + "/fortunes") else {
-            throw XCTSkip("fortunes-min is not installed (scripts/bootstrap installs it)")
-        }
+        try TestRequirement.require(FileManager.default.fileExists(atPath: FortuneCorpus.defaultDirectory + "/fortunes"),
+                                    "fortunes-min", hint: "scripts/bootstrap installs it")
         let c = try FortuneCorpus()
         XCTAssertGreaterThan(c.train.count, 300)
         XCTAssertGreaterThan(c.test.count, 20)

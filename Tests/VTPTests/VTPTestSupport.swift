@@ -1,5 +1,6 @@
 import ComputeCore
 import Foundation
+import TestKit
 import XCTest
 @testable import VTP
 
@@ -7,11 +8,11 @@ import XCTest
 enum VTPFixtures {
     nonisolated(unsafe) static var cachedText: TextEmbeddingCache?
 
-    /// The frozen MiniLM text encoder; skips (like the data kit's tests) when the models are not prepared.
+    /// The frozen MiniLM text encoder; missing fails under the test command (skips by hand).
     static func text() throws -> TextEmbeddingCache {
         if let t = cachedText { return t }
         do { cachedText = try TextEmbeddingCache.miniLM() } catch {
-            throw XCTSkip("MiniLM not found (\(error)); run scripts/prepare-models")
+            throw TestRequirement.missing("MiniLM", hint: "run scripts/prepare-models (\(error))")
         }
         return cachedText!
     }

@@ -12,7 +12,8 @@ public struct MeshCtl: AsyncParsableCommand {
             UpCommand.self, DescribeCommand.self, PingCommand.self, RunsCommand.self, ModelsCommand.self, WatchCommand.self,
             CancelCommand.self, DeadLettersCommand.self,
             DataCommand.self, EvalCommand.self, EmbedTextCommand.self,
-            ReportCommand.self, TrainCommand.self, EncodeCommand.self, DecodeCommand.self, DistillCommand.self,
+            ReportCommand.self, TokenizerCommand.self, DecodeCommand.self,
+            GeneratorCommand.self, GenerateCommand.self, DistillCommand.self,
         ])
 
     public init() {}

@@ -1,8 +1,10 @@
 import Foundation
 import Logging
 import MeshKit
+import MeshProto
 import RunStore
 import ServiceCatalog
+import SwiftProtobuf
 
 /// What meshctl talks to: the embedded mesh (all five services in this process over the
 /// in-process transport, runs in SQLite under `.latentmesh/`) or a real stack
@@ -52,12 +54,42 @@ public final class MeshSession: @unchecked Sendable {
             let config = { (name: String) in
                 ServiceConfig(service: name, artifactsDir: artifacts.root.path, prefetch: 2, worker: worker)
             }
-            try await h.start(try ServiceCatalog.all(config: config), config: config)
+            try await h.start(modules: ServiceCatalog.modules, config: config)
             host = h
         }
         let client = try await MeshClient(transport: transport)
         return MeshSession(mode: .embedded, transport: transport, store: store, artifacts: artifacts, host: host,
                            client: client, home: home)
+    }
+
+    /// Opens a session, runs `body`, and always closes the session (also when `body` throws).
+    public static func with<R>(_ options: ConnectionOptions, hostServices: Bool = true,
+                               _ body: (MeshSession) async throws -> R) async throws -> R {
+        let session = try await open(options, hostServices: hostServices)
+        do {
+            let r = try await body(session)
+            await session.close()
+            return r
+        } catch {
+            await session.close()
+            throw error
+        }
+    }
+
+    /// Calls a long-running method while the progress follower draws the run's progress.
+    public func callFollowing<Request: MeshRequest, Response: SwiftProtobuf.Message>(
+        _ routingKey: String, _ request: Request, as: Response.Type, timeout: Duration = .seconds(7 * 86_400)
+    ) async throws -> MeshClient.Answer<Response> {
+        var req = request
+        if req.meta.requestID.isEmpty { req.meta.requestID = UUID().uuidString.lowercased() }
+        let follower = ProgressFollower(store: store, target: .requestID(req.meta.requestID))
+        let watcher = Task { _ = try? await follower.follow() }
+        defer { watcher.cancel() }
+        let answer = try await client.call(routingKey, req, as: Response.self, timeout: timeout)
+        try? store.flush()
+        _ = try? follower.poll()
+        print("")
+        return answer
     }
 
     public func close() async {

@@ -13,36 +13,26 @@ public enum GitInfo {
         return "unknown"
     }()
 
-    /// Whether the working tree has uncommitted changes (`git status --porcelain` not empty);
-    /// nil when git cannot tell.
-    public static var isDirty: Bool? {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git", "status", "--porcelain", "--untracked-files=no"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return p.terminationStatus == 0 ? !data.isEmpty : nil
+    static func revParse(in dir: String) -> String? { git(["rev-parse", "HEAD"], in: dir).flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// Whether the checkout in the working directory has uncommitted changes to tracked files
+    /// (false when git or the checkout is missing).
+    public static var isDirty: Bool {
+        !(git(["status", "--porcelain", "--untracked-files=no"]) ?? "").isEmpty
     }
 
-    static func revParse(in dir: String) -> String? {
+    /// Output of `git ARGS` (trimmed) run in `dir` (default: the working directory); nil on failure.
+    public static func git(_ args: [String], in dir: String? = nil) -> String? {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git", "-C", dir, "rev-parse", "HEAD"]
+        p.arguments = ["git"] + (dir.map { ["-C", $0] } ?? []) + args
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
-        do {
-            try p.run()
-            p.waitUntilExit()
-            let s = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            return p.terminationStatus == 0 && !s.isEmpty ? s : nil
-        } catch {
-            return nil
-        }
+        do { try p.run() } catch { return nil }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let s = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return p.terminationStatus == 0 ? s : nil
     }
 }

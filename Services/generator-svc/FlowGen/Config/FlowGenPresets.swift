@@ -14,13 +14,13 @@ public enum FlowGenPresets {
         c.model.grid = grid; c.model.latentChannels = channels
         switch name {
         case "flowgen-xs":
-            c.model.width = 32; c.model.depth = 1; c.model.heads = 2; c.model.timeFrequencyDim = 32
+            c.model.width = 32; c.model.depth = 1; c.model.heads = 2; c.model.timeFrequencyDim = 32; c.model.textTokens = 16
             c.train.steps = 30; c.train.batchSize = 8; c.train.warmupSteps = 2; c.train.checkpointEvery = 10
             c.train.lr = 2e-3; c.train.emaDecay = 0.9
         case "flowgen-s":
-            c.model.width = 128; c.model.depth = 4; c.model.heads = 4
-            c.train.steps = 1200; c.train.batchSize = 64; c.train.warmupSteps = 50; c.train.checkpointEvery = 300
-            c.train.lr = 5e-4; c.train.emaDecay = 0.998
+            c.model.width = 128; c.model.depth = 4; c.model.heads = 4; c.model.textTokens = 16
+            c.train.steps = 800; c.train.batchSize = 32; c.train.warmupSteps = 40; c.train.checkpointEvery = 200
+            c.train.lr = 5e-4; c.train.emaDecay = 0.995
         case "flowgen-m":
             c.model.width = 256; c.model.depth = 6; c.model.heads = 4
             c.train.steps = 6000; c.train.batchSize = 64; c.train.warmupSteps = 200; c.train.checkpointEvery = 500

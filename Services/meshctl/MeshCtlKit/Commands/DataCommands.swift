@@ -89,8 +89,8 @@ public struct DataGridCommand: ParsableCommand {
 /// `meshctl eval`: measurement tools.
 public struct EvalCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "eval", abstract: "Metrics: FD-EffNet (FID-like) between image sets; tokenizer checkpoints.",
-        subcommands: [EvalFDCommand.self, EvalTokenizerCommand.self])
+        commandName: "eval", abstract: "Metrics: FD-EffNet (FID-like) between image sets (tokenizers: `meshctl tokenizer eval`).",
+        subcommands: [EvalFDCommand.self])
 
     public init() {}
 }

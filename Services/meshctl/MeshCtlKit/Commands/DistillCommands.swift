@@ -38,17 +38,13 @@ struct DistillTrainCommand: AsyncParsableCommand {
         req.timeInputScale = timeScale; req.sampleSteps = sampleSteps; req.guidance = guidance; req.seed = seed
         req.studentName = name ?? ""; req.resume = resume
         req.meta.requestID = requestID ?? UUID().uuidString.lowercased()
-        let watcher = Task { await TokenizerCLI.watchProgress(store: session.store, requestID: req.meta.requestID) }
         do {
-            let a = try await session.client.call("distill.train", req, as: Latentmesh_V1_DistillTrainResult.self,
-                                                  timeout: .seconds(7 * 86_400))
-            watcher.cancel()
+            let a = try await session.callFollowing("distill.train", req, as: Latentmesh_V1_DistillTrainResult.self)
             let m = a.response.finalMetrics.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4g", $0.value))" }
-            print("\nrun \(a.reply.runID): \(a.response.method) student '\(a.response.studentName)' of '\(a.response.teacherModel)' sha256 \(a.response.checkpoint.sha256) after \(a.response.steps) steps")
+            print("run \(a.reply.runID): \(a.response.method) student '\(a.response.studentName)' of '\(a.response.teacherModel)' sha256 \(a.response.checkpoint.sha256) after \(a.response.steps) steps")
             print("final: " + m.joined(separator: " "))
         } catch {
-            watcher.cancel()
-            print("\ndistill.train: \(error)")
+            print("distill.train: \(error)")
             await session.close()
             throw ExitCode(1)
         }

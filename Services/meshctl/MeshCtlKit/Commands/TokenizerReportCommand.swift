@@ -6,12 +6,17 @@ import VTP
 /// evaluates them and writes docs/results/tokenizer.md with figures.
 public enum TokenizerReport {
     /// Runs the experiment; `budgets` multiply the preset's steps; checkpoints are cached in
-    /// `cacheDir` (default `.latentmesh/report-cache/tokenizer`), so an interrupted report resumes.
+    /// `cacheDir/<VTP source hash>/` (default `.latentmesh/report-cache/tokenizer`), each named
+    /// by preset, budget and resolved-config hash, so an interrupted report resumes and a
+    /// changed library or config never reuses a stale checkpoint.
     public static func run(outputDir: URL, budgets: [Double] = [1, 3], size: String = "s", seed: UInt64 = 0,
                            cacheDir: URL? = nil) async throws {
         var r = VTPReport()
         r.budgets = budgets; r.size = size; r.seed = seed
-        let cache = cacheDir ?? URL(fileURLWithPath: ".latentmesh/report-cache/tokenizer")
+        r.provenance = ReportProvenance.current().dictionary
+        let source = try ReportProvenance.sourceHash(of: "Services/tokenizer-svc/VTP")
+        let cache = (cacheDir ?? URL(fileURLWithPath: ".latentmesh/report-cache/tokenizer"))
+            .appendingPathComponent("vtp-" + source.prefix(16))
         let entries = try r.run(outputDir: outputDir, cacheDir: cache) { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }

@@ -5,9 +5,11 @@ import MeshKit
 import MeshProto
 import RunStore
 import TokenizerSvc
+import MeshTesting
 import SwiftProtobuf
+import TestKit
+import VTP
 import XCTest
-@testable import VTP
 
 /// tokenizer.{train,encode,decode} through the mesh: in-process (SQLite) and over RabbitMQ
 /// (PostgreSQL, a real tokenizer-svc process).
@@ -27,16 +29,16 @@ final class TokenizerServiceTests: XCTestCase {
     }
 
     func inProcessMesh() async throws -> Mesh {
-        let dir = Self.tempDir("inproc")
-        let store = try RunStores.open(url: "sqlite:" + dir.appendingPathComponent("mesh.sqlite").path)
-        try store.migrate()
-        let artifacts = try ArtifactStore(root: dir.appendingPathComponent("artifacts"), store: store)
-        let transport = InProcessTransport()
-        let host = MeshHost(transport: transport, store: store, artifacts: artifacts)
-        let cfg = ServiceConfig(service: "tokenizer", worker: "vtp-test")
-        try await host.start([try TokenizerModule().definition(config: cfg)]) { _ in cfg }
-        return Mesh(host: host, client: try await MeshClient(transport: transport, clientName: "vtp-tests"), store: store,
-                    transport: transport)
+        try Self.requireMiniLM()
+        let m = try await InProcessMesh.start(modules: [TokenizerModule()], worker: "vtp-test")
+        return Mesh(host: m.host, client: m.client, store: m.store, transport: m.transport)
+    }
+
+    /// MiniLM (the frozen text encoder training needs); missing fails under the test command.
+    static func requireMiniLM() throws {
+        do { _ = try TextEmbeddingCache.miniLM() } catch {
+            throw TestRequirement.missing("MiniLM", hint: "run scripts/prepare-models (\(error))")
+        }
     }
 
     static func trainRequest(_ name: String, steps: Int64 = 3, resume: Bool = false) -> Latentmesh_V1_TokenizerTrainRequest {
@@ -52,15 +54,7 @@ final class TokenizerServiceTests: XCTestCase {
 
     func expectError<T>(_ code: ServiceError.Code, field: String, _ body: () async throws -> T,
                         file: StaticString = #filePath, line: UInt = #line) async {
-        do {
-            _ = try await body()
-            XCTFail("expected \(code.rawValue) on \(field)", file: file, line: line)
-        } catch let e as ServiceError {
-            XCTAssertEqual(e.code, code, "\(e)", file: file, line: line)
-            XCTAssertTrue(e.field.hasPrefix(field), "field '\(e.field)' should name \(field): \(e)", file: file, line: line)
-        } catch {
-            XCTFail("unexpected error \(error)", file: file, line: line)
-        }
+        await assertServiceError(code, field: field, body, file: file, line: line)
     }
 
     /// Calls through the mesh. On the shared stack, workers of other checkouts (without these
@@ -78,6 +72,7 @@ final class TokenizerServiceTests: XCTestCase {
 
     /// Train -> encode -> decode, plus every invalid input.
     func roundTrip(_ mesh: Mesh, name: String) async throws {
+        try Self.requireMiniLM()
         let t = try await self.call(mesh, "tokenizer.train", Self.trainRequest(name), as: Latentmesh_V1_TokenizerTrainResult.self,
                                  timeout: .seconds(300))
         XCTAssertEqual(t.response.checkpointName, name)
@@ -186,49 +181,19 @@ final class TokenizerServiceTests: XCTestCase {
     }
 
     func testOverRabbitMQWithPostgres() async throws {
-        let env = ProcessInfo.processInfo.environment
-        func required(_ k: String) throws -> String {
-            if let v = env[k], !v.isEmpty { return v }
-            if env["MESH_REQUIRE_SERVERS"] == "1" { XCTFail("\(k) not set but MESH_REQUIRE_SERVERS=1") }
-            throw XCTSkip("\(k) not set: run scripts/test (starts RabbitMQ and PostgreSQL)")
-        }
-        let amqp = try required("MESH_AMQP_URL"), db = try required("MESH_DATABASE_URL")
-        // Find the tokenizer-svc executable next to the test bundle.
-        var bin = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var exe: URL?
-        while bin.pathComponents.count > 1 {
-            bin.deleteLastPathComponent()
-            let cand = bin.appendingPathComponent("tokenizer-svc")
-            if FileManager.default.isExecutableFile(atPath: cand.path) { exe = cand; break }
-        }
-        let executable = try XCTUnwrap(exe, "build tokenizer-svc first (swift build)")
-        let dir = Self.tempDir("amqp")
-        let proc = Process()
-        proc.executableURL = executable
-        var penv = env
-        penv["MESH_AMQP_URL"] = amqp; penv["MESH_DATABASE_URL"] = db
-        penv["MESH_WORKER"] = "vtp-amqp-\(getpid())"
-        penv["MESH_ARTIFACTS_DIR"] = dir.appendingPathComponent("artifacts").path
-        penv["MESH_LOG_LEVEL"] = "info"
-        proc.environment = penv
-        let logURL = dir.appendingPathComponent("svc.log")
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        let fh = try FileHandle(forWritingTo: logURL)
-        proc.standardOutput = fh; proc.standardError = fh
-        try proc.run()
-        defer { if proc.isRunning { proc.terminate(); proc.waitUntilExit() } }
-        var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
-        let until = Date().addingTimeInterval(60)
-        while Date() < until && !log.contains("serving latentmesh.tokenizer") && proc.isRunning { usleep(100_000) }
-        XCTAssertTrue(log.contains("serving latentmesh.tokenizer"), "service did not start:\n\(log)")
+        try Self.requireMiniLM()
+        let db = try TestEnvironment.databaseURL()
+        let svc = try ServiceProcess("tokenizer", worker: "vtp-amqp-\(getpid())")
+        try svc.start()
+        defer { svc.stop() }
         let store = try RunStores.open(url: db)
         try store.migrate()
-        let transport = try AMQPTransport(url: amqp, name: "vtp-tests", logger: Logger(label: "vtp-tests"))
+        let transport = try AMQPTransport(url: try TestEnvironment.amqpURL(), name: "vtp-tests", logger: Logger(label: "vtp-tests"))
         let client = try await MeshClient(transport: transport, clientName: "vtp-tests")
         try await roundTrip(Mesh(host: nil, client: client, store: store, transport: transport), name: "rt-amqp-\(getpid())")
         await client.close(); await transport.close(); store.close()
-        proc.terminate(); proc.waitUntilExit()
-        XCTAssertEqual(proc.terminationStatus, 0, "tokenizer-svc should exit 0 on SIGTERM; log:\n\(log)")
+        svc.signal(SIGTERM)
+        XCTAssertEqual(svc.waitExit(timeout: 30), 0, "tokenizer-svc should exit 0 on SIGTERM; log:\n\(svc.log)")
     }
 }
 
@@ -240,7 +205,7 @@ extension RunStore {
 /// A killed worker's request comes back with attempt > 1 and continues from the newest checkpoint.
 final class TokenizerRedeliveryTests: XCTestCase {
     func testRedeliveredTrainResumesFromNewestCheckpoint() async throws {
-        _ = try VTPFixtures.text()
+        try TokenizerServiceTests.requireMiniLM()
         let dir = TokenizerServiceTests.tempDir("redeliver")
         let store = try RunStores.open(url: "sqlite:" + dir.appendingPathComponent("mesh.sqlite").path)
         try store.migrate()

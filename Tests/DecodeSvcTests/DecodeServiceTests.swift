@@ -1,3 +1,5 @@
+import MeshTesting
+import TestKit
 import XCTest
 import ComputeCore
 import MeshKit
@@ -9,31 +11,17 @@ import DecodeSvc
 /// decode-svc end to end in one process: MeshHost over the in-process transport, SQLite
 /// audit, artifact store; requests go through MeshClient exactly as meshctl sends them.
 final class DecodeServiceTests: XCTestCase {
-    var home: URL!
-    var store: RunStore!
-    var host: MeshHost!
-    var client: MeshClient!
-    var transport: InProcessTransport!
-    var artifacts: ArtifactStore!
+    var mesh: InProcessMesh!
+    var store: RunStore { mesh.store }
+    var client: MeshClient { mesh.client }
+    var artifacts: ArtifactStore { mesh.artifacts! }
 
     override func setUp() async throws {
-        home = FileManager.default.temporaryDirectory.appendingPathComponent("decode-svc-\(getpid())-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
-        store = try RunStores.open(url: "sqlite:" + home.appendingPathComponent("mesh.sqlite").path)
-        artifacts = try ArtifactStore(root: home.appendingPathComponent("artifacts"), store: store)
-        transport = InProcessTransport()
-        host = MeshHost(transport: transport, store: store, artifacts: artifacts)
-        let config = ServiceConfig(service: "decode", artifactsDir: home.appendingPathComponent("artifacts").path, prefetch: 2)
-        try await host.start([try DecodeModule().definition(config: config)]) { _ in config }
-        client = try await MeshClient(transport: transport, clientName: "decode-tests")
+        mesh = try await InProcessMesh.start(modules: [DecodeModule()], worker: "decode-tests")
     }
 
     override func tearDown() async throws {
-        await client?.close()
-        await host?.shutdown()
-        await transport?.close()
-        store?.close()
-        try? FileManager.default.removeItem(at: home)
+        await mesh?.stop()
     }
 
     func runRequest(_ prompt: String, mode: String, model: String = "", maxTokens: Int32 = 12) -> Latentmesh_V1_DecodeRunRequest {
@@ -43,16 +31,9 @@ final class DecodeServiceTests: XCTestCase {
     }
 
     func expectInvalid(_ r: Latentmesh_V1_DecodeRunRequest, field: String, file: StaticString = #filePath, line: UInt = #line) async {
-        do {
-            _ = try await client.call("decode.run", r, as: Latentmesh_V1_DecodeRunResponse.self)
-            XCTFail("expected INVALID_ARGUMENT for \(field)", file: file, line: line)
-        } catch let e as ServiceError {
-            XCTAssertEqual(e.code, .invalidArgument, "\(e)", file: file, line: line)
-            XCTAssertEqual(e.field, field, "\(e)", file: file, line: line)
-            XCTAssertTrue(e.message.contains(field), e.message, file: file, line: line)
-        } catch {
-            XCTFail("unexpected error \(error)", file: file, line: line)
-        }
+        await assertServiceError(.invalidArgument, field: field, mentioning: field, {
+            try await self.client.call("decode.run", r, as: Latentmesh_V1_DecodeRunResponse.self)
+        }, file: file, line: line)
     }
 
     func testInvalidParametersNameTheField() async throws {
@@ -99,9 +80,8 @@ final class DecodeServiceTests: XCTestCase {
     }
 
     func testTrainThenDecodeRoundTrip() async throws {
-        guard FileManager.default.fileExists(atPath: FortuneCorpus.defaultDirectory + "/fortunes") else {
-            throw XCTSkip("fortunes-min is not installed (scripts/bootstrap installs it)")
-        }
+        try TestRequirement.require(FileManager.default.fileExists(atPath: FortuneCorpus.defaultDirectory + "/fortunes"),
+                                    "fortunes-min", hint: "scripts/bootstrap installs it")
         // refusion training needs the AR model first
         var t = Latentmesh_V1_DecodeTrainRequest()
         t.preset = "tiny"; t.objective = "refusion"; t.steps = 2
