@@ -4,6 +4,7 @@ import MeshKit
 import MeshTesting
 import MeshProto
 import RunStore
+import MeshTesting
 import XCTest
 
 /// Message size is bounded at the transport (publish), by the broker, and by the service

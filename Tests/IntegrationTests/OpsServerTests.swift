@@ -3,6 +3,7 @@ import Logging
 import MeshKit
 import MeshTesting
 import RunStore
+import MeshTesting
 import XCTest
 
 /// The operations endpoint (Hummingbird 2): liveness under idle and slow clients, readiness,

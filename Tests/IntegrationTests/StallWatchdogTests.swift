@@ -4,6 +4,7 @@ import MeshKit
 import MeshTesting
 import MeshProto
 import RunStore
+import MeshTesting
 import XCTest
 
 /// Hung work is detected: a handler that stops making progress (no progress event, no
