@@ -99,7 +99,9 @@ let package = Package(
         .executableTarget(name: "decode-svc", dependencies: ["DecodeSvc", "MeshKit"],
                           path: "Services/decode-svc/App"),
 
-        .target(name: "DistillSvc", dependencies: ["MeshKit", "MeshProto"],
+        .target(name: "Distill", dependencies: ["ComputeCore", "FlowGen", "Datasets"], path: "Services/distill-svc/Distill",
+                swiftSettings: fastMath),
+        .target(name: "DistillSvc", dependencies: ["MeshKit", "MeshProto", "Distill", "FlowGen", "Models", "Datasets", "ComputeCore"],
                 path: "Services/distill-svc/DistillSvc"),
         .executableTarget(name: "distill-svc", dependencies: ["DistillSvc", "MeshKit"],
                           path: "Services/distill-svc/App"),
@@ -147,6 +149,9 @@ let package = Package(
         .testTarget(name: "GeneratorSvcTests", dependencies: [
             "GeneratorSvc", "TokenizerSvc", "FlowGen", "VTP", "MeshKit", "MeshProto", "RunStore", "Datasets", "ComputeCore",
         ], path: "Tests/GeneratorSvcTests"),
+        .testTarget(name: "DistillTests", dependencies: [
+            "Distill", "DistillSvc", "FlowGen", "Datasets", "ComputeCore", "MeshKit", "MeshProto", "RunStore", "MeshTesting",
+        ], path: "Tests/DistillTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "MeshKit", "MeshProto", "RunStore", "ServiceCatalog", "MeshCtlKit", "MeshTesting",
         ], path: "Tests/IntegrationTests"),

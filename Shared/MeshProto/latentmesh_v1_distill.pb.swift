@@ -20,39 +20,96 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-public nonisolated struct Latentmesh_V1_DistillTrainRequest: Sendable {
+public nonisolated struct Latentmesh_V1_DistillTrainRequest: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var meta: Latentmesh_V1_RequestMeta {
-    get {_meta ?? Latentmesh_V1_RequestMeta()}
-    set {_meta = newValue}
+    get {_storage._meta ?? Latentmesh_V1_RequestMeta()}
+    set {_uniqueStorage()._meta = newValue}
   }
   /// Returns true if `meta` has been explicitly set.
-  public var hasMeta: Bool {self._meta != nil}
+  public var hasMeta: Bool {_storage._meta != nil}
   /// Clears the value of `meta`. Subsequent reads from it will return its default value.
-  public mutating func clearMeta() {self._meta = nil}
+  public mutating func clearMeta() {_uniqueStorage()._meta = nil}
 
   /// scm | meanflow
-  public var method: String = String()
+  public var method: String {
+    get {_storage._method}
+    set {_uniqueStorage()._method = newValue}
+  }
 
-  public var teacherModel: String = String()
+  /// registered generator model (service "generator")
+  public var teacherModel: String {
+    get {_storage._teacherModel}
+    set {_uniqueStorage()._teacherModel = newValue}
+  }
 
-  public var steps: Int64 = 0
+  /// optimiser steps 0..1000000 (0 = the preset's)
+  public var steps: Int64 {
+    get {_storage._steps}
+    set {_uniqueStorage()._steps = newValue}
+  }
 
-  /// 1 or 1000 (input-scaling ablation)
-  public var timeInputScale: Float = 0
+  /// 1 or 1000 (0 = 1; input-scaling ablation)
+  public var timeInputScale: Float {
+    get {_storage._timeInputScale}
+    set {_uniqueStorage()._timeInputScale = newValue}
+  }
 
-  public var seed: UInt64 = 0
+  public var seed: UInt64 {
+    get {_storage._seed}
+    set {_uniqueStorage()._seed = newValue}
+  }
 
-  public var studentName: String = String()
+  /// "" = <teacher>-<method>
+  public var studentName: String {
+    get {_storage._studentName}
+    set {_uniqueStorage()._studentName = newValue}
+  }
+
+  /// distill-xs | distill-s ("" = distill-s)
+  public var preset: String {
+    get {_storage._preset}
+    set {_uniqueStorage()._preset = newValue}
+  }
+
+  /// continue the student registered under student_name
+  public var resume: Bool {
+    get {_storage._resume}
+    set {_uniqueStorage()._resume = newValue}
+  }
+
+  /// steps the student is served with, 1..4 (0 = sCM 2, MeanFlow 4)
+  public var sampleSteps: Int32 {
+    get {_storage._sampleSteps}
+    set {_uniqueStorage()._sampleSteps = newValue}
+  }
+
+  /// teacher CFG scale distilled in, 0..20 (0 = 3)
+  public var guidance: Float {
+    get {_storage._guidance}
+    set {_uniqueStorage()._guidance = newValue}
+  }
+
+  /// training prompts, 0..4096 ("" = fmnist-color captions)
+  public var prompts: [String] {
+    get {_storage._prompts}
+    set {_uniqueStorage()._prompts = newValue}
+  }
+
+  /// teacher samples used as x0 data, 0..4096 (0 = the preset's)
+  public var dataCount: Int32 {
+    get {_storage._dataCount}
+    set {_uniqueStorage()._dataCount = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _meta: Latentmesh_V1_RequestMeta? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 public nonisolated struct Latentmesh_V1_DistillTrainResult: Sendable {
@@ -72,6 +129,12 @@ public nonisolated struct Latentmesh_V1_DistillTrainResult: Sendable {
   public mutating func clearCheckpoint() {self._checkpoint = nil}
 
   public var finalMetrics: Dictionary<String,Double> = [:]
+
+  public var steps: Int64 = 0
+
+  public var teacherModel: String = String()
+
+  public var method: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -126,63 +189,153 @@ fileprivate nonisolated let _protobuf_package = "latentmesh.v1"
 
 nonisolated extension Latentmesh_V1_DistillTrainRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DistillTrainRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}meta\0\u{1}method\0\u{3}teacher_model\0\u{1}steps\0\u{3}time_input_scale\0\u{1}seed\0\u{3}student_name\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}meta\0\u{1}method\0\u{3}teacher_model\0\u{1}steps\0\u{3}time_input_scale\0\u{1}seed\0\u{3}student_name\0\u{1}preset\0\u{1}resume\0\u{3}sample_steps\0\u{1}guidance\0\u{1}prompts\0\u{3}data_count\0")
+
+  fileprivate class _StorageClass {
+    var _meta: Latentmesh_V1_RequestMeta? = nil
+    var _method: String = String()
+    var _teacherModel: String = String()
+    var _steps: Int64 = 0
+    var _timeInputScale: Float = 0
+    var _seed: UInt64 = 0
+    var _studentName: String = String()
+    var _preset: String = String()
+    var _resume: Bool = false
+    var _sampleSteps: Int32 = 0
+    var _guidance: Float = 0
+    var _prompts: [String] = []
+    var _dataCount: Int32 = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _meta = source._meta
+      _method = source._method
+      _teacherModel = source._teacherModel
+      _steps = source._steps
+      _timeInputScale = source._timeInputScale
+      _seed = source._seed
+      _studentName = source._studentName
+      _preset = source._preset
+      _resume = source._resume
+      _sampleSteps = source._sampleSteps
+      _guidance = source._guidance
+      _prompts = source._prompts
+      _dataCount = source._dataCount
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularMessageField(value: &self._meta) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.method) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.teacherModel) }()
-      case 4: try { try decoder.decodeSingularInt64Field(value: &self.steps) }()
-      case 5: try { try decoder.decodeSingularFloatField(value: &self.timeInputScale) }()
-      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
-      case 7: try { try decoder.decodeSingularStringField(value: &self.studentName) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._meta) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._method) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._teacherModel) }()
+        case 4: try { try decoder.decodeSingularInt64Field(value: &_storage._steps) }()
+        case 5: try { try decoder.decodeSingularFloatField(value: &_storage._timeInputScale) }()
+        case 6: try { try decoder.decodeSingularUInt64Field(value: &_storage._seed) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._studentName) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._preset) }()
+        case 9: try { try decoder.decodeSingularBoolField(value: &_storage._resume) }()
+        case 10: try { try decoder.decodeSingularInt32Field(value: &_storage._sampleSteps) }()
+        case 11: try { try decoder.decodeSingularFloatField(value: &_storage._guidance) }()
+        case 12: try { try decoder.decodeRepeatedStringField(value: &_storage._prompts) }()
+        case 13: try { try decoder.decodeSingularInt32Field(value: &_storage._dataCount) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    try { if let v = self._meta {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
-    } }()
-    if !self.method.isEmpty {
-      try visitor.visitSingularStringField(value: self.method, fieldNumber: 2)
-    }
-    if !self.teacherModel.isEmpty {
-      try visitor.visitSingularStringField(value: self.teacherModel, fieldNumber: 3)
-    }
-    if self.steps != 0 {
-      try visitor.visitSingularInt64Field(value: self.steps, fieldNumber: 4)
-    }
-    if self.timeInputScale.bitPattern != 0 {
-      try visitor.visitSingularFloatField(value: self.timeInputScale, fieldNumber: 5)
-    }
-    if self.seed != 0 {
-      try visitor.visitSingularUInt64Field(value: self.seed, fieldNumber: 6)
-    }
-    if !self.studentName.isEmpty {
-      try visitor.visitSingularStringField(value: self.studentName, fieldNumber: 7)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      try { if let v = _storage._meta {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+      } }()
+      if !_storage._method.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._method, fieldNumber: 2)
+      }
+      if !_storage._teacherModel.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._teacherModel, fieldNumber: 3)
+      }
+      if _storage._steps != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._steps, fieldNumber: 4)
+      }
+      if _storage._timeInputScale.bitPattern != 0 {
+        try visitor.visitSingularFloatField(value: _storage._timeInputScale, fieldNumber: 5)
+      }
+      if _storage._seed != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._seed, fieldNumber: 6)
+      }
+      if !_storage._studentName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._studentName, fieldNumber: 7)
+      }
+      if !_storage._preset.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._preset, fieldNumber: 8)
+      }
+      if _storage._resume != false {
+        try visitor.visitSingularBoolField(value: _storage._resume, fieldNumber: 9)
+      }
+      if _storage._sampleSteps != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._sampleSteps, fieldNumber: 10)
+      }
+      if _storage._guidance.bitPattern != 0 {
+        try visitor.visitSingularFloatField(value: _storage._guidance, fieldNumber: 11)
+      }
+      if !_storage._prompts.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._prompts, fieldNumber: 12)
+      }
+      if _storage._dataCount != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._dataCount, fieldNumber: 13)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Latentmesh_V1_DistillTrainRequest, rhs: Latentmesh_V1_DistillTrainRequest) -> Bool {
-    if lhs._meta != rhs._meta {return false}
-    if lhs.method != rhs.method {return false}
-    if lhs.teacherModel != rhs.teacherModel {return false}
-    if lhs.steps != rhs.steps {return false}
-    if lhs.timeInputScale != rhs.timeInputScale {return false}
-    if lhs.seed != rhs.seed {return false}
-    if lhs.studentName != rhs.studentName {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._meta != rhs_storage._meta {return false}
+        if _storage._method != rhs_storage._method {return false}
+        if _storage._teacherModel != rhs_storage._teacherModel {return false}
+        if _storage._steps != rhs_storage._steps {return false}
+        if _storage._timeInputScale != rhs_storage._timeInputScale {return false}
+        if _storage._seed != rhs_storage._seed {return false}
+        if _storage._studentName != rhs_storage._studentName {return false}
+        if _storage._preset != rhs_storage._preset {return false}
+        if _storage._resume != rhs_storage._resume {return false}
+        if _storage._sampleSteps != rhs_storage._sampleSteps {return false}
+        if _storage._guidance != rhs_storage._guidance {return false}
+        if _storage._prompts != rhs_storage._prompts {return false}
+        if _storage._dataCount != rhs_storage._dataCount {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -190,7 +343,7 @@ nonisolated extension Latentmesh_V1_DistillTrainRequest: SwiftProtobuf.Message, 
 
 nonisolated extension Latentmesh_V1_DistillTrainResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DistillTrainResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}student_name\0\u{1}checkpoint\0\u{3}final_metrics\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}student_name\0\u{1}checkpoint\0\u{3}final_metrics\0\u{1}steps\0\u{3}teacher_model\0\u{1}method\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -201,6 +354,9 @@ nonisolated extension Latentmesh_V1_DistillTrainResult: SwiftProtobuf.Message, S
       case 1: try { try decoder.decodeSingularStringField(value: &self.studentName) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._checkpoint) }()
       case 3: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: &self.finalMetrics) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.steps) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.teacherModel) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.method) }()
       default: break
       }
     }
@@ -220,6 +376,15 @@ nonisolated extension Latentmesh_V1_DistillTrainResult: SwiftProtobuf.Message, S
     if !self.finalMetrics.isEmpty {
       try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: self.finalMetrics, fieldNumber: 3)
     }
+    if self.steps != 0 {
+      try visitor.visitSingularInt64Field(value: self.steps, fieldNumber: 4)
+    }
+    if !self.teacherModel.isEmpty {
+      try visitor.visitSingularStringField(value: self.teacherModel, fieldNumber: 5)
+    }
+    if !self.method.isEmpty {
+      try visitor.visitSingularStringField(value: self.method, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -227,6 +392,9 @@ nonisolated extension Latentmesh_V1_DistillTrainResult: SwiftProtobuf.Message, S
     if lhs.studentName != rhs.studentName {return false}
     if lhs._checkpoint != rhs._checkpoint {return false}
     if lhs.finalMetrics != rhs.finalMetrics {return false}
+    if lhs.steps != rhs.steps {return false}
+    if lhs.teacherModel != rhs.teacherModel {return false}
+    if lhs.method != rhs.method {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

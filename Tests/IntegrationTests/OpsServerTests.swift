@@ -2,6 +2,7 @@ import Foundation
 import MeshTesting
 import Logging
 import MeshKit
+import MeshTesting
 import RunStore
 import MeshTesting
 import XCTest

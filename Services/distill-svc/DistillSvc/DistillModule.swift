@@ -1,11 +1,12 @@
+import Distill
 import MeshKit
 
-/// distill-svc: few-step sCM and MeanFlow students of the generator.
-/// The Distill handlers plug in here (`methods(config:)`); until then the service answers the
-/// backbone's methods only (describe, health, ping).
+/// distill-svc: few-step sCM and MeanFlow students of the generator (`distill.train`).
 public struct DistillModule: ServiceModule {
     public init() {}
     public var name: String { "distill" }
     public var method: String { "Distill" }
     public var summary: String { "few-step sCM and MeanFlow students of the generator" }
+    public var presets: [String] { DistillPresets.names }
+    public func methods(config: ServiceConfig) -> [ServiceMethod] { DistillService.methods() }
 }

@@ -13,7 +13,7 @@ public struct MeshCtl: AsyncParsableCommand {
             CancelCommand.self, DeadLettersCommand.self,
             DataCommand.self, EvalCommand.self, EmbedTextCommand.self,
             ReportCommand.self, TokenizerCommand.self, DecodeCommand.self,
-            GeneratorCommand.self, GenerateCommand.self, PersonalizeCommand.self,
+            GeneratorCommand.self, GenerateCommand.self, PersonalizeCommand.self, DistillCommand.self,
         ])
 
     public init() {}

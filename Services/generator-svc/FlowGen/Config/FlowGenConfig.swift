@@ -51,22 +51,11 @@ public struct FlowGenTrainConfig: Codable, Sendable, Equatable {
 }
 
 /// A fully resolved generator configuration, recorded with every run and checkpoint.
-public struct FlowGenConfig: Codable, Sendable, Equatable {
+public struct FlowGenConfig: RecordedConfig, Sendable, Equatable {
     public var preset: String
     public var model = FlowGenModelConfig()
     public var train = FlowGenTrainConfig()
     public init(preset: String) { self.preset = preset }
-
-    /// Sorted-key JSON of the whole configuration.
-    public func json() throws -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys, .prettyPrinted]
-        return String(decoding: try enc.encode(self), as: UTF8.self)
-    }
-    /// Parses `json()` output.
-    public static func from(json: String) throws -> FlowGenConfig {
-        try JSONDecoder().decode(FlowGenConfig.self, from: Data(json.utf8))
-    }
 
     /// Checks shapes and ranges; throws `FlowGenError.invalidConfig` naming the field and the limit.
     public func validate() throws {

@@ -44,8 +44,9 @@ public final class FlowGenDiT: Module {
     }
 
     /// Velocity prediction. x [B, T, C] (normalised latents), t [B] in [0, 1] (1 = noise),
-    /// text: context [B, S, textDim] + padding [B, S] -> v [B, T, C].
-    public func callAsFunction(_ x: Tensor, t: Tensor, text: TextContext) -> Tensor {
+    /// text: context [B, S, textDim] + padding [B, S] -> v [B, T, C]. `extraCond` [B, D], if given, is
+    /// added to the conditioning vector c (MeanFlow's embedding of t - r, distill-svc).
+    public func callAsFunction(_ x: Tensor, t: Tensor, text: TextContext, extraCond: Tensor? = nil) -> Tensor {
         let B = x.shape[0], D = config.width
         precondition(x.rank == 3 && x.shape[1] == config.tokens && x.shape[2] == config.latentChannels,
                      "FlowGenDiT: x must be [B, \(config.tokens), \(config.latentChannels)], got \(x.shape)")
@@ -53,7 +54,8 @@ public final class FlowGenDiT: Module {
         let S = text.padding.shape[1]
         let m3 = text.padding.reshaped([B, S, 1])
         let pooled = (text.context * m3).sum(axis: 1) / m3.sum(axis: 1)          // [B, textDim]
-        let c = timeEmbed(t) + textPool(pooled)                                   // [B, D]
+        var c = timeEmbed(t) + textPool(pooled)                                   // [B, D]
+        if let extraCond { c = c + extraCond }
         var h = inProj(x) + pos                                                   // [B, T, D]
         for block in blocks.items {
             h = block(h, cond: c, context: text.context, contextPadding: text.padding)
