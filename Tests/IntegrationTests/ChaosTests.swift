@@ -1,7 +1,6 @@
 import Foundation
 import MeshTesting
 import MeshCtlKit
-import MeshTesting
 import XCTest
 
 /// The short form of `scripts/chaos` (real RabbitMQ + PostgreSQL, service processes): two

@@ -2,10 +2,8 @@ import Foundation
 import MeshTesting
 import Logging
 import MeshKit
-import MeshTesting
 import MeshProto
 import RunStore
-import MeshTesting
 import XCTest
 
 /// Locked-down credentials: the stack listens on loopback only, has no guest broker user and

@@ -2,10 +2,8 @@ import Foundation
 import MeshTesting
 import Logging
 import MeshKit
-import MeshTesting
 import MeshProto
 import RunStore
-import MeshTesting
 import XCTest
 
 /// Message size is bounded at the transport (publish), by the broker, and by the service

@@ -2,9 +2,7 @@ import Foundation
 import MeshTesting
 import Logging
 import MeshKit
-import MeshTesting
 import RunStore
-import MeshTesting
 import XCTest
 
 /// The operations endpoint (Hummingbird 2): liveness under idle and slow clients, readiness,

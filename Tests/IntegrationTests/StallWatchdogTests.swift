@@ -2,10 +2,8 @@ import Foundation
 import MeshTesting
 import Logging
 import MeshKit
-import MeshTesting
 import MeshProto
 import RunStore
-import MeshTesting
 import XCTest
 
 /// Hung work is detected: a handler that stops making progress (no progress event, no

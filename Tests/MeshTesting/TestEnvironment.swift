@@ -62,19 +62,4 @@ public enum TestEnvironment {
         XCTFail("timed out after \(timeout) s waiting for \(what)", file: file, line: line)
         return false
     }
-
-    /// `application:get_env(rabbit, KEY).` on the running broker (scripts/stack rabbitmqctl eval):
-    /// the exit status and what it printed.
-    public static func brokerSetting(_ key: String) throws -> (status: Int32, text: String) {
-        let p = Process()
-        p.executableURL = repoRoot.appendingPathComponent("scripts/stack")
-        p.arguments = ["rabbitmqctl", "eval", "application:get_env(rabbit, \(key))."]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, text)
-    }
 }
