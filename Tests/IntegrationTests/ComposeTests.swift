@@ -8,6 +8,14 @@ final class ComposeTests: XCTestCase {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["docker-compose", "-f", TestEnvironment.repoRoot.appendingPathComponent("compose.yaml").path] + args
+        // compose.yaml takes credentials only from .env / the environment (no defaults): give it
+        // throwaway ones, as .env.example shows.
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in ["RABBITMQ_USER": "compose-test", "RABBITMQ_PASSWORD": "compose-test-pass",
+                       "POSTGRES_USER": "compose-test", "POSTGRES_PASSWORD": "compose-test-pass"] where env[k] == nil {
+            env[k] = v
+        }
+        p.environment = env
         let pipe = Pipe()
         p.standardOutput = pipe
         p.standardError = pipe
