@@ -147,7 +147,7 @@ let package = Package(
         .testTarget(name: "TokenizerSvcTests", dependencies: ["TokenizerSvc", "VTP", "MeshTesting"],
                     path: "Tests/TokenizerSvcTests"),
         .testTarget(name: "GeneratorSvcTests", dependencies: [
-            "GeneratorSvc", "TokenizerSvc", "FlowGen", "VTP", "MeshKit", "MeshProto", "RunStore", "Datasets", "ComputeCore",
+            "GeneratorSvc", "TokenizerSvc", "FlowGen", "VTP", "MeshKit", "MeshProto", "RunStore", "Datasets", "ComputeCore", "MeshTesting",
         ], path: "Tests/GeneratorSvcTests"),
         .testTarget(name: "DistillTests", dependencies: [
             "Distill", "DistillSvc", "FlowGen", "Datasets", "ComputeCore", "MeshKit", "MeshProto", "RunStore", "MeshTesting",

@@ -4,6 +4,7 @@ import Foundation
 import GeneratorSvc
 import Logging
 import MeshKit
+import MeshTesting
 import MeshProto
 import RunStore
 import SwiftProtobuf
@@ -51,19 +52,6 @@ final class GeneratorServiceTests: XCTestCase {
                 where mesh.host == nil && e.code == .notFound && e.field == "routing_key" && attempt < 30 {
                 attempt += 1   // another checkout's worker on the shared stack without this method
             }
-        }
-    }
-
-    func expectError<T>(_ code: ServiceError.Code, field: String, _ body: () async throws -> T,
-                        file: StaticString = #filePath, line: UInt = #line) async {
-        do {
-            _ = try await body()
-            XCTFail("expected \(code.rawValue) on \(field)", file: file, line: line)
-        } catch let e as ServiceError {
-            XCTAssertEqual(e.code, code, "\(e)", file: file, line: line)
-            XCTAssertTrue(e.field.hasPrefix(field), "field '\(e.field)' should name \(field): \(e)", file: file, line: line)
-        } catch {
-            XCTFail("unexpected error \(error)", file: file, line: line)
         }
     }
 
@@ -166,14 +154,14 @@ final class GeneratorServiceTests: XCTestCase {
             ("model_name", gen { $0.modelName = "bad name!" }),
         ]
         for (field, req) in bad {
-            await expectError(.invalidArgument, field: field) {
+            await assertServiceError(.invalidArgument, field: field) {
                 try await self.call(mesh, "generator.generate", req, as: Latentmesh_V1_GenerateResponse.self)
             }
         }
         do {
             _ = try await call(mesh, "generator.generate", gen { $0.steps = 5000 }, as: Latentmesh_V1_GenerateResponse.self)
         } catch let e as ServiceError { XCTAssertTrue(e.message.contains("1...1000"), "limit named: \(e)") }
-        await expectError(.notFound, field: "model_name") {
+        await assertServiceError(.notFound, field: "model_name") {
             try await self.call(mesh, "generator.generate", gen { $0.modelName = "no-such-model" }, as: Latentmesh_V1_GenerateResponse.self)
         }
         func train(_ edit: (inout Latentmesh_V1_GeneratorTrainRequest) -> Void) -> Latentmesh_V1_GeneratorTrainRequest {
@@ -189,11 +177,11 @@ final class GeneratorServiceTests: XCTestCase {
             ("train_limit", train { $0.trainLimit = -1 }),
         ]
         for (field, req) in badTrain {
-            await expectError(.invalidArgument, field: field) {
+            await assertServiceError(.invalidArgument, field: field) {
                 try await self.call(mesh, "generator.train", req, as: Latentmesh_V1_GeneratorTrainResult.self)
             }
         }
-        await expectError(.notFound, field: "tokenizer_checkpoint") {
+        await assertServiceError(.notFound, field: "tokenizer_checkpoint") {
             try await self.call(mesh, "generator.train", train { $0.tokenizerCheckpoint = "no-such-tokenizer" },
                                 as: Latentmesh_V1_GeneratorTrainResult.self)
         }

@@ -70,7 +70,7 @@ public enum DistillService {
         if req.guidance > 0 { config.guidance = req.guidance }
         if req.dataCount > 0 { config.dataCount = Int(req.dataCount) }
         config.seed = req.seed
-        do { try config.validate() } catch let e as DistillError {
+        do { try config.validate() } catch let e as MethodError {
             if case let .invalidConfig(f, m) = e { throw ServiceError.invalid(f, m) }
             throw ServiceError.invalid("config", "\(e)")
         }

@@ -23,10 +23,10 @@ public final class StudentSampler {
     public init(student: DistillStudent, normalizer: LatentNormalizer, prompts: [TextFeatures], seeds: [UInt64],
                 steps: Int) throws {
         guard DistillConfig.sampleStepRange.contains(steps) else {
-            throw DistillError.invalidInput(field: "steps", message: "a student samples with 1...4 steps, got \(steps)")
+            throw MethodError.invalidInput(field: "steps", message: "a student samples with 1...4 steps, got \(steps)")
         }
         guard !prompts.isEmpty, prompts.count == seeds.count else {
-            throw DistillError.invalidInput(field: "seeds", message: "need one seed per prompt (\(prompts.count) prompts, \(seeds.count) seeds)")
+            throw MethodError.invalidInput(field: "seeds", message: "need one seed per prompt (\(prompts.count) prompts, \(seeds.count) seeds)")
         }
         let mc = student.net.config
         self.student = student; self.normalizer = normalizer; self.steps = steps
