@@ -6,7 +6,7 @@ import XCTest
 /// The shared generation evaluator (Shared/Evaluation/Generation): the real-trained class judge,
 /// the hue check, gFD against cached reference statistics, bootstrap spreads, and field errors.
 final class GenerationEvaluatorTests: XCTestCase {
-    /// One quick evaluator for the class (32 px FD, 200 reference images, tiny judge), cached in a temp dir.
+    /// One quick evaluator for the class (32 px FD, 120 reference images, tiny judge), cached in a temp dir.
     static let cacheDir = FileManager.default.temporaryDirectory.appendingPathComponent("geneval-tests-\(UUID().uuidString)")
     nonisolated(unsafe) static var shared: GenerationEvaluator?
 
@@ -75,7 +75,7 @@ final class GenerationEvaluatorTests: XCTestCase {
         let ev = try evaluator()
         let test = try FashionMNISTColor(part: .test)
         let n = ev.reference.statistics.count
-        XCTAssertEqual(n, 200)
+        XCTAssertEqual(n, 120)
         let real = try test.images(at: Array(0..<n))
         let attrs = (0..<n).map { i -> PromptAttributes in let a = test.attributes(at: i); return PromptAttributes(classIndex: a.classIndex, colorIndex: a.colorIndex) }
         let same = try ev.evaluate(real, attributes: attrs)

@@ -75,8 +75,35 @@ public final class GarmentClassifier: Module {
         var start = 0
         while start < images.count {
             let chunk = Array(images[start..<min(images.count, start + batchSize)])
-            out += withNoGrad { self(input(chunk)).argmax() }
+            out += predictions(input(chunk), batchSize: batchSize)
             start += chunk.count
+        }
+        return out
+    }
+
+    /// Network inputs of `indices` of `dataset`, read in chunks. -> [N, 1, R, R]
+    public func inputs(of dataset: any ImageDataset, indices: [Int], chunk: Int = 512) throws -> Tensor {
+        let r2 = config.resolution * config.resolution
+        let out = Tensor(uninitialized: [indices.count, 1, config.resolution, config.resolution])
+        var start = 0
+        while start < indices.count {
+            let part = Array(indices[start..<min(indices.count, start + chunk)])
+            let x = input(try dataset.images(at: part))
+            (out.ptr + start * r2).update(from: x.ptr, count: part.count * r2)
+            start += part.count
+        }
+        return out
+    }
+
+    /// Predicted classes of prepared inputs x [N, 1, R, R], `batchSize` rows per forward.
+    public func predictions(_ x: Tensor, batchSize: Int = 256) -> [Int] {
+        let n = x.shape[0]
+        var out: [Int] = []
+        var start = 0
+        while start < n {
+            let end = min(n, start + batchSize)
+            out += withNoGrad { self(x.slice(axis: 0, start, end).copy()).argmax() }
+            start = end
         }
         return out
     }
@@ -87,7 +114,7 @@ public final class GarmentClassifier: Module {
         var correct = 0, start = 0
         while start < indices.count {
             let part = Array(indices[start..<min(indices.count, start + batchSize)])
-            let pred = predict(try dataset.images(at: part), batchSize: batchSize)
+            let pred = predictions(try inputs(of: dataset, indices: part))
             correct += zip(part, pred).filter { dataset.label(at: $0.0) == $0.1 }.count
             start += part.count
         }

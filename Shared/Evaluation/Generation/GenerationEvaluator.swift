@@ -36,7 +36,7 @@ public final class GenerationEvaluator: @unchecked Sendable {
         public static var standard: Options { Options() }
         /// Seconds-scale setting for tests and quick plans (small reference, tiny judge, 32 px FD).
         public static var quick: Options {
-            var o = Options(); o.fdResolution = 32; o.referenceImages = 200; o.accuracyBootstrap = 200; o.fdBootstrap = 3
+            var o = Options(); o.fdResolution = 32; o.referenceImages = 120; o.accuracyBootstrap = 200; o.fdBootstrap = 2
             o.classifier = .tiny; o.classifierPlan = .quick; return o
         }
     }
