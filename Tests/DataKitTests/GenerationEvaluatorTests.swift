@@ -26,9 +26,9 @@ final class GenerationEvaluatorTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let first = try GarmentClassifier.trained(config: .tiny, plan: .quick, train: train, test: test, cache: .directory(dir))
         XCTAssertFalse(first.cached)
-        XCTAssertEqual(first.trainImages, 600)
-        XCTAssertEqual(first.testImages, 400)
-        // Ten classes: chance is 0.1; 600 real images give a judge far above it on unseen test images.
+        XCTAssertEqual(first.trainImages, 480)
+        XCTAssertEqual(first.testImages, 300)
+        // Ten classes: chance is 0.1; 480 real images give a judge far above it on unseen test images.
         XCTAssertGreaterThan(first.testAccuracy, 0.5, "test accuracy \(first.testAccuracy)")
         XCTAssertGreaterThan(first.validationAccuracy, 0.5, "validation accuracy \(first.validationAccuracy)")
         let again = try GarmentClassifier.trained(config: .tiny, plan: .quick, train: train, test: test, cache: .directory(dir))

@@ -23,7 +23,7 @@ extension GarmentClassifier {
         public static var standard: TrainingPlan { TrainingPlan() }
         /// A judge trained in seconds on a small subset (tests, quick report plans).
         public static var quick: TrainingPlan {
-            var p = TrainingPlan(); p.trainImages = 600; p.epochs = 4; p.batchSize = 32; p.testImages = 400; return p
+            var p = TrainingPlan(); p.trainImages = 480; p.epochs = 3; p.batchSize = 32; p.testImages = 300; return p
         }
         var json: String { String(data: try! JSONEncoder.sorted.encode(self), encoding: .utf8)! }
     }

@@ -80,7 +80,7 @@ public enum GeneratorReport {
             throw ValidationFailure("generator \(genName) has no recorded training run")
         }
         let trainSeconds = (run.durationMs ?? Date().timeIntervalSince(trainStart) * 1000) / 1000
-        let events = try session.store.events(runID: trainRun, limit: 1_000_000)
+        let events = try session.store.events(runID: trainRun, limit: 100_000)
         let lossCurve: [[Double]] = events.filter { $0.type == "progress" }.compactMap { e in
             guard let o = try? JSONSerialization.jsonObject(with: Data(e.payloadJSON.utf8)) as? [String: Any],
                   let step = (o["step"] as? NSNumber)?.doubleValue, let m = o["metrics"] as? [String: Any],
