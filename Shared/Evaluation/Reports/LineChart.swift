@@ -33,7 +33,7 @@ public struct LineChart {
     /// Renders the chart (white background, black axes and text, `LinePlot.palette` colours).
     public func render() -> ImageBuffer {
         var img = ImageBuffer(width: width, height: height, channels: 3, fill: 1)
-        let left = 70, right = 20, top = title.isEmpty ? 20 : 36, bottom = 60
+        let left = 70, right = 20, top = title.isEmpty ? 28 : 44, bottom = 60
         let legendH = 12 * series.count
         let plotW = width - left - right, plotH = height - top - bottom - legendH
         func tx(_ x: Double) -> Double { logX ? log10(max(x, 1e-12)) : x }
@@ -67,7 +67,7 @@ public struct LineChart {
             BitmapFont.draw(label, into: &img, x: left - 6 - 8 * label.count, y: y - 5, scale: 2, value: 0)
         }
         let distinct = Array(Set(series.flatMap(\.x))).sorted()
-        let xTicks = distinct.count <= 10 ? distinct : (0...4).map { i -> Double in
+        let xTicks = distinct.count <= 6 ? distinct : (0...4).map { i -> Double in
             let t = x0 + xSpan * Double(i) / 4
             return logX ? pow(10, t) : t
         }
@@ -81,7 +81,7 @@ public struct LineChart {
         line((left, top), (left, top + plotH), black, thick: false)
         line((left, top + plotH), (left + plotW - 1, top + plotH), black, thick: false)
         BitmapFont.draw(xLabel, into: &img, x: left + plotW / 2 - 4 * xLabel.count, y: top + plotH + 24, scale: 2, value: 0)
-        BitmapFont.draw(yLabel, into: &img, x: 4, y: max(2, top - 14), scale: 2, value: 0)
+        BitmapFont.draw(yLabel, into: &img, x: 4, y: top - 18, scale: 2, value: 0)
         if !title.isEmpty { BitmapFont.draw(title, into: &img, x: left, y: 4, scale: 2, value: 0) }
         // Lines, interval bars, markers.
         for (k, s) in series.enumerated() {
@@ -110,6 +110,7 @@ public struct LineChart {
     static func format(_ v: Double) -> String {
         if v == 0 { return "0" }
         let a = abs(v)
+        if a < 1e4 && a >= 1 && v.rounded() == v { return String(format: "%.0f", v) }
         if a >= 1000 || a < 0.01 { return String(format: "%.2g", v).replacingOccurrences(of: "e+0", with: "e").replacingOccurrences(of: "e-0", with: "e-") }
         if a >= 100 { return String(format: "%.0f", v) }
         if a >= 10 { return String(format: "%.1f", v) }

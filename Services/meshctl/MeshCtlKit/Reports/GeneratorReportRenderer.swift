@@ -141,12 +141,13 @@ public enum GeneratorReportRenderer {
         if let best = o.guidance.min(by: { $0.gFD.value < $1.gFD.value }), let zero = o.guidance.min(by: { $0.guidance < $1.guidance }) {
             let upTo = o.guidance.filter { $0.guidance <= best.guidance }.sorted { $0.guidance < $1.guidance }
             let falls = zip(upTo, upTo.dropFirst()).allSatisfy { $1.gFD.value < $0.gFD.value }
-            lines.append("gFD vs guidance: lowest at guidance \(best.guidance) (\(fd(best))) vs \(fd(zero)) at guidance \(zero.guidance); "
-                         + (best.guidance == zero.guidance ? "guidance does not lower gFD here."
-                            : falls ? "it falls at every step from \(zero.guidance) up to \(best.guidance)."
-                            : "it does not fall monotonically up to \(best.guidance)."))
+            lines.append(best.guidance == zero.guidance
+                         ? "gFD vs guidance: lowest at the smallest guidance, \(zero.guidance) (\(fd(zero))); guidance does not lower gFD here."
+                         : "gFD vs guidance: lowest at guidance \(best.guidance) (\(fd(best))) vs \(fd(zero)) at guidance \(zero.guidance); "
+                           + (falls ? "it falls at every step from \(zero.guidance) up to \(best.guidance)." : "it does not fall monotonically up to \(best.guidance)."))
             if let hiAcc = o.guidance.max(by: { $0.classAccuracy.value < $1.classAccuracy.value }) {
-                lines.append("Class accuracy is highest at guidance \(hiAcc.guidance) (\(acc(hiAcc.classAccuracy))); at guidance \(zero.guidance) it is \(acc(zero.classAccuracy)).")
+                lines.append("Class accuracy is highest at guidance \(hiAcc.guidance) (\(acc(hiAcc.classAccuracy)))"
+                             + (hiAcc.guidance == zero.guidance ? "." : "; at guidance \(zero.guidance) it is \(acc(zero.classAccuracy))."))
             }
         }
         // Steps.
