@@ -33,18 +33,23 @@ extension GeneratorService {
         }
         let n = req.n == 0 ? 1 : Int(req.n)
         guard (1...maxImagesPerPrompt).contains(n) else { throw ServiceError.outOfRange("n", Int(req.n), 1...maxImagesPerPrompt) }
-        let steps = req.steps == 0 ? defaultSteps : req.steps
-        guard stepRange.contains(steps) else { throw ServiceError.outOfRange("steps", req.steps, stepRange) }
-        guard req.guidance.isFinite, guidanceRange.contains(req.guidance) else {
-            throw ServiceError.outOfRange("guidance", req.guidance, guidanceRange)
-        }
-        let kind: SamplerKind? = req.sampler.isEmpty ? .euler : SamplerKind(rawValue: req.sampler.lowercased())
-        guard let sampler = kind else {
-            throw ServiceError.invalid("sampler", "'\(req.sampler)' is not a sampler; use one of \(SamplerKind.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        let (steps, sampler) = try validateSampling(steps: req.steps, guidance: req.guidance, sampler: req.sampler)
         guard (0...1000).contains(req.previewEvery) else { throw ServiceError.outOfRange("preview_every", req.previewEvery, 0...1000) }
-        return GenerateParameters(model: model, prompts: req.prompts, n: n, steps: Int(steps), guidance: req.guidance,
+        return GenerateParameters(model: model, prompts: req.prompts, n: n, steps: steps, guidance: req.guidance,
                                   seed: req.seed, sampler: sampler, previewEvery: Int(req.previewEvery))
+    }
+
+    /// The sampling fields every sampling request shares: steps (0 = 28), guidance, sampler ("" = euler).
+    /// INVALID_ARGUMENT naming the field and its limit.
+    static func validateSampling(steps: Int32, guidance: Float, sampler: String) throws -> (steps: Int, sampler: SamplerKind) {
+        let n = steps == 0 ? defaultSteps : steps
+        guard stepRange.contains(n) else { throw ServiceError.outOfRange("steps", steps, stepRange) }
+        guard guidance.isFinite, guidanceRange.contains(guidance) else { throw ServiceError.outOfRange("guidance", guidance, guidanceRange) }
+        let kind: SamplerKind? = sampler.isEmpty ? .euler : SamplerKind(rawValue: sampler.lowercased())
+        guard let kind else {
+            throw ServiceError.invalid("sampler", "'\(sampler)' is not a sampler; use one of \(SamplerKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return (Int(n), kind)
     }
 
     static func generate(_ req: Latentmesh_V1_GenerateRequest, context: RunContext,

@@ -1,12 +1,13 @@
 import ComputeCore
 import Datasets
+import Evaluation
 import FlowGen
 import Foundation
 import MeshKit
 import MeshProto
 import VTP
 
-/// generator-svc handlers: adapt `generator.{train,generate}` messages to the FlowGen library.
+/// generator-svc handlers: adapt `generator.{train,generate,evaluate}` messages to the FlowGen library.
 /// Latents are decoded (and training images encoded) by the VTP tokenizer the generator names,
 /// loaded in process from the model registry (the co-hosted path).
 public enum GeneratorService {
@@ -36,6 +37,10 @@ public enum GeneratorService {
                 (req: Latentmesh_V1_GenerateRequest, ctx) in
                 try await generate(req, context: ctx, models: models)
             },
+            .typed("generator.evaluate", summary: "sample balanced fmnist-color prompts and score them: gFD, class and colour accuracy with spreads",
+                   isLongRunning: true) { (req: Latentmesh_V1_GeneratorEvaluateRequest, ctx) in
+                try await evaluate(req, context: ctx, models: models)
+            },
         ]
     }
 }
@@ -46,6 +51,7 @@ public final class GeneratorModels: @unchecked Sendable {
     let tokenizers = ModelCache<VTPTokenizer> { try VTPTokenizer(checkpointPath: $0.path) }
     private let lock = NSLock()
     private var prompts: PromptEncoder?
+    private var evaluators: [String: GenerationEvaluator] = [:]
 
     public init() {}
 
@@ -57,6 +63,16 @@ public final class GeneratorModels: @unchecked Sendable {
             throw ServiceError(.unavailable, "MiniLM text encoder not available (run scripts/bootstrap): \(error)")
         }
         return prompts!
+    }
+
+    /// The evaluator prepared for `preset` in this process, if any.
+    func cachedEvaluator(_ preset: String) -> GenerationEvaluator? {
+        lock.lock(); defer { lock.unlock() }
+        return evaluators[preset]
+    }
+
+    func storeEvaluator(_ e: GenerationEvaluator, _ preset: String) {
+        lock.lock(); evaluators[preset] = e; lock.unlock()
     }
 
     /// The generator `name` (NOT_FOUND naming `field` with a hint to train one).
