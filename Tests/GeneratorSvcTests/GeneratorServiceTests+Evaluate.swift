@@ -1,6 +1,7 @@
 import Foundation
 import GeneratorSvc
 import MeshKit
+import MeshTesting
 import MeshProto
 import RunStore
 import XCTest
