@@ -148,6 +148,7 @@ let package = Package(
                     path: "Tests/TokenizerSvcTests"),
         .testTarget(name: "GeneratorSvcTests", dependencies: [
             "GeneratorSvc", "TokenizerSvc", "FlowGen", "VTP", "MeshKit", "MeshProto", "RunStore", "Datasets", "ComputeCore",
+            "MeshTesting",
         ], path: "Tests/GeneratorSvcTests"),
         .testTarget(name: "DistillTests", dependencies: [
             "Distill", "DistillSvc", "FlowGen", "Datasets", "ComputeCore", "MeshKit", "MeshProto", "RunStore", "MeshTesting",

@@ -1,0 +1,81 @@
+import Foundation
+import Logging
+import MeshKit
+import MeshProto
+import RunStore
+
+/// `mesh-bench serving`: how long an urgent request waits behind a queue of normal ones over
+/// RabbitMQ + PostgreSQL (one worker, prefetch 1, each request `--work-ms` of simulated work).
+/// `priority_wait_ms` = urgent reply time − its own work; `normal_wait_ms` = the same for a
+/// normal request published at the same point (the baseline it overtakes). Median of `--reps`
+/// rounds with min/max. Batching keys (`batching_gain`, p50/p99) are not measured here: batching
+/// inside generator-svc is not built. Needs MESH_AMQP_URL and MESH_DATABASE_URL.
+enum ServingBench {
+    static func run(arguments: [String]) async throws {
+        var queued = 20, workMs: Int32 = 100, reps = 5
+        var i = 0
+        while i < arguments.count {
+            switch arguments[i] {
+            case "--queued": i += 1; queued = Int(arguments[i]) ?? queued
+            case "--work-ms": i += 1; workMs = Int32(arguments[i]) ?? workMs
+            case "--reps": i += 1; reps = Int(arguments[i]) ?? reps
+            default: throw ValidationFailureBench("unknown option \(arguments[i]); use --queued N --work-ms MS --reps R")
+            }
+            i += 1
+        }
+        ServiceMain.bootstrapLogging(level: .warning)
+        let env = ProcessInfo.processInfo.environment
+        guard let amqp = env["MESH_AMQP_URL"], let db = env["MESH_DATABASE_URL"] else {
+            throw ValidationFailureBench("set MESH_AMQP_URL and MESH_DATABASE_URL (eval \"$(scripts/stack up)\")")
+        }
+        print("mesh-bench serving: \(queued) queued requests of \(workMs) ms, one worker (prefetch 1), \(reps) reps")
+        let store = try RunStores.open(url: db)
+        try store.migrate()
+        let service = "servebench\(getpid())"
+        let transport = try AMQPTransport(url: amqp, name: service, logger: Logger(label: "bench"))
+        let host = MeshHost(transport: transport, store: store, artifacts: nil)
+        try await host.start([ServiceDefinition(name: service)]) { _ in
+            ServiceConfig(service: service, prefetch: 1, worker: "\(service)-w")
+        }
+        let client = try await MeshClient(transport: transport, clientName: "mesh-bench")
+        func ping(_ priority: Int32) async throws -> Double {
+            var r = Latentmesh_V1_PingRequest()
+            r.workMs = workMs
+            r.meta.priority = priority
+            let t0 = Date()
+            _ = try await client.call("\(service).ping", r, as: Latentmesh_V1_PingResponse.self, timeout: .seconds(600))
+            return Date().timeIntervalSince(t0) * 1000 - Double(workMs)
+        }
+        for _ in 0..<3 { _ = try await ping(0) }   // warm-up
+        var urgent: [Double] = [], normal: [Double] = []
+        for _ in 0..<reps {
+            for priority in [Int32(7), 0] {
+                let backlog = (0..<queued).map { _ in Task { try await ping(0) } }
+                let queue = MeshTopology.workQueue(service: service)
+                let until = Date().addingTimeInterval(30)
+                while try await transport.messageCount(queue: queue) < queued - 2, Date() < until {
+                    try await Task.sleep(nanoseconds: 10_000_000)
+                }
+                let wait = try await ping(priority)
+                for t in backlog { _ = try await t.value }
+                if priority > 0 { urgent.append(wait) } else { normal.append(wait) }
+            }
+        }
+        await client.close()
+        await host.shutdown()
+        for q in MeshTopology.serviceQueues(service: service, routingKeys: []) { try? await transport.deleteQueue(q.queue) }
+        await transport.close()
+        store.close()
+        func stat(_ v: [Double]) -> (Double, Double, Double) { (QueueEstimate.median(v) ?? 0, v.min() ?? 0, v.max() ?? 0) }
+        let (u, uMin, uMax) = stat(urgent), (n, nMin, nMax) = stat(normal)
+        print(String(format: "urgent wait: median %.0f ms (min %.0f, max %.0f); normal wait behind the same queue: median %.0f ms (min %.0f, max %.0f)",
+                     u, uMin, uMax, n, nMin, nMax))
+        let json: [String: Double] = [
+            "priority_wait_ms": u, "priority_wait_min_ms": uMin, "priority_wait_max_ms": uMax,
+            "normal_wait_ms": n, "normal_wait_min_ms": nMin, "normal_wait_max_ms": nMax,
+            "queued": Double(queued), "work_ms": Double(workMs), "reps": Double(reps),
+        ]
+        let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
