@@ -96,6 +96,7 @@ final class PythonClientTests: XCTestCase {
         let check = Self.pythonDir.appendingPathComponent("tests/stack_check.py").path
         let (checkStatus, checkOut, checkErr) = try python([check, "--model", gen, "--steps", "200"])
         XCTAssertEqual(checkStatus, 0, "stack_check.py failed:\n\(checkErr)")
+        print("stack_check.py: \(checkOut)")
         let seen = try lastJSON(checkOut)
         let requestID = try XCTUnwrap(seen["request_id"] as? String)
         XCTAssertGreaterThanOrEqual(seen["reconnects"] as? Int ?? 0, 1)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+@testable import MeshCtlKit
 import MeshKit
 import MeshProto
 import MeshTesting
@@ -47,6 +48,10 @@ final class PriorityTests: XCTestCase {
             r.meta.priority = priority
             return r
         }
+        // Two finished runs give the audit a duration for the ETA.
+        for i in 0..<2 {
+            _ = try await client.call("\(name).work", request("warm\(i)", priority: 0), as: Latentmesh_V1_PingResponse.self)
+        }
         let normal = (0..<20).map { i in
             Task { try await client.call("\(name).work", request("n\(i)", priority: 0), as: Latentmesh_V1_PingResponse.self,
                                          timeout: .seconds(120)) }
@@ -54,11 +59,22 @@ final class PriorityTests: XCTestCase {
         let queue = MeshTopology.workQueue(service: name)
         let queuedUp = try await eventually(20) { try await clientTransport.messageCount(queue: queue) >= 18 }
         XCTAssertTrue(queuedUp, "20 normal requests queued behind the running one")
+
+        // meshctl's queue phase: position from the broker depth, ETA from the audit's durations.
+        let normalWatch = QueueWatch(transport: clientTransport, store: store, service: name, priority: 0)
+        let atStart = try await normalWatch.current()
+        XCTAssertGreaterThanOrEqual(atStart.ahead, 18)
+        XCTAssertNotNil(atStart.etaSeconds, "recent durations in the audit give an ETA")
+        let urgentWatch = QueueWatch(transport: clientTransport, store: store, service: name, priority: 7)
+        let urgentAhead = try await urgentWatch.current().ahead
+        XCTAssertEqual(urgentAhead, 0, "nothing waits in the urgent lane")
         let urgent = try await client.call("\(name).work", request("urgent", priority: 7), as: Latentmesh_V1_PingResponse.self,
                                            timeout: .seconds(120))
         XCTAssertEqual(String(decoding: urgent.response.payload, as: UTF8.self), "urgent")
+        let later = try await normalWatch.current()
+        XCTAssertLessThan(later.ahead, atStart.ahead, "runs started since move the request up: \(later)")
         for t in normal { _ = try await t.value }
-        let order = starts.all
+        let order = starts.all.filter { !$0.hasPrefix("warm") }
         XCTAssertEqual(order.count, 21)
         let position = try XCTUnwrap(order.firstIndex(of: "urgent"))
         XCTAssertLessThanOrEqual(position, 2, "the urgent request starts right after the running one: \(order)")
