@@ -13,17 +13,8 @@ import RunStore
 /// inside generator-svc is not built. Needs MESH_AMQP_URL and MESH_DATABASE_URL.
 enum ServingBench {
     static func run(arguments: [String]) async throws {
-        var queued = 20, workMs: Int32 = 100, reps = 5
-        var i = 0
-        while i < arguments.count {
-            switch arguments[i] {
-            case "--queued": i += 1; queued = Int(arguments[i]) ?? queued
-            case "--work-ms": i += 1; workMs = Int32(arguments[i]) ?? workMs
-            case "--reps": i += 1; reps = Int(arguments[i]) ?? reps
-            default: throw ValidationFailureBench("unknown option \(arguments[i]); use --queued N --work-ms MS --reps R")
-            }
-            i += 1
-        }
+        let o = try BenchOptions(arguments, defaults: ["--queued": 20, "--work-ms": 100, "--reps": 5])
+        let queued = o["--queued"], workMs = Int32(o["--work-ms"]), reps = o["--reps"]
         ServiceMain.bootstrapLogging(level: .warning)
         let env = ProcessInfo.processInfo.environment
         guard let amqp = env["MESH_AMQP_URL"], let db = env["MESH_DATABASE_URL"] else {
