@@ -10,17 +10,8 @@ import ServiceCatalog
 /// audit writes per second. Needs MESH_AMQP_URL and MESH_DATABASE_URL (scripts/stack up).
 enum MeshBench {
     static func run(arguments: [String]) async throws {
-        var n = 400, concurrency = 32, reps = 3
-        var i = 0
-        while i < arguments.count {
-            switch arguments[i] {
-            case "--requests": i += 1; n = Int(arguments[i]) ?? n
-            case "--concurrency": i += 1; concurrency = Int(arguments[i]) ?? concurrency
-            case "--reps": i += 1; reps = Int(arguments[i]) ?? reps
-            default: throw ValidationFailureBench("unknown option \(arguments[i]); use --requests N --concurrency C --reps R")
-            }
-            i += 1
-        }
+        let o = try BenchOptions(arguments, defaults: ["--requests": 400, "--concurrency": 32, "--reps": 3])
+        let n = o["--requests"], concurrency = o["--concurrency"], reps = o["--reps"]
         ServiceMain.bootstrapLogging(level: .warning)
         MeshMetrics.bootstrap()
         let env = ProcessInfo.processInfo.environment

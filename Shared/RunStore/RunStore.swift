@@ -79,13 +79,17 @@ public struct RunStart: Sendable, Equatable {
     public var gitCommit: String
     public var enqueuedAt: Date?            // publish time from the message, for queue wait
     public var requestBody: Data?
+    /// True when the message was delivered for the first time (not a broker redelivery): a run
+    /// already in progress for this request_id then comes from a second publish (a client retry
+    /// after a dropped connection), which must wait for that run instead of restarting it.
+    public var firstDelivery: Bool
 
     public init(runID: String, requestID: String, service: String, kind: String, worker: String,
                 configJSON: String = "{}", gitCommit: String = "", enqueuedAt: Date? = nil,
-                requestBody: Data? = nil) {
+                requestBody: Data? = nil, firstDelivery: Bool = false) {
         self.runID = runID; self.requestID = requestID; self.service = service; self.kind = kind
         self.worker = worker; self.configJSON = configJSON; self.gitCommit = gitCommit
-        self.enqueuedAt = enqueuedAt; self.requestBody = requestBody
+        self.enqueuedAt = enqueuedAt; self.requestBody = requestBody; self.firstDelivery = firstDelivery
     }
 }
 
@@ -96,6 +100,9 @@ public enum BeginOutcome: Sendable, Equatable {
     case restarted(RunRecord)
     /// Already terminal: re-send this stored outcome, do not run again.
     case finished(RunRecord)
+    /// Seen before and still queued or running elsewhere, and this is a first delivery (a second
+    /// publish of the same request, not a redelivery): nothing changed; wait for that run's outcome.
+    case inProgress(RunRecord)
 }
 
 public struct RunError: Sendable, Equatable, Codable {

@@ -23,6 +23,7 @@ enum RunTransitions {
                     "request_id \(start.requestID) conflicted on insert but no row was found")
             }
             if existing.status.isTerminal { return .finished(existing) }
+            if start.firstDelivery { return .inProgress(existing) }
             var restarted = RunLifecycle(existing)
             try restarted.restart()
             existing.apply(restarted)

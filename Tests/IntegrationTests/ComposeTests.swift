@@ -2,7 +2,7 @@ import Foundation
 import MeshTesting
 import XCTest
 
-/// compose.yaml is valid for docker-compose and lets decode-svc scale.
+/// compose.yaml is valid for docker-compose and lets decode-svc and generator-svc scale.
 final class ComposeTests: XCTestCase {
     func run(_ args: [String]) throws -> (Int32, String) {
         let p = Process()
@@ -38,5 +38,9 @@ final class ComposeTests: XCTestCase {
         let decode = out.components(separatedBy: "  decode-svc:").dropFirst().first?.components(separatedBy: "\n  distill-svc:").first ?? ""
         XCTAssertFalse(decode.contains("ports:"), "decode-svc publishes no host ports")
         XCTAssertTrue(decode.contains("decode-svc"))
+        // generator-svc scales the same way: no host ports, one request per replica at a time.
+        let generator = out.components(separatedBy: "  generator-svc:").dropFirst().first?.components(separatedBy: "\n  personalize-svc:").first ?? ""
+        XCTAssertFalse(generator.contains("ports:"), "generator-svc publishes no host ports")
+        XCTAssertTrue(generator.contains("--prefetch"), "generator-svc replicas take one request at a time: \(generator)")
     }
 }

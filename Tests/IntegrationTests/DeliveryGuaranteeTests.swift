@@ -120,6 +120,27 @@ final class DeliveryGuaranteeTests: XCTestCase {
         XCTAssertEqual(run.status, .succeeded)
     }
 
+    /// A second publish of a request still running (a client retrying after a dropped connection)
+    /// is answered with that run's result when it ends, on whichever worker it lands: never a second run.
+    func testSecondPublishWhileRunningWaitsForTheRunInsteadOfRestartingIt() async throws {
+        _ = try startService("tokenizer", "attach-a", prefetch: 1)
+        _ = try startService("tokenizer", "attach-b", prefetch: 1)
+        let r = ping("tokenizer", workMs: 1500, requestID: "attach-\(UUID().uuidString)")
+        let client = self.client!
+        let first = Task { try await client.call("tokenizer.ping", r, as: Latentmesh_V1_PingResponse.self, timeout: .seconds(30)) }
+        XCTAssertTrue(try TestEnvironment.waitUntil(20, "the first publish to run") {
+            try store.run(requestID: r.meta.requestID)?.status == .running
+        })
+        let second = try await client.call("tokenizer.ping", r, as: Latentmesh_V1_PingResponse.self, timeout: .seconds(30))
+        let original = try await first.value
+        XCTAssertTrue(second.reply.fromStore, "answered from the finished run")
+        XCTAssertEqual(second.reply.runID, original.reply.runID)
+        XCTAssertEqual(second.response, original.response)
+        let run = try XCTUnwrap(try store.run(requestID: r.meta.requestID))
+        XCTAssertEqual(run.attempts, 1, "the second publish did not restart the run")
+        XCTAssertEqual(run.status, .succeeded)
+    }
+
     func testMalformedBodyIsDeadLetteredAndOutOfRangeFieldIsNamed() async throws {
         _ = try startService("personalize", "strict")
         // 1. A body that is not a protobuf request.

@@ -91,6 +91,30 @@ struct RunStoreConformance {
         }
     }
 
+    /// A second publish of a request whose run is still in progress (a first delivery, not a
+    /// redelivery) changes nothing and is told to wait; once finished it gets the stored outcome.
+    func secondPublishWaitsForRunInProgress() throws {
+        try withStore { store, _ in
+            let start = makeStart()
+            guard case .started(let first) = try store.beginRun(start) else { return XCTFail("must start") }
+            var retry = start
+            retry.worker = "w2"
+            retry.runID = "other-\(start.runID)"
+            retry.firstDelivery = true
+            guard case .inProgress(let seen) = try store.beginRun(retry) else {
+                return XCTFail("a first delivery of a running request must wait, not restart")
+            }
+            XCTAssertEqual(seen.runID, start.runID)
+            XCTAssertEqual(seen.attempts, 1)
+            XCTAssertEqual(seen.sequence, first.sequence)
+            XCTAssertEqual(seen.worker, start.worker)
+            try store.finishRun(runID: start.runID, status: .succeeded, result: Data([7]), error: nil)
+            guard case .finished(let done) = try store.beginRun(retry) else { return XCTFail("finished") }
+            XCTAssertEqual(done.result, Data([7]))
+            XCTAssertEqual(done.attempts, 1)
+        }
+    }
+
     /// Several connections race `beginRun` on the same request ids: exactly one `.started` each.
     func concurrentBeginYieldsExactlyOneStarted() throws {
         let namespace = try makeNamespace()

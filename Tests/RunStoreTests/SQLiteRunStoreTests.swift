@@ -10,6 +10,7 @@ final class SQLiteRunStoreTests: XCTestCase {
 
     func testBeginFinishAndDuplicateReturnsStoredResult() throws { try suite().beginFinishAndDuplicateReturnsStoredResult() }
     func testRestartAfterCrashIncrementsAttempts() throws { try suite().restartAfterCrashIncrementsAttempts() }
+    func testSecondPublishWaitsForRunInProgress() throws { try suite().secondPublishWaitsForRunInProgress() }
     func testConcurrentBeginYieldsExactlyOneStarted() throws { try suite().concurrentBeginYieldsExactlyOneStarted() }
     func testConcurrentFinishHasOneWinner() throws { try suite().concurrentFinishHasOneWinner() }
     func testSequenceStrictlyIncreasesAndInvalidTransitionsAreRefused() throws { try suite().sequenceStrictlyIncreasesAndInvalidTransitionsAreRefused() }

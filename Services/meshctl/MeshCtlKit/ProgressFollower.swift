@@ -10,13 +10,15 @@ final class ProgressFollower: @unchecked Sendable {
     let store: RunStore
     let target: Target
     let output: (String) -> Void
+    /// Shows the queue position and ETA while the run has not started (nil: nothing shown).
+    let queue: QueueWatch?
     private var seen = 0
     private var runID: String?
 
-    init(store: RunStore, target: Target, output: @escaping (String) -> Void = {
+    init(store: RunStore, target: Target, queue: QueueWatch? = nil, output: @escaping (String) -> Void = {
         FileHandle.standardOutput.write(Data($0.utf8))
     }) {
-        self.store = store; self.target = target; self.output = output
+        self.store = store; self.target = target; self.queue = queue; self.output = output
         if case .runID(let id) = target { runID = id }
     }
 
@@ -42,10 +44,18 @@ final class ProgressFollower: @unchecked Sendable {
     func follow(until deadline: Date? = nil, interval: Double = 0.3) async throws -> RunRecord? {
         while !Task.isCancelled {
             if let run = try poll() { output("\n" + Self.ending(run) + "\n"); return run }
+            if let queue, try isWaiting(), let e = try? await queue.current() { output("\r" + e.line + "   ") }
             if let deadline, Date() > deadline { throw ValidationFailure("timed out following the run") }
             try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))
         }
         return nil
+    }
+
+    /// True while the run has not started: not in the audit yet, or requeued (status queued).
+    func isWaiting() throws -> Bool {
+        if runID == nil, case .requestID(let r) = target { runID = try store.run(requestID: r)?.runID }
+        guard let id = runID, let run = try store.run(id: id) else { return true }
+        return run.status == .queued
     }
 
     /// `[#####.....] 120/500 31.2/s eta 12s loss=0.8 loss_rec=0.3`: loss terms first, at most 5.

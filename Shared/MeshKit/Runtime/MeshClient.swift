@@ -43,7 +43,11 @@ public final class MeshClient: @unchecked Sendable {
         var req = request
         if req.meta.requestID.isEmpty { req.meta.requestID = UUID().uuidString.lowercased() }
         if req.meta.client.isEmpty { req.meta.client = clientName }
-        let data = try await rpc.call(routingKey: routingKey, body: try req.serializedData(), timeout: timeout)
+        guard (0...MeshTopology.maxPriority).contains(req.meta.priority) else {
+            throw ServiceError.outOfRange("meta.priority", req.meta.priority, 0...MeshTopology.maxPriority)
+        }
+        let key = MeshTopology.routingKey(method: routingKey, priority: req.meta.priority)
+        let data = try await rpc.call(routingKey: key, body: try req.serializedData(), timeout: timeout)
         return try Latentmesh_V1_Reply(serializedBytes: data)
     }
 

@@ -25,7 +25,7 @@ extension ServiceRuntime {
     public func readiness() async -> OpsServer.Probe {
         var missing: [String] = []
         if state.isShuttingDown { missing.append("shutting down") }
-        if consumer == nil { missing.append("not consuming \(queueName)") }
+        if consumers.isEmpty { missing.append("not consuming \(queueName)") }
         if !transport.isConnected { missing.append("broker not connected") }
         let store = self.store
         let storeOK = await Self.completes(within: Self.storeProbeTimeout) {

@@ -11,7 +11,7 @@ extension ServiceRuntime {
     /// the broker (nack + requeue), so nothing is lost; the store makes the retry idempotent.
     func process(_ delivery: Delivery) async {
         let received = Date()
-        let kind = delivery.routingKey.isEmpty ? (delivery.properties.type ?? "") : delivery.routingKey
+        let kind = MeshTopology.method(ofRoutingKey: delivery.routingKey.isEmpty ? (delivery.properties.type ?? "") : delivery.routingKey)
         let dims = [("service", definition.name), ("kind", kind)]
         if let ts = delivery.properties.timestampMs, ts > 0 {
             let waitNs = max(0, Int64((received.timeIntervalSince1970 * 1000 - Double(ts)) * 1_000_000))
@@ -48,7 +48,8 @@ extension ServiceRuntime {
         let start = RunStart(runID: proposedRunID, requestID: requestID, service: definition.name, kind: kind,
                              worker: config.worker, configJSON: configJSON, gitCommit: gitCommit,
                              enqueuedAt: delivery.properties.timestampMs.map { Date(timeIntervalSince1970: Double($0) / 1000) },
-                             requestBody: delivery.body)
+                             requestBody: delivery.body,
+                             firstDelivery: delivery.deliveryCount == 0 && !delivery.redelivered)
 
         // 2. Idempotency: a finished run is answered from the store.
         let begin: BeginOutcome
@@ -65,6 +66,14 @@ extension ServiceRuntime {
             logger.info("request \(requestID) already finished as \(stored.status.rawValue): re-sending stored outcome")
             Counter(label: "mesh_requests_total", dimensions: dims + [("outcome", "from_store")]).increment()
             await replyAndAck(delivery, record: stored, fromStore: true)
+            return
+        case .inProgress(let running):
+            // A second publish of a request still running (a client retry after a dropped
+            // connection): it carries no new work, so it is acked and answered when that run ends.
+            logger.info("request \(requestID) is \(running.status.rawValue) as run \(running.runID) on \(running.worker): answering this publish when it finishes")
+            Counter(label: "mesh_requests_total", dimensions: dims + [("outcome", "attached")]).increment()
+            try? await delivery.ack()
+            Task { [self] in await replyWhenFinished(delivery, running: running, deadlineUnixMs: meta.deadlineUnixMs) }
             return
         case .started(let r), .restarted(let r):
             record = r

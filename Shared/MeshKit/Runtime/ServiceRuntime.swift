@@ -22,7 +22,8 @@ public final class ServiceRuntime: @unchecked Sendable {
     let events: EventBus
     /// Resolved configuration as JSON, recorded with every run (serialised once).
     let configJSON: String
-    var consumer: ConsumerHandle?
+    var consumers: [ConsumerHandle] = []
+    var dispatcher: LaneDispatcher?
     var cancelSubscription: ConsumerHandle?
     var watchdog: Task<Void, Never>?
 
@@ -58,11 +59,9 @@ public final class ServiceRuntime: @unchecked Sendable {
         cancelSubscription = try await events.subscribeCancellations { [weak self] cancel in
             self?.state.cancel(runID: cancel.runID, reason: cancel.reason.isEmpty ? "cancelled by client" : cancel.reason)
         }
-        consumer = try await transport.consume(queue: queueName, prefetch: config.prefetch) { [weak self] delivery in
-            await self?.process(delivery)
-        }
+        consumers = try await startConsumers()
         startWatchdog()
-        logger.info("serving \(queueName) over \(transport.kind), store \(store.backend), prefetch \(config.prefetch)")
+        logger.info("serving \(queueName) (+ \(MeshTopology.urgentSuffix) lane) over \(transport.kind), store \(store.backend), prefetch \(config.prefetch)")
     }
 
     /// Graceful stop: no new deliveries; in-flight work gets `grace` seconds to finish, then is
@@ -71,7 +70,8 @@ public final class ServiceRuntime: @unchecked Sendable {
         let grace = grace ?? config.shutdownGraceSeconds
         state.beginShutdown()
         // Stop new deliveries but keep the channel, so in-flight work can still be acked.
-        await consumer?.stopDeliveries()
+        for c in consumers { await c.stopDeliveries() }
+        await dispatcher?.requeueWaiting()
         logger.info("shutting down: \(state.inFlightCount) in flight, grace \(grace) s")
         let until = Date().addingTimeInterval(grace)
         while state.inFlightCount > 0 && Date() < until {
@@ -86,7 +86,7 @@ public final class ServiceRuntime: @unchecked Sendable {
             }
         }
         watchdog?.cancel()
-        await consumer?.cancel()
+        for c in consumers { await c.cancel() }
         await cancelSubscription?.cancel()
         try? store.flush()
         logger.info("stopped; handled \(state.handledCount)")

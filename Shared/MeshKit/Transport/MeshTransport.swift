@@ -12,6 +12,31 @@ public enum MeshTopology {
     public static let deadLetterQueue = "latentmesh.dead"
     /// The durable quorum work queue of a service.
     public static func workQueue(service: String) -> String { "latentmesh.\(service)" }
+    /// Suffix of the urgent lane: requests with `RequestMeta.priority > 0` are published with
+    /// routing key `<method>.urgent` into the queue `latentmesh.<service>.urgent`, which every
+    /// worker drains before its normal queue (quorum queues have no message priorities).
+    public static let urgentSuffix = ".urgent"
+    /// The service's urgent (high-priority) work queue.
+    public static func urgentQueue(service: String) -> String { workQueue(service: service) + urgentSuffix }
+    /// Highest `RequestMeta.priority`.
+    public static let maxPriority: Int32 = 9
+
+    /// The routing key of a request for `method` at `priority` (0 = normal lane, 1...9 = urgent lane).
+    public static func routingKey(method: String, priority: Int32) -> String {
+        priority > 0 ? method + urgentSuffix : method
+    }
+
+    /// The method a routing key names (the urgent suffix removed).
+    public static func method(ofRoutingKey key: String) -> String {
+        key.hasSuffix(urgentSuffix) ? String(key.dropLast(urgentSuffix.count)) : key
+    }
+
+    /// The work queues `declareService` declares for a service, highest lane first, each with the
+    /// routing keys bound to it: the urgent queue (`<key>.urgent`) and the normal queue (`<key>`).
+    public static func serviceQueues(service: String, routingKeys: [String]) -> [(queue: String, keys: [String])] {
+        [(urgentQueue(service: service), routingKeys.map { $0 + urgentSuffix }),
+         (workQueue(service: service), routingKeys)]
+    }
     /// x-delivery-limit on work queues: a message delivered more often than this is dead-lettered.
     public static let deliveryLimit = 5
     /// Largest message body the mesh carries (16 MiB): publishes above it are refused by the

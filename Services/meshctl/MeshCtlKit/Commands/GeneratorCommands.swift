@@ -70,6 +70,8 @@ public struct GenerateCommand: AsyncParsableCommand {
     @Option(help: "Generator model (default \(GeneratorService.defaultModel), what scripts/run trains).") var model: String?
     @Option(name: .shortAndLong, help: "Captioned grid PNG (rows = prompts).") var output = "grid.png"
     @Option(help: "Write one PNG per image here instead (prompt-major order).") var outDir: String?
+    @Option(help: "Priority 0-9: above 0 the request goes to the urgent lane, served before queued normal ones.")
+    var priority: Int32 = 0
     @OptionGroup var connection: ConnectionOptions
     public init() {}
 
@@ -79,7 +81,14 @@ public struct GenerateCommand: AsyncParsableCommand {
         req.prompts = prompts; req.n = n; req.steps = steps; req.guidance = guidance; req.seed = seed
         req.sampler = sampler; req.modelName = model ?? ""
         req.meta.requestID = UUID().uuidString.lowercased()
-        let watcher = Task { _ = try? await ProgressFollower(store: session.store, target: .requestID(req.meta.requestID)).follow() }
+        req.meta.runID = UUID().uuidString.lowercased()   // known while queued: meshctl watch RUN_ID --service generator
+        req.meta.priority = priority
+        let queue = session.mode == .stack
+            ? QueueWatch(transport: session.transport, store: session.store, service: "generator", priority: priority) : nil
+        print("run \(req.meta.runID)")
+        let watcher = Task {
+            _ = try? await ProgressFollower(store: session.store, target: .requestID(req.meta.requestID), queue: queue).follow()
+        }
         let a: MeshClient.Answer<Latentmesh_V1_GenerateResponse>
         do {
             a = try await session.client.call("generator.generate", req, as: Latentmesh_V1_GenerateResponse.self, timeout: .seconds(3600))

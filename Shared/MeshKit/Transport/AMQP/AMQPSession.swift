@@ -190,10 +190,11 @@ final class AMQPSession {
         try declareQueue(MeshTopology.deadLetterQueue, channel: channel)
         try bindQueue(MeshTopology.deadLetterQueue, exchange: MeshTopology.deadLetterExchange, key: "", channel: channel)
         for (service, keys) in services.sorted(by: { $0.key < $1.key }) {
-            let queue = MeshTopology.workQueue(service: service)
-            try declareQueue(queue, arguments: AMQPTable.workQueueArguments, channel: channel)
-            for key in keys {
-                try bindQueue(queue, exchange: MeshTopology.workExchange, key: key, channel: channel)
+            for (queue, queueKeys) in MeshTopology.serviceQueues(service: service, routingKeys: keys) {
+                try declareQueue(queue, arguments: AMQPTable.workQueueArguments, channel: channel)
+                for key in queueKeys {
+                    try bindQueue(queue, exchange: MeshTopology.workExchange, key: key, channel: channel)
+                }
             }
         }
     }

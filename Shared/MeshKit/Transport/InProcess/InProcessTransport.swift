@@ -31,7 +31,9 @@ public final class InProcessTransport: MeshTransport, @unchecked Sendable {
 
     public func declareService(_ service: String, routingKeys: [String]) async throws {
         guard !service.isEmpty else { throw TransportError.invalidArgument(field: "service", message: "must not be empty") }
-        try await declareWorkQueue(MeshTopology.workQueue(service: service), routingKeys: routingKeys)
+        for (queue, keys) in MeshTopology.serviceQueues(service: service, routingKeys: routingKeys) {
+            try await declareWorkQueue(queue, routingKeys: keys)
+        }
     }
 
     /// Declares a work queue (delivery limit, dead-letter exchange) bound to the work exchange.

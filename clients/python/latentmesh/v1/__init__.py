@@ -1,0 +1,1 @@
+"""Generated protobuf modules of package latentmesh.v1 (scripts/gen-protos)."""
