@@ -141,9 +141,11 @@ let package = Package(
         .testTarget(name: "VTPTests", dependencies: ["VTP", "ComputeCore", "Models", "Datasets", "Evaluation", "TestKit"],
                     path: "Tests/VTPTests"),
         .testTarget(name: "FlowGenTests", dependencies: ["FlowGen", "ComputeCore", "Datasets"], path: "Tests/FlowGenTests"),
-        .testTarget(name: "DTITests", dependencies: [
-            "DTI", "FlowGen", "Models", "ComputeCore", "PersonalizeSvc", "TokenizerSvc", "VTP", "Datasets", "MeshKit", "MeshProto", "RunStore",
-        ], path: "Tests/DTITests"),
+        .testTarget(name: "DTITests", dependencies: ["DTI", "FlowGen", "Models", "ComputeCore"], path: "Tests/DTITests"),
+        .testTarget(name: "PersonalizeSvcTests", dependencies: [
+            "PersonalizeSvc", "GeneratorSvc", "TokenizerSvc", "DTI", "FlowGen", "VTP", "Models", "Datasets", "ComputeCore",
+            "MeshKit", "MeshProto", "RunStore", "MeshTesting",
+        ], path: "Tests/PersonalizeSvcTests"),
         .testTarget(name: "TokenizerSvcTests", dependencies: ["TokenizerSvc", "VTP", "MeshTesting"],
                     path: "Tests/TokenizerSvcTests"),
         .testTarget(name: "GeneratorSvcTests", dependencies: [
