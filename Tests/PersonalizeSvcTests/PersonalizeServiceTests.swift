@@ -11,7 +11,7 @@ import RunStore
 import TokenizerSvc
 import XCTest
 
-/// personalize.learn and concept resolution in generator.generate through the in-process
+/// personalize.{learn,blend} and concept resolution in generator.generate through the in-process
 /// mesh (SQLite): tokenizer-, generator- and personalize-svc co-hosted.
 final class PersonalizeServiceTests: XCTestCase {
     static func mesh() async throws -> InProcessMesh {
@@ -79,8 +79,9 @@ final class PersonalizeServiceTests: XCTestCase {
 
     /// generator.generate reads `<name>` from the registry: the same vector under two names gives the
     /// same pixels, another concept and the plain class word give others; an unknown concept is
-    /// NOT_FOUND naming the prompt and the concept.
-    func testGenerateResolvesConceptsFromTheRegistry() async throws {
+    /// NOT_FOUND naming the prompt and the concept. personalize.blend registers slerp(a, b, t) with the
+    /// interpolated norm; every invalid field is named.
+    func testGenerateResolvesConceptsAndBlendRegistersOne() async throws {
         let mesh = try await Self.mesh()
         let artifacts = try XCTUnwrap(mesh.artifacts), registry = ModelRegistry(artifacts: artifacts)
         try await PersonalizeTestModels.train(client: mesh.client, artifacts: artifacts, tokenizer: "tok-g", generator: "gen-g")
@@ -103,6 +104,44 @@ final class PersonalizeServiceTests: XCTestCase {
                                        as: Latentmesh_V1_GenerateResponse.self, timeout: .seconds(60))
         }
 
+        // personalize.blend: slerp at t, norm interpolated (m* between DTI concepts), registered, usable in prompts.
+        func blend(_ a: String, _ b: String, _ t: Float, _ name: String) async throws -> Latentmesh_V1_BlendConceptsResult {
+            var r = Latentmesh_V1_BlendConceptsRequest()
+            r.conceptA = a; r.conceptB = b; r.t = t; r.name = name
+            return try await mesh.client.call("personalize.blend", r, as: Latentmesh_V1_BlendConceptsResult.self, timeout: .seconds(60)).response
+        }
+        let shoe = try registry.concept("<shoe>", field: "x")
+        let mid = try await blend("<my-bag>", "<shoe>", 0.5, "<mix>")
+        let nb = PersonalizeTestSupport.norm(bag.vector), ns = PersonalizeTestSupport.norm(shoe.vector)
+        XCTAssertEqual(mid.conceptName, "<mix>")
+        XCTAssertEqual(mid.norm, (nb + ns) / 2, accuracy: 1e-4 * nb)
+        let mix = try registry.concept("<mix>", field: "x")
+        XCTAssertEqual(PersonalizeTestSupport.norm(mix.vector), (nb + ns) / 2, accuracy: 1e-4 * nb)
+        let cosA = PersonalizeTestSupport.cosine(mix.vector, bag.vector), cosB = PersonalizeTestSupport.cosine(mix.vector, shoe.vector)
+        XCTAssertEqual(cosA, cosB, accuracy: 1e-4, "t = 0.5 lies halfway on the great circle")
+        XCTAssertEqual(acos(Double(cosA)) * 2, Double(mid.angle), accuracy: 1e-3)
+        XCTAssertEqual(mix.record.parents.first, "gen-g")
+        _ = try await blend("<my-bag>", "<twin>", 0, "<end-a>")
+        let endA = try registry.concept("<end-a>", field: "x")
+        for (x, y) in zip(endA.vector, bag.vector) { XCTAssertEqual(x, y, accuracy: 1e-5) }
+        let mixPx = try await pixels(["a red <mix>"])
+        XCTAssertNotEqual(mixPx[0], px[0])
+
+        // Invalid blends name the field.
+        func bad(_ a: String, _ b: String, _ t: Float, _ name: String) -> () async throws -> Any { { try await blend(a, b, t, name) } }
+        await assertServiceError(.invalidArgument, field: "t", mentioning: "0.0...1.0", bad("<my-bag>", "<shoe>", 1.5, "<x>"))
+        await assertServiceError(.invalidArgument, field: "t", bad("<my-bag>", "<shoe>", -0.1, "<x>"))
+        await assertServiceError(.invalidArgument, field: "t", bad("<my-bag>", "<shoe>", .nan, "<x>"))
+        await assertServiceError(.invalidArgument, field: "name", bad("<my-bag>", "<shoe>", 0.5, "x"))
+        await assertServiceError(.invalidArgument, field: "name", mentioning: "taken", bad("<my-bag>", "<shoe>", 0.5, "<mix>"))
+        await assertServiceError(.notFound, field: "concept_a", mentioning: "<nope>", bad("<nope>", "<shoe>", 0.5, "<x>"))
+        await assertServiceError(.notFound, field: "concept_b", mentioning: "<nope>", bad("<my-bag>", "<nope>", 0.5, "<x>"))
+        await assertServiceError(.invalidArgument, field: "concept_a", bad("my-bag", "<shoe>", 0.5, "<x>"))
+        await assertServiceError(.invalidArgument, field: "concept_b", bad("<my-bag>", "<my-bag>", 0.5, "<x>"))
+        try PersonalizeTestSupport.registerConcept("<elsewhere>", vector: shoe.vector, generator: "gen-other", registry: registry)
+        await assertServiceError(.invalidArgument, field: "concept_b", mentioning: "gen-other", bad("<my-bag>", "<elsewhere>", 0.5, "<x>"))
+        try PersonalizeTestSupport.registerConcept("<wide>", vector: shoe.vector + [0], generator: "gen-g", registry: registry)
+        await assertServiceError(.invalidArgument, field: "concept_b", mentioning: "encoder", bad("<my-bag>", "<wide>", 0.5, "<x>"))
         await mesh.stop()
     }
 }

@@ -7,11 +7,11 @@ import MeshTesting
 import RunStore
 import XCTest
 
-/// personalize.learn -> generator.generate with the concept over RabbitMQ +
+/// personalize.learn -> generator.generate with the concept -> personalize.blend over RabbitMQ +
 /// PostgreSQL: real tokenizer-svc, generator-svc and personalize-svc processes sharing one
 /// artifact volume (the servers scripts/test starts; missing ones fail under it).
 final class PersonalizeStackTests: XCTestCase {
-    func testLearnThenGenerateOverRabbitMQAndPostgres() async throws {
+    func testLearnGenerateBlendOverRabbitMQAndPostgres() async throws {
         let amqp = try TestEnvironment.amqpURL(), db = try TestEnvironment.databaseURL()
         let shared = TestEnvironment.tempDir("personalize-stack").appendingPathComponent("artifacts")
         let tag = "\(getpid())-\(UUID().uuidString.prefix(6).lowercased())"
@@ -24,8 +24,9 @@ final class PersonalizeStackTests: XCTestCase {
         let artifacts = try ArtifactStore(root: shared, store: store)
         let transport = try AMQPTransport(url: amqp, name: "dti-stack-tests", logger: Logger(label: "dti-stack-tests"))
         let client = try await MeshClient(transport: transport, clientName: "dti-stack-tests")
+        let registry = ModelRegistry(artifacts: artifacts)
         let tok = "tok-stack-\(tag)", gen = "gen-stack-\(tag)"
-        let a = "<bag-\(tag)>", b = "<shoe-\(tag)>"
+        let a = "<bag-\(tag)>", b = "<shoe-\(tag)>", mix = "<mix-\(tag)>"
 
         try await PersonalizeTestModels.train(client: client, artifacts: artifacts, tokenizer: tok, generator: gen)
         let learned = try await client.call("personalize.learn", try PersonalizeTestModels.learnRequest(a, generator: gen),
@@ -46,6 +47,20 @@ final class PersonalizeStackTests: XCTestCase {
         await assertServiceError(.notFound, field: "prompts[0]", mentioning: "<nope-\(tag)>") {
             try await client.call("generator.generate", PersonalizeTestModels.generateRequest(gen, ["a <nope-\(tag)>"]),
                                   as: Latentmesh_V1_GenerateResponse.self, timeout: .seconds(60))
+        }
+
+        var req = Latentmesh_V1_BlendConceptsRequest()
+        req.conceptA = a; req.conceptB = b; req.t = 0.25; req.name = mix
+        let blended = try await client.call("personalize.blend", req, as: Latentmesh_V1_BlendConceptsResult.self, timeout: .seconds(60)).response
+        XCTAssertEqual(blended.conceptName, mix)
+        let va = try registry.concept(a, field: "x").vector, vb = try registry.concept(b, field: "x").vector
+        let vm = try registry.concept(mix, field: "x").vector
+        XCTAssertEqual(PersonalizeTestSupport.norm(vm), 0.75 * PersonalizeTestSupport.norm(va) + 0.25 * PersonalizeTestSupport.norm(vb), accuracy: 1e-3)
+        let angle = acos(Double(PersonalizeTestSupport.cosine(va, vb)))
+        XCTAssertEqual(acos(Double(PersonalizeTestSupport.cosine(vm, va))), 0.25 * angle, accuracy: 1e-3)
+        req.t = 2
+        await assertServiceError(.invalidArgument, field: "t") {
+            try await client.call("personalize.blend", req, as: Latentmesh_V1_BlendConceptsResult.self, timeout: .seconds(60))
         }
 
         await client.close(); await transport.close()

@@ -4,11 +4,11 @@ import MeshKit
 import MeshProto
 import RunStore
 
-/// `meshctl personalize learn|list`: concepts (new words learned by personalize-svc, METHODS.md §4).
+/// `meshctl personalize learn|blend|list`: concepts (new words learned by personalize-svc, METHODS.md §4).
 public struct PersonalizeCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "personalize", abstract: "Learn new words (<name>) from a few images; list learned concepts.",
-        subcommands: [PersonalizeLearnCommand.self, PersonalizeListCommand.self])
+        commandName: "personalize", abstract: "Learn new words (<name>) from a few images; blend two; list learned concepts.",
+        subcommands: [PersonalizeLearnCommand.self, PersonalizeBlendCommand.self, PersonalizeListCommand.self])
     public init() {}
 }
 
@@ -48,6 +48,35 @@ struct PersonalizeLearnCommand: AsyncParsableCommand {
         } catch {
             watcher.cancel()
             print("\npersonalize.learn: \(error)")
+            await session.close()
+            throw ExitCode(1)
+        }
+        await session.close()
+    }
+}
+
+/// Sends `personalize.blend`: registers the slerp of two concepts at t as a new concept.
+struct PersonalizeBlendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "blend", abstract: "Register <name> = slerp(A, B, t): a concept between two learned ones (use it in any prompt).")
+    @Argument(help: "First concept, e.g. \"<my-bag>\".") var conceptA: String
+    @Argument(help: "Second concept (learned on the same generator).") var conceptB: String
+    @Option(help: "Slerp weight in [0, 1] (0 = A, 1 = B).") var t: Float = 0.5
+    @Option(help: "The new concept's name, e.g. \"<bag-shoe>\".") var name: String
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        var req = Latentmesh_V1_BlendConceptsRequest()
+        req.conceptA = conceptA; req.conceptB = conceptB; req.t = t; req.name = name
+        req.meta.requestID = UUID().uuidString.lowercased()
+        let session = try await MeshSession.open(connection)
+        do {
+            let a = try await session.client.call("personalize.blend", req, as: Latentmesh_V1_BlendConceptsResult.self,
+                                                  timeout: .seconds(600))
+            print("run \(a.reply.runID): concept \(a.response.conceptName) = slerp(\(conceptA), \(conceptB), t=\(t)); norm "
+                  + String(format: "%.4f, angle between them %.1f°", a.response.norm, Double(a.response.angle) * 180 / .pi))
+        } catch {
+            print("personalize.blend: \(error)")
             await session.close()
             throw ExitCode(1)
         }
