@@ -30,12 +30,17 @@ final class PersonalizeServiceTests: XCTestCase {
         let (enc, mStar) = try PersonalizeLoader().encoder()
         XCTAssertEqual(a.response.conceptName, "<my-bag>")
         XCTAssertEqual(a.response.norm, mStar, accuracy: 1e-5 * mStar)
-        for k in ["loss", "token_norm", "m_star"] { XCTAssertNotNil(a.response.finalMetrics[k], k) }
+        for k in ["loss", "token_norm", "m_star", "class_cos", "positional_probe", "subject_score", "prompt_score"] {
+            XCTAssertNotNil(a.response.finalMetrics[k], k)
+        }
+        XCTAssertGreaterThan(a.response.finalMetrics["positional_probe"] ?? -1, 0.9, "a token of norm m* keeps its position")
+        XCTAssertTrue((-1...1).contains(a.response.finalMetrics["subject_score"] ?? 9))
+        XCTAssertTrue((0...1).contains(a.response.finalMetrics["prompt_score"] ?? 9))
         let progress = try runEvents(mesh.store, runID: a.reply.runID, type: "progress")
         XCTAssertEqual(progress.last?["step"] as? Int, 4, "the last step always reports")
         for e in progress {
             let m = try XCTUnwrap(e["metrics"] as? [String: Any], "\(e)")
-            for k in ["token_norm"] { XCTAssertNotNil(m[k], "\(k) in \(e)") }
+            for k in ["token_norm", "positional_probe", "subject_score"] { XCTAssertNotNil(m[k], "\(k) in \(e)") }
         }
 
         // Registered: kind concept, generator as parent, vector/norm/class word/images in the record.

@@ -86,13 +86,17 @@ public enum PersonalizeService {
             if case let .invalidInput(f, m) = e { throw ServiceError.invalid(f, m) }
             throw ServiceError(.internalError, "\(e)")
         }
+        let evaluator = try await context.compute { try loader.evaluator(generator: gen, tokenizer: tok) }
+        let reference = await context.compute { evaluator.referenceFeatures(images) }
+        let session = ConceptTrainingSession(learner, evaluator: evaluator, name: name, reference: reference,
+                                             scoreEvery: max(config.steps / 4, config.logEvery))
         let shas = req.imagesPng.map { SHA256.hex(Data($0)) }
         let plan = TrainingPlan(modelName: modelName, kind: ModelRegistry.conceptKind,
                                 mediaType: conceptMediaType,
                                 configJSON: try record(config: config, name: name, classWord: req.classWord, generator: req.generatorModel,
                                                        images: shas, learner: nil),
                                 seed: config.seed, parents: [req.generatorModel], checkpointEvery: max(config.steps / 4, 1))
-        let out = try await TrainingRun.run(ConceptTrainingSession(learner), plan: plan, context: context)
+        let out = try await TrainingRun.run(session, plan: plan, context: context)
         // Re-register with the finished token's facts (vector, norm) next to the resolved config.
         try registry.register(name: modelName, artifact: out.artifact, kind: ModelRegistry.conceptKind, service: context.service,
                               configJSON: try record(config: config, name: name, classWord: req.classWord, generator: req.generatorModel,
