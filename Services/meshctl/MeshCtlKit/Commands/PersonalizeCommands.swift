@@ -97,7 +97,10 @@ struct PersonalizeListCommand: AsyncParsableCommand {
         for m in models {
             let c = (try? JSONSerialization.jsonObject(with: Data(m.configJSON.utf8)) as? [String: Any]) ?? [:]
             let norm = (c["norm"] as? Double).map { String(format: "%.4f", $0) } ?? "-"
-            print("\(c["name"] as? String ?? m.name)\tmethod=\(c["method"] as? String ?? "?")\tclass=\(c["class_word"] as? String ?? "?")"
+            let origin = (c["method"] as? String) == "blend"
+                ? "of=\(c["concept_a"] as? String ?? "?")+\(c["concept_b"] as? String ?? "?")@t=\(c["t"] as? Double ?? .nan)"
+                : "class=\(c["class_word"] as? String ?? "?")"
+            print("\(c["name"] as? String ?? m.name)\tmethod=\(c["method"] as? String ?? "?")\t\(origin)"
                   + "\tnorm=\(norm)\tgenerator=\(m.parents.first ?? "-")\tsha256=\(m.sha256.prefix(12))")
         }
     }
