@@ -85,7 +85,7 @@ let package = Package(
         .executableTarget(name: "generator-svc", dependencies: ["GeneratorSvc", "MeshKit"],
                           path: "Services/generator-svc/App"),
 
-        .target(name: "DTI", dependencies: ["ComputeCore", "Models", "FlowGen"],
+        .target(name: "DTI", dependencies: ["ComputeCore", "Models", "FlowGen", "Datasets", "Evaluation"],
                 path: "Services/personalize-svc/DTI", swiftSettings: fastMath),
         .target(name: "PersonalizeSvc", dependencies: ["MeshKit", "MeshProto", "RunStore", "DTI", "FlowGen", "VTP", "Models", "Datasets", "ComputeCore"],
                 path: "Services/personalize-svc/PersonalizeSvc"),
@@ -141,9 +141,11 @@ let package = Package(
         .testTarget(name: "VTPTests", dependencies: ["VTP", "ComputeCore", "Models", "Datasets", "Evaluation", "TestKit"],
                     path: "Tests/VTPTests"),
         .testTarget(name: "FlowGenTests", dependencies: ["FlowGen", "ComputeCore", "Datasets"], path: "Tests/FlowGenTests"),
-        .testTarget(name: "DTITests", dependencies: [
-            "DTI", "FlowGen", "Models", "ComputeCore", "PersonalizeSvc", "TokenizerSvc", "VTP", "Datasets", "MeshKit", "MeshProto", "RunStore",
-        ], path: "Tests/DTITests"),
+        .testTarget(name: "DTITests", dependencies: ["DTI", "FlowGen", "Models", "ComputeCore"], path: "Tests/DTITests"),
+        .testTarget(name: "PersonalizeSvcTests", dependencies: [
+            "PersonalizeSvc", "GeneratorSvc", "TokenizerSvc", "DTI", "FlowGen", "VTP", "Models", "Datasets", "ComputeCore",
+            "MeshKit", "MeshProto", "RunStore", "MeshTesting", "MeshCtlKit",
+        ], path: "Tests/PersonalizeSvcTests"),
         .testTarget(name: "TokenizerSvcTests", dependencies: ["TokenizerSvc", "VTP", "MeshTesting"],
                     path: "Tests/TokenizerSvcTests"),
         .testTarget(name: "GeneratorSvcTests", dependencies: [

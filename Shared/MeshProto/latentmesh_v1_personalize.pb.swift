@@ -95,16 +95,17 @@ public nonisolated struct Latentmesh_V1_BlendConceptsRequest: Sendable {
   /// Clears the value of `meta`. Subsequent reads from it will return its default value.
   public mutating func clearMeta() {self._meta = nil}
 
+  /// a learned concept, e.g. "<my-bag>"
   public var conceptA: String = String()
 
+  /// another one, learned on the same generator
   public var conceptB: String = String()
 
-  /// slerp weight 0..1
+  /// slerp weight 0..1 (0 = concept_a, 1 = concept_b)
   public var t: Float = 0
 
-  public var prompt: String = String()
-
-  public var seed: UInt64 = 0
+  /// the blended concept, e.g. "<bag-shoe>", registered like a learned one
+  public var name: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -118,7 +119,13 @@ public nonisolated struct Latentmesh_V1_BlendConceptsResult: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var imagesPng: [Data] = []
+  public var conceptName: String = String()
+
+  /// (1 - t)·|a| + t·|b| (m* for DTI concepts)
+  public var norm: Float = 0
+
+  /// radians between the two concepts' directions
+  public var angle: Float = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -245,7 +252,7 @@ nonisolated extension Latentmesh_V1_LearnConceptResult: SwiftProtobuf.Message, S
 
 nonisolated extension Latentmesh_V1_BlendConceptsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".BlendConceptsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}meta\0\u{3}concept_a\0\u{3}concept_b\0\u{1}t\0\u{1}prompt\0\u{1}seed\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}meta\0\u{3}concept_a\0\u{3}concept_b\0\u{1}t\0\u{1}name\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -257,8 +264,7 @@ nonisolated extension Latentmesh_V1_BlendConceptsRequest: SwiftProtobuf.Message,
       case 2: try { try decoder.decodeSingularStringField(value: &self.conceptA) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.conceptB) }()
       case 4: try { try decoder.decodeSingularFloatField(value: &self.t) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.prompt) }()
-      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.name) }()
       default: break
       }
     }
@@ -281,11 +287,8 @@ nonisolated extension Latentmesh_V1_BlendConceptsRequest: SwiftProtobuf.Message,
     if self.t.bitPattern != 0 {
       try visitor.visitSingularFloatField(value: self.t, fieldNumber: 4)
     }
-    if !self.prompt.isEmpty {
-      try visitor.visitSingularStringField(value: self.prompt, fieldNumber: 5)
-    }
-    if self.seed != 0 {
-      try visitor.visitSingularUInt64Field(value: self.seed, fieldNumber: 6)
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 5)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -295,8 +298,7 @@ nonisolated extension Latentmesh_V1_BlendConceptsRequest: SwiftProtobuf.Message,
     if lhs.conceptA != rhs.conceptA {return false}
     if lhs.conceptB != rhs.conceptB {return false}
     if lhs.t != rhs.t {return false}
-    if lhs.prompt != rhs.prompt {return false}
-    if lhs.seed != rhs.seed {return false}
+    if lhs.name != rhs.name {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -304,7 +306,7 @@ nonisolated extension Latentmesh_V1_BlendConceptsRequest: SwiftProtobuf.Message,
 
 nonisolated extension Latentmesh_V1_BlendConceptsResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".BlendConceptsResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}images_png\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}concept_name\0\u{1}norm\0\u{1}angle\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -312,21 +314,31 @@ nonisolated extension Latentmesh_V1_BlendConceptsResult: SwiftProtobuf.Message, 
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedBytesField(value: &self.imagesPng) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.conceptName) }()
+      case 2: try { try decoder.decodeSingularFloatField(value: &self.norm) }()
+      case 3: try { try decoder.decodeSingularFloatField(value: &self.angle) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.imagesPng.isEmpty {
-      try visitor.visitRepeatedBytesField(value: self.imagesPng, fieldNumber: 1)
+    if !self.conceptName.isEmpty {
+      try visitor.visitSingularStringField(value: self.conceptName, fieldNumber: 1)
+    }
+    if self.norm.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.norm, fieldNumber: 2)
+    }
+    if self.angle.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.angle, fieldNumber: 3)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Latentmesh_V1_BlendConceptsResult, rhs: Latentmesh_V1_BlendConceptsResult) -> Bool {
-    if lhs.imagesPng != rhs.imagesPng {return false}
+    if lhs.conceptName != rhs.conceptName {return false}
+    if lhs.norm != rhs.norm {return false}
+    if lhs.angle != rhs.angle {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -10,18 +10,25 @@ import RunStore
 import VTP
 
 /// personalize-svc handlers: `personalize.learn` adapts a LearnConceptRequest to the DTI library and
-/// runs it on the shared training driver; the concept is registered (kind `concept`, name
+/// runs it on the shared training driver; `personalize.blend` (+Blend) registers a slerp of two
+/// concepts; a concept is registered (kind `concept`, name
 /// `concept.<inner>`, generator as parent) so `ModelRegistry.concept(_:field:)` resolves `<name>`.
 public enum PersonalizeService {
     public static let maxImages = 64
     public static let maxSteps: Int32 = 100_000
     static let defaultKappa: Float = 1e-4
+    /// Media type of concept artifacts (safetensors with an `embedding` [1, 384]).
+    static let conceptMediaType = "application/vnd.latentmesh.concept+safetensors"
 
     public static func methods(loader: PersonalizeLoader) -> [ServiceMethod] {
         [
             .typed("personalize.learn", summary: "learn a new word <name> from a few images (DTI or TI) on a frozen generator",
                    isLongRunning: true) { (req: Latentmesh_V1_LearnConceptRequest, ctx) in
                 try await learn(req, context: ctx, loader: loader)
+            },
+            .typed("personalize.blend", summary: "register <name> = slerp(concept_a, concept_b, t): a concept between two learned ones") {
+                (req: Latentmesh_V1_BlendConceptsRequest, ctx) in
+                try await blend(req, context: ctx)
             },
         ]
     }
@@ -79,13 +86,17 @@ public enum PersonalizeService {
             if case let .invalidInput(f, m) = e { throw ServiceError.invalid(f, m) }
             throw ServiceError(.internalError, "\(e)")
         }
+        let evaluator = try await context.compute { try loader.evaluator(generator: gen, tokenizer: tok) }
+        let reference = await context.compute { evaluator.referenceFeatures(images) }
+        let session = ConceptTrainingSession(learner, evaluator: evaluator, name: name, reference: reference,
+                                             scoreEvery: max(config.steps / 4, config.logEvery))
         let shas = req.imagesPng.map { SHA256.hex(Data($0)) }
         let plan = TrainingPlan(modelName: modelName, kind: ModelRegistry.conceptKind,
-                                mediaType: "application/vnd.latentmesh.concept+safetensors",
+                                mediaType: conceptMediaType,
                                 configJSON: try record(config: config, name: name, classWord: req.classWord, generator: req.generatorModel,
                                                        images: shas, learner: nil),
                                 seed: config.seed, parents: [req.generatorModel], checkpointEvery: max(config.steps / 4, 1))
-        let out = try await TrainingRun.run(ConceptTrainingSession(learner), plan: plan, context: context)
+        let out = try await TrainingRun.run(session, plan: plan, context: context)
         // Re-register with the finished token's facts (vector, norm) next to the resolved config.
         try registry.register(name: modelName, artifact: out.artifact, kind: ModelRegistry.conceptKind, service: context.service,
                               configJSON: try record(config: config, name: name, classWord: req.classWord, generator: req.generatorModel,

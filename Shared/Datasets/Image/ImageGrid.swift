@@ -44,6 +44,12 @@ public enum ImageGrid {
         }
         return sheet
     }
+
+    /// Draws `text` (upper-cased, the built-in 3x5 font, `scale` pixels per font pixel) with its
+    /// top-left corner at (x, y) in every channel set to `value`; pixels outside are clipped.
+    public static func drawText(_ text: String, into image: inout ImageBuffer, x: Int, y: Int, scale: Int = 1, value: Float = 0) {
+        BitmapFont.draw(text, into: &image, x: x, y: y, scale: scale, value: value)
+    }
 }
 
 /// A 3x5 bitmap font (each glyph is 5 rows of 3 bits, most significant bit on the left); captions,
@@ -64,6 +70,7 @@ public enum BitmapFont {
         "/": [1, 1, 2, 4, 4], "(": [1, 2, 2, 2, 1], ")": [4, 2, 2, 2, 4], "!": [2, 2, 2, 0, 2],
         "?": [6, 1, 2, 0, 2], "'": [2, 2, 0, 0, 0], "=": [0, 7, 0, 7, 0], "+": [0, 2, 7, 2, 0],
         "_": [0, 0, 0, 0, 7], "%": [5, 1, 2, 4, 5], " ": [0, 0, 0, 0, 0],
+        "*": [0, 5, 2, 5, 0], "<": [1, 2, 4, 2, 1], ">": [4, 2, 1, 2, 4],
     ]
 
     /// Greedy word wrap to at most `maxLines` lines of `maxChars`; overflowing text is cut.

@@ -1,7 +1,8 @@
 import Datasets
 import Foundation
 
-/// Minimal line charts for reports (no text: legends live in the markdown).
+/// Line charts for reports: `draw` (bare lines; legends live in the markdown) and `chart`
+/// (+Chart: axes, ticks, titles and a legend in the PNG).
 public enum LinePlot {
     /// Distinct colours, in legend order: blue, orange, green, red, purple, brown, pink, grey.
     public static let palette: [(Float, Float, Float)] = [

@@ -4,11 +4,11 @@ import MeshKit
 import MeshProto
 import RunStore
 
-/// `meshctl personalize learn|list`: concepts (new words learned by personalize-svc, METHODS.md §4).
+/// `meshctl personalize learn|blend|list`: concepts (new words learned by personalize-svc, METHODS.md §4).
 public struct PersonalizeCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "personalize", abstract: "Learn new words (<name>) from a few images; list learned concepts.",
-        subcommands: [PersonalizeLearnCommand.self, PersonalizeListCommand.self])
+        commandName: "personalize", abstract: "Learn new words (<name>) from a few images; blend two; list learned concepts.",
+        subcommands: [PersonalizeLearnCommand.self, PersonalizeBlendCommand.self, PersonalizeListCommand.self])
     public init() {}
 }
 
@@ -55,6 +55,35 @@ struct PersonalizeLearnCommand: AsyncParsableCommand {
     }
 }
 
+/// Sends `personalize.blend`: registers the slerp of two concepts at t as a new concept.
+struct PersonalizeBlendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "blend", abstract: "Register <name> = slerp(A, B, t): a concept between two learned ones (use it in any prompt).")
+    @Argument(help: "First concept, e.g. \"<my-bag>\".") var conceptA: String
+    @Argument(help: "Second concept (learned on the same generator).") var conceptB: String
+    @Option(help: "Slerp weight in [0, 1] (0 = A, 1 = B).") var t: Float = 0.5
+    @Option(help: "The new concept's name, e.g. \"<bag-shoe>\".") var name: String
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        var req = Latentmesh_V1_BlendConceptsRequest()
+        req.conceptA = conceptA; req.conceptB = conceptB; req.t = t; req.name = name
+        req.meta.requestID = UUID().uuidString.lowercased()
+        let session = try await MeshSession.open(connection)
+        do {
+            let a = try await session.client.call("personalize.blend", req, as: Latentmesh_V1_BlendConceptsResult.self,
+                                                  timeout: .seconds(600))
+            print("run \(a.reply.runID): concept \(a.response.conceptName) = slerp(\(conceptA), \(conceptB), t=\(t)); norm "
+                  + String(format: "%.4f, angle between them %.1f°", a.response.norm, Double(a.response.angle) * 180 / .pi))
+        } catch {
+            print("personalize.blend: \(error)")
+            await session.close()
+            throw ExitCode(1)
+        }
+        await session.close()
+    }
+}
+
 /// Lists registered concepts (registry kind `concept`) with method, class word, norm and generator.
 struct PersonalizeListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List learned concepts.")
@@ -68,7 +97,10 @@ struct PersonalizeListCommand: AsyncParsableCommand {
         for m in models {
             let c = (try? JSONSerialization.jsonObject(with: Data(m.configJSON.utf8)) as? [String: Any]) ?? [:]
             let norm = (c["norm"] as? Double).map { String(format: "%.4f", $0) } ?? "-"
-            print("\(c["name"] as? String ?? m.name)\tmethod=\(c["method"] as? String ?? "?")\tclass=\(c["class_word"] as? String ?? "?")"
+            let origin = (c["method"] as? String) == "blend"
+                ? "of=\(c["concept_a"] as? String ?? "?")+\(c["concept_b"] as? String ?? "?")@t=\(c["t"] as? Double ?? .nan)"
+                : "class=\(c["class_word"] as? String ?? "?")"
+            print("\(c["name"] as? String ?? m.name)\tmethod=\(c["method"] as? String ?? "?")\t\(origin)"
                   + "\tnorm=\(norm)\tgenerator=\(m.parents.first ?? "-")\tsha256=\(m.sha256.prefix(12))")
         }
     }
