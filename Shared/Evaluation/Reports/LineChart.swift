@@ -2,7 +2,8 @@ import Datasets
 import Foundation
 
 /// A labelled line chart for reports: axes with tick values, axis titles, a legend, optional
-/// vertical error bars (e.g. 95 % intervals) and a log-scale x axis.
+/// vertical error bars (e.g. 95 % intervals), log-scale axes, a fixed y range, and scatter series
+/// (`lines: false`). The one chart of every report (generator, personalize, distill, tokenizer).
 public struct LineChart {
     /// One line: points (x, y) with an optional interval [low, high] per point.
     public struct Series {
@@ -11,8 +12,14 @@ public struct LineChart {
         public var y: [Double]
         public var low: [Double]?
         public var high: [Double]?
-        public init(name: String, x: [Double], y: [Double], low: [Double]? = nil, high: [Double]? = nil) {
+        /// Connect consecutive points (false: a scatter of markers).
+        public var lines: Bool
+        /// Markers at the points: nil follows the chart's `markers`; scatters always have them.
+        public var markers: Bool?
+        public init(name: String, x: [Double], y: [Double], low: [Double]? = nil, high: [Double]? = nil,
+                    lines: Bool = true, markers: Bool? = nil) {
             self.name = name; self.x = x; self.y = y; self.low = low; self.high = high
+            self.lines = lines; self.markers = lines ? markers : true
         }
     }
 
@@ -21,6 +28,9 @@ public struct LineChart {
     public var yLabel: String
     public var title = ""
     public var logX = false
+    public var logY = false
+    /// Fixed y range (values outside are clamped to the frame); nil fits the data.
+    public var yRange: ClosedRange<Double>?
     public var width = 640
     public var height = 400
     /// Point markers (off for long curves such as loss per step).
@@ -30,6 +40,15 @@ public struct LineChart {
         self.series = series; self.xLabel = xLabel; self.yLabel = yLabel; self.title = title
     }
 
+    /// A rendered chart in one call: lines without markers unless a series asks for them.
+    public static func figure(_ series: [Series], title: String = "", xLabel: String, yLabel: String,
+                              logX: Bool = false, logY: Bool = false, yRange: ClosedRange<Double>? = nil,
+                              width: Int = 640, height: Int = 400) -> ImageBuffer {
+        var c = LineChart(series, xLabel: xLabel, yLabel: yLabel, title: title)
+        c.logX = logX; c.logY = logY; c.yRange = yRange; c.markers = false; c.width = width; c.height = height
+        return c.render()
+    }
+
     /// Renders the chart (white background, black axes and text, `LinePlot.palette` colours).
     public func render() -> ImageBuffer {
         var img = ImageBuffer(width: width, height: height, channels: 3, fill: 1)
@@ -37,14 +56,19 @@ public struct LineChart {
         let legendH = 12 * series.count
         let plotW = width - left - right, plotH = height - top - bottom - legendH
         func tx(_ x: Double) -> Double { logX ? log10(max(x, 1e-12)) : x }
+        func ty(_ y: Double) -> Double { logY ? log10(max(y, 1e-12)) : y }
         let xs = series.flatMap { $0.x.map(tx) }.filter(\.isFinite)
-        let ys = series.flatMap { s in s.y + (s.low ?? []) + (s.high ?? []) }.filter(\.isFinite)
-        guard let x0 = xs.min(), let x1 = xs.max(), let yMin = ys.min(), let yMax = ys.max(), plotW > 10, plotH > 10 else { return img }
-        let pad = (yMax - yMin) * 0.05 + 1e-9
-        let y0 = yMin - pad, y1 = yMax + pad
-        let xSpan = max(x1 - x0, 1e-9), ySpan = y1 - y0
+        let ys = series.flatMap { s in (s.y + (s.low ?? []) + (s.high ?? [])).map(ty) }.filter(\.isFinite)
+        guard let x0 = xs.min(), let x1 = xs.max(), var y0 = ys.min(), var y1 = ys.max(), plotW > 10, plotH > 10 else { return img }
+        if let r = yRange {
+            y0 = ty(r.lowerBound); y1 = ty(r.upperBound)
+        } else {
+            let pad = (y1 - y0) * 0.05 + 1e-9
+            y0 -= pad; y1 += pad
+        }
+        let xSpan = max(x1 - x0, 1e-9), ySpan = max(y1 - y0, 1e-9)
         func px(_ x: Double) -> Int { left + Int((tx(x) - x0) / xSpan * Double(plotW - 1)) }
-        func py(_ y: Double) -> Int { top + plotH - 1 - Int((y - y0) / ySpan * Double(plotH - 1)) }
+        func py(_ y: Double) -> Int { top + plotH - 1 - Int((min(max(ty(y), y0), y1) - y0) / ySpan * Double(plotH - 1)) }
         func put(_ x: Int, _ y: Int, _ c: (Float, Float, Float)) {
             guard x >= 0 && x < width && y >= 0 && y < height else { return }
             img[x, y, 0] = c.0; img[x, y, 1] = c.1; img[x, y, 2] = c.2
@@ -58,7 +82,10 @@ public struct LineChart {
         }
         let black: (Float, Float, Float) = (0, 0, 0), grid: (Float, Float, Float) = (0.88, 0.88, 0.88)
         // Ticks: 5 on y; on x the distinct x values when few, else 5.
-        let yTicks = (0...4).map { y0 + ySpan * Double($0) / 4 }
+        let yTicks = (0...4).map { i -> Double in
+            let t = y0 + ySpan * Double(i) / 4
+            return logY ? pow(10, t) : t
+        }
         for v in yTicks {
             let y = py(v)
             line((left, y), (left + plotW - 1, y), grid, thick: false)
@@ -87,16 +114,17 @@ public struct LineChart {
         for (k, s) in series.enumerated() {
             let c = LinePlot.palette[k % LinePlot.palette.count]
             var prev: (Int, Int)?
-            for i in 0..<min(s.x.count, s.y.count) where s.y[i].isFinite {
+            for i in 0..<min(s.x.count, s.y.count) {
+                guard s.y[i].isFinite, tx(s.x[i]).isFinite else { prev = nil; continue }
                 let p = (px(s.x[i]), py(s.y[i]))
-                if let q = prev { line(q, p, c) }
+                if s.lines, let q = prev { line(q, p, c) }
                 prev = p
                 if let lo = s.low?[i], let hi = s.high?[i], lo.isFinite, hi.isFinite {
                     line((p.0, py(lo)), (p.0, py(hi)), c, thick: false)
                     line((p.0 - 3, py(lo)), (p.0 + 3, py(lo)), c, thick: false)
                     line((p.0 - 3, py(hi)), (p.0 + 3, py(hi)), c, thick: false)
                 }
-                if markers { for dx in -2...2 { for dy in -2...2 { put(p.0 + dx, p.1 + dy, c) } } }
+                if s.markers ?? markers { for dx in -2...2 { for dy in -2...2 { put(p.0 + dx, p.1 + dy, c) } } }
             }
             // Legend entry below the x-axis title.
             let ly = top + plotH + 44 + 12 * k

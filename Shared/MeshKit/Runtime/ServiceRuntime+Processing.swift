@@ -85,7 +85,7 @@ extension ServiceRuntime {
             attempt: record.attempts,
             deadline: meta.deadlineUnixMs > 0 ? Date(timeIntervalSince1970: Double(meta.deadlineUnixMs) / 1000) : nil,
             logger: logger.with(runID: record.runID), store: store, artifacts: artifacts,
-            emit: { [events] event in try? await events.publish(event) })
+            emit: { [runEvents] event in runEvents.enqueue(event) })
         state.register(context, delivery: delivery)
         // Status events are best effort and off the critical path (watchers order them by sequence).
         Task { [self] in await publishStatus(record, status: .running) }

@@ -20,6 +20,8 @@ public final class ServiceRuntime: @unchecked Sendable {
 
     let state = RuntimeState()
     let events: EventBus
+    /// Progress and preview events of this runtime's runs, published in order off the step loop.
+    let runEvents: OrderedEventPublisher
     /// Resolved configuration as JSON, recorded with every run (serialised once).
     let configJSON: String
     var consumers: [ConsumerHandle] = []
@@ -42,6 +44,7 @@ public final class ServiceRuntime: @unchecked Sendable {
         self.logger = log
         self.definition = def
         self.events = EventBus(transport: transport)
+        self.runEvents = OrderedEventPublisher(bus: events)
         let json = (try? JSONSerialization.data(withJSONObject: def.config, options: [.sortedKeys])) ?? Data("{}".utf8)
         self.configJSON = String(decoding: json, as: UTF8.self)
         self.definitionWithBackbone = def
@@ -88,6 +91,7 @@ public final class ServiceRuntime: @unchecked Sendable {
         watchdog?.cancel()
         for c in consumers { await c.cancel() }
         await cancelSubscription?.cancel()
+        await runEvents.finish()
         try? store.flush()
         logger.info("stopped; handled \(state.handledCount)")
     }

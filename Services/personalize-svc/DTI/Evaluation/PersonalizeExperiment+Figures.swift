@@ -3,7 +3,7 @@ import Datasets
 import Evaluation
 import Foundation
 
-/// The report's figures: curves and scatter plots with axes and legends (`LinePlot.chart`), a slerp
+/// The report's figures: curves and scatter plots with axes and legends (`LineChart`), a slerp
 /// strip between the first two concepts' DTI tokens, and a sample grid per variant.
 extension PersonalizeExperiment {
     /// Variants in table and legend order.
@@ -18,49 +18,49 @@ extension PersonalizeExperiment {
             out.append((name, caption))
         }
         // Norm / m* per step: mean over concepts x seeds, with mean ± sd lines.
-        var normSeries: [ChartSeries] = []
+        var normSeries: [LineChart.Series] = []
         for v in ["ti", "dti"] {
             let curves = o.runs.filter { $0.variant == v }.map { $0.norms.map { $0 / o.mStar } }
             guard let n = curves.map(\.count).min(), n > 0 else { continue }
             let st = (0..<n).map { i in Stats.meanStd(curves.map { $0[i] }) }
             let x = (1...n).map(Double.init)
-            normSeries.append(ChartSeries(label: v.uppercased() + " MEAN", x: x, y: st.map(\.mean)))
-            normSeries.append(ChartSeries(label: v.uppercased() + " MEAN+SD", x: x, y: st.map { $0.mean + $0.std }))
+            normSeries.append(LineChart.Series(name: v.uppercased() + " MEAN", x: x, y: st.map(\.mean)))
+            normSeries.append(LineChart.Series(name: v.uppercased() + " MEAN+SD", x: x, y: st.map { $0.mean + $0.std }))
         }
         if !normSeries.isEmpty {
-            try save(try LinePlot.chart(normSeries, title: "TOKEN NORM", xLabel: "STEP", yLabel: "NORM / M*"), "norms.png",
+            try save(LineChart.figure(normSeries, title: "TOKEN NORM", xLabel: "STEP", yLabel: "NORM / M*"), "norms.png",
                      "Token norm / m* per learning step (mean and mean + sd over concepts × seeds).")
         }
         // Probe value vs norm: the curve along learned DTI directions, and every final token.
-        var probe: [ChartSeries] = [
-            ChartSeries(label: "DTI DIRS MEAN", x: o.probeNorms.map { $0 / o.mStar }, y: o.probeCurve, markers: true),
-            ChartSeries(label: "DTI DIRS MEAN-SD", x: o.probeNorms.map { $0 / o.mStar }, y: zip(o.probeCurve, o.probeCurveSpread).map { $0 - $1 }),
+        var probe: [LineChart.Series] = [
+            LineChart.Series(name: "DTI DIRS MEAN", x: o.probeNorms.map { $0 / o.mStar }, y: o.probeCurve, markers: true),
+            LineChart.Series(name: "DTI DIRS MEAN-SD", x: o.probeNorms.map { $0 / o.mStar }, y: zip(o.probeCurve, o.probeCurveSpread).map { $0 - $1 }),
         ]
         for v in ["dti", "ti", "ti-rescaled"] {
             let rs = o.runs.filter { $0.variant == v }
-            probe.append(ChartSeries(label: v.uppercased() + " FINAL", x: rs.map { $0.scores.norm / o.mStar }, y: rs.map(\.scores.positional), lines: false))
+            probe.append(LineChart.Series(name: v.uppercased() + " FINAL", x: rs.map { $0.scores.norm / o.mStar }, y: rs.map(\.scores.positional), lines: false))
         }
-        try save(try LinePlot.chart(probe, title: "POSITIONAL PROBE", xLabel: "NORM / M*", yLabel: "POSITIONS RECOVERED", logX: true, yRange: 0...1),
+        try save(LineChart.figure(probe, title: "POSITIONAL PROBE", xLabel: "NORM / M*", yLabel: "POSITIONS RECOVERED", logX: true, yRange: 0...1),
                  "probe-vs-norm.png", "Positional probe (fraction of \(evaluator.probe.positions) positions recovered from MiniLM's first LayerNorm output) vs token norm / m*: the learned DTI directions rescaled (mean, mean − sd over concepts × seeds) and every final token.")
         // Probe during learning.
-        var during: [ChartSeries] = []
+        var during: [LineChart.Series] = []
         for v in ["ti", "dti"] {
             let rs = o.runs.filter { $0.variant == v && !$0.probes.isEmpty }
             guard let first = rs.first else { continue }
             let n = rs.map(\.probes.count).min()!
-            during.append(ChartSeries(label: v.uppercased(), x: first.probeSteps.prefix(n).map(Double.init),
+            during.append(LineChart.Series(name: v.uppercased(), x: first.probeSteps.prefix(n).map(Double.init),
                                       y: (0..<n).map { i in Stats.meanStd(rs.map { $0.probes[i] }).mean }, markers: true))
         }
         if !during.isEmpty {
-            try save(try LinePlot.chart(during, title: "PROBE WHILE LEARNING", xLabel: "STEP", yLabel: "POSITIONS RECOVERED", yRange: 0...1),
+            try save(LineChart.figure(during, title: "PROBE WHILE LEARNING", xLabel: "STEP", yLabel: "POSITIONS RECOVERED", yRange: 0...1),
                      "probe-steps.png", "Positional probe of the token while it is learned (mean over concepts × seeds).")
         }
         // Subject vs prompt score, every run.
         let scatter = Self.variants.map { v in
             let rs = o.runs.filter { $0.variant == v }
-            return ChartSeries(label: v.uppercased(), x: rs.map { $0.scores.subject ?? .nan }, y: rs.map { $0.scores.prompt ?? .nan }, lines: false)
+            return LineChart.Series(name: v.uppercased(), x: rs.map { $0.scores.subject ?? .nan }, y: rs.map { $0.scores.prompt ?? .nan }, lines: false)
         }
-        try save(try LinePlot.chart(scatter, title: "SUBJECT VS PROMPT", xLabel: "SUBJECT SCORE", yLabel: "PROMPT SCORE"),
+        try save(LineChart.figure(scatter, title: "SUBJECT VS PROMPT", xLabel: "SUBJECT SCORE", yLabel: "PROMPT SCORE"),
                  "scores.png", "Subject score (EfficientNet cosine to the concept's images) vs prompt score (colour asked for = colour generated) of every run.")
         // Slerp strip between the first two concepts' seed-0 DTI tokens.
         if concepts.count >= 2, let a = o.runs.first(where: { $0.variant == "dti" && $0.concept == concepts[0].name }),

@@ -19,7 +19,7 @@ public struct PositionalProbe {
     /// chooses its regulariser on `validationWords` other rows.
     public init(encoder: MiniLMEncoder, positions: Int = 32, trainWords: Int = 48, validationWords: Int = 24, seed: UInt64 = 0x9B0B) throws {
         guard (2...MiniLMEncoder.maxPositions).contains(positions) else {
-            throw DTIError.invalidInput(field: "positions", message: "must be in 2...512, got \(positions)")
+            throw MethodError.invalidInput(field: "positions", message: "must be in 2...512, got \(positions)")
         }
         self.encoder = encoder; self.positions = positions
         // Whole words (no "##" pieces, no [special] tokens) with a non-zero row, in id order.
@@ -28,7 +28,7 @@ public struct PositionalProbe {
                 && encoder.wordEmbeddings[(id * MiniLMEncoder.width)..<((id + 1) * MiniLMEncoder.width)].contains { $0 != 0 }
         }.map(\.offset)
         guard words.count >= trainWords + validationWords else {
-            throw DTIError.invalidInput(field: "trainWords", message: "the vocabulary has only \(words.count) whole words")
+            throw MethodError.invalidInput(field: "trainWords", message: "the vocabulary has only \(words.count) whole words")
         }
         var rng = RNG(seed: seed)
         var pool = words
