@@ -101,7 +101,8 @@ public enum DistillService {
             throw ServiceError.invalid("teacher_model", "'\(plan.teacher)' expects \(teacher.config.model.textDim)-d text, not MiniLM's \(MiniLMEncoder.width)")
         }
         let session: DistillTrainingSession = try await context.compute {
-            let texts = try TextEncoder.shared().features(plan.prompts)
+            let encoder = try PromptEncoder.shared()
+            let texts = plan.prompts.map { encoder.features(of: $0) }
             let data = try TeacherData.synthesize(teacher: teacher.model, prompts: texts, count: plan.config.dataCount,
                                                   steps: plan.config.teacherSteps, guidance: plan.config.guidance,
                                                   seed: plan.config.seed &+ 0x7EAC)
@@ -113,14 +114,10 @@ public enum DistillService {
         let training = TrainingPlan(modelName: plan.student, kind: modelKind, mediaType: mediaType,
                                     configJSON: try plan.config.json(), seed: plan.config.seed, parents: [plan.teacher],
                                     checkpointEvery: plan.config.checkpointEvery, resume: req.resume)
-        let out = try await TrainingRun.run(session, plan: training, context: context)
         var result = Latentmesh_V1_DistillTrainResult()
         result.studentName = plan.student
-        result.checkpoint = .init(out.artifact)
-        result.finalMetrics = out.finalMetrics
-        result.steps = Int64(out.steps)
         result.teacherModel = plan.teacher
         result.method = plan.config.method.rawValue
-        return result
+        return try await TrainingRun.run(session, plan: training, context: context, result: result)
     }
 }
