@@ -80,7 +80,7 @@ let package = Package(
                 path: "Services/generator-svc/FlowGen", swiftSettings: fastMath),
         // Departure: GeneratorSvc also links VTP to encode/decode latents in process with the
         // tokenizer the generator names (the co-hosted path; no RPC client in RunContext yet).
-        .target(name: "GeneratorSvc", dependencies: ["MeshKit", "MeshProto", "RunStore", "FlowGen", "Distill", "VTP", "Datasets", "Models", "ComputeCore"],
+        .target(name: "GeneratorSvc", dependencies: ["MeshKit", "MeshProto", "RunStore", "FlowGen", "Distill", "VTP", "Datasets", "Evaluation", "Models", "ComputeCore"],
                 path: "Services/generator-svc/GeneratorSvc"),
         .executableTarget(name: "generator-svc", dependencies: ["GeneratorSvc", "MeshKit"],
                           path: "Services/generator-svc/App"),
@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(name: "TokenizerSvcTests", dependencies: ["TokenizerSvc", "VTP", "MeshTesting"],
                     path: "Tests/TokenizerSvcTests"),
         .testTarget(name: "GeneratorSvcTests", dependencies: [
-            "GeneratorSvc", "TokenizerSvc", "FlowGen", "VTP", "MeshKit", "MeshProto", "RunStore", "Datasets", "ComputeCore",
+            "GeneratorSvc", "TokenizerSvc", "FlowGen", "VTP", "MeshKit", "MeshProto", "RunStore", "Datasets", "Evaluation", "ComputeCore", "MeshTesting",
         ], path: "Tests/GeneratorSvcTests"),
         .testTarget(name: "DistillTests", dependencies: [
             "Distill", "DistillSvc", "GeneratorSvc", "TokenizerSvc", "VTP", "FlowGen", "Datasets", "ComputeCore", "MeshKit",

@@ -11,7 +11,10 @@ import Glibc
 /// to 8 channels, velocity MSE, AdamW. This is `FlowGenDiT` with that config; the PyTorch peer
 /// (`Benchmarks/torch_peer.py --dit`) builds the same network.
 enum GeneratorBench {
-    struct Options { var threads = 2; var steps = 7; var warmup = 2; var batch = 64; var sampleSteps = 28 }
+    struct Options {
+        var threads = 2; var steps = 7; var warmup = 2; var batch = 64; var sampleSteps = 28
+        var serve = GeneratorServeBench.Options()
+    }
 
     static func parse(_ args: [String]) throws -> Options {
         var o = Options(), i = 0
@@ -26,7 +29,12 @@ enum GeneratorBench {
             case "--warmup": o.warmup = try value("--warmup")
             case "--batch": o.batch = try value("--batch")
             case "--sample-steps": o.sampleSteps = try value("--sample-steps")
-            default: throw ValidationFailureBench("unknown argument '\(args[i])' (expected --threads/--steps/--warmup/--batch/--sample-steps)")
+            case "--serve-reps": o.serve.reps = try value("--serve-reps")
+            case "--model", "--home":
+                guard i + 1 < args.count else { throw ValidationFailureBench("\(args[i]) needs a value") }
+                if args[i] == "--model" { o.serve.model = args[i + 1] } else { o.serve.home = args[i + 1] }
+                i += 1
+            default: throw ValidationFailureBench("unknown argument '\(args[i])' (expected --threads/--steps/--warmup/--batch/--sample-steps/--serve-reps/--model/--home)")
             }
             i += 1
         }
@@ -54,7 +62,7 @@ enum GeneratorBench {
         return 3 * (Double(c.depth) * perBlock + outer)
     }
 
-    static func run(arguments: [String]) throws {
+    static func run(arguments: [String]) async throws {
         let o = try parse(arguments)
         let cfg = referenceConfig
         print("mesh-bench generator: threads=\(o.threads) batch=\(o.batch) steps=\(o.steps) (median after \(o.warmup) warm-up)")
@@ -103,11 +111,23 @@ enum GeneratorBench {
         }
         let imgPerS = Double(o.batch) / ComputeBench.median(sampleTimes)
         print("sampling (reference DiT, \(o.sampleSteps) Euler steps, guidance 3, batch \(o.batch)): \(String(format1: imgPerS)) latents/s")
+
+        // Serving: generator.generate on the trained default model, in process and over RabbitMQ.
+        print("serving: generator.generate on '\(o.serve.model)' (\(o.serve.home)), \(o.serve.reps) interleaved reps per transport")
+        let serve = try await GeneratorServeBench.run(o.serve)
+        let overhead = serve.amqpP50 - serve.b1P50
+        print("generate (1 image, 28 Euler steps, guidance 3, decode included): in process p50 \(String(format1: serve.b1P50)) ms " +
+              "(min \(String(format1: serve.b1Ms.min()!)), max \(String(format1: serve.b1Ms.max()!))); over RabbitMQ p50 " +
+              "\(String(format1: serve.amqpP50)) ms -> overhead \(String(format1: overhead)) ms")
+        print("generate (8 prompts x 8 images, 28 Euler steps, guidance 3): \(String(format1: ComputeBench.median(serve.imgPerS))) images/s " +
+              "(reps \(serve.imgPerS.map { String(format1: $0) }.joined(separator: ", ")))")
         let json: [(String, String)] = [
             ("dit_step_ms", String(format1: stepS * 1000)), ("dit_step_ms_min", String(format1: times.min()! * 1000)),
             ("dit_step_ms_max", String(format1: times.max()! * 1000)), ("dit_step_gflops", String(format1: achieved)),
             ("dit_step_flops", String(Int(flops))), ("dit_step_mfu", String(format3: achieved / denom)),
             ("sgemm_gflops_1024", String(format1: denom)), ("sample_latents_per_s_ref_dit", String(format1: imgPerS)),
+            ("sample_img_per_s", String(format3: ComputeBench.median(serve.imgPerS))), ("generate_b1_ms", String(format1: serve.b1P50)),
+            ("generate_b1_amqp_ms", String(format1: serve.amqpP50)), ("amqp_generate_overhead_ms", String(format1: overhead)),
             ("threads", String(o.threads)), ("batch", String(o.batch)),
         ]
         print("{" + json.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")

@@ -13,13 +13,13 @@ enum TokenizerBench {
         var o = Options()
         var i = 0
         func value(_ name: String) throws -> String {
-            guard i + 1 < arguments.count else { throw VTPError.invalidInput(field: name, message: "needs a value") }
+            guard i + 1 < arguments.count else { throw MethodError.invalidInput(field: name, message: "needs a value") }
             i += 1
             return arguments[i]
         }
         func positive(_ name: String) throws -> Int {
             let s = try value(name)
-            guard let v = Int(s), v > 0, v <= 100_000 else { throw VTPError.invalidInput(field: name, message: "must be in 1...100000, got \(s)") }
+            guard let v = Int(s), v > 0, v <= 100_000 else { throw MethodError.invalidInput(field: name, message: "must be in 1...100000, got \(s)") }
             return v
         }
         while i < arguments.count {
@@ -27,7 +27,7 @@ enum TokenizerBench {
             case "--steps": o.steps = try positive("--steps")
             case "--repetitions": o.repetitions = try positive("--repetitions")
             case "--preset": o.preset = try value("--preset")
-            default: throw VTPError.invalidInput(field: arguments[i], message: "unknown option; use --steps, --repetitions, --preset")
+            default: throw MethodError.invalidInput(field: arguments[i], message: "unknown option; use --steps, --repetitions, --preset")
             }
             i += 1
         }

@@ -17,6 +17,7 @@ extension Latentmesh_V1_DecodeLatentsRequest: MeshRequest {}
 // generator
 extension Latentmesh_V1_GenerateRequest: MeshRequest {}
 extension Latentmesh_V1_GeneratorTrainRequest: MeshRequest {}
+extension Latentmesh_V1_GeneratorEvaluateRequest: MeshRequest {}
 // personalize
 extension Latentmesh_V1_LearnConceptRequest: MeshRequest {}
 extension Latentmesh_V1_BlendConceptsRequest: MeshRequest {}

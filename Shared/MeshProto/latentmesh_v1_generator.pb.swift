@@ -209,6 +209,107 @@ public nonisolated struct Latentmesh_V1_GeneratorTrainResult: Sendable {
   fileprivate var _checkpoint: Latentmesh_V1_ArtifactRef? = nil
 }
 
+/// generator.evaluate: sample `images` prompts balanced over fmnist-color's (class, colour) pairs
+/// (caption templates, attributes kept), then score them with the shared GenerationEvaluator:
+/// gFD (FD-EffNet vs the real test split) and class / colour accuracy, each with its spread.
+public nonisolated struct Latentmesh_V1_GeneratorEvaluateRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var meta: Latentmesh_V1_RequestMeta {
+    get {_meta ?? Latentmesh_V1_RequestMeta()}
+    set {_meta = newValue}
+  }
+  /// Returns true if `meta` has been explicitly set.
+  public var hasMeta: Bool {self._meta != nil}
+  /// Clears the value of `meta`. Subsequent reads from it will return its default value.
+  public mutating func clearMeta() {self._meta = nil}
+
+  /// registered generator; "" = "generator-default"
+  public var modelName: String = String()
+
+  /// generated images 2..10000 (0 = 2000)
+  public var images: Int32 = 0
+
+  /// sampler steps 1..1000 (0 = 28)
+  public var steps: Int32 = 0
+
+  /// 0..20 (absent = 3)
+  public var guidance: Float {
+    get {_guidance ?? 0}
+    set {_guidance = newValue}
+  }
+  /// Returns true if `guidance` has been explicitly set.
+  public var hasGuidance: Bool {self._guidance != nil}
+  /// Clears the value of `guidance`. Subsequent reads from it will return its default value.
+  public mutating func clearGuidance() {self._guidance = nil}
+
+  /// prompt order and image i's noise (seed + i)
+  public var seed: UInt64 = 0
+
+  /// "euler" (default) | "heun"
+  public var sampler: String = String()
+
+  /// "standard" (default: whole test split, full judge) | "quick" (tests)
+  public var evaluator: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _meta: Latentmesh_V1_RequestMeta? = nil
+  fileprivate var _guidance: Float? = nil
+}
+
+public nonisolated struct Latentmesh_V1_GeneratorEvaluateResult: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var modelName: String = String()
+
+  /// gfd, gfd_std, gfd_low, gfd_high, class_accuracy(_low/_high), color_accuracy(...), ...
+  public var metrics: Dictionary<String,Double> = [:]
+
+  public var images: Int32 = 0
+
+  public var referenceImages: Int32 = 0
+
+  public var referenceDataset: String = String()
+
+  public var fdResolution: Int32 = 0
+
+  public var steps: Int32 = 0
+
+  public var guidance: Float = 0
+
+  public var sampler: String = String()
+
+  public var seed: UInt64 = 0
+
+  /// captioned grid of the first 32 images
+  public var grid: Latentmesh_V1_ArtifactRef {
+    get {_grid ?? Latentmesh_V1_ArtifactRef()}
+    set {_grid = newValue}
+  }
+  /// Returns true if `grid` has been explicitly set.
+  public var hasGrid: Bool {self._grid != nil}
+  /// Clears the value of `grid`. Subsequent reads from it will return its default value.
+  public mutating func clearGrid() {self._grid = nil}
+
+  public var seconds: Double = 0
+
+  /// the evaluator's three-line summary
+  public var summary: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _grid: Latentmesh_V1_ArtifactRef? = nil
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "latentmesh.v1"
@@ -539,6 +640,169 @@ nonisolated extension Latentmesh_V1_GeneratorTrainResult: SwiftProtobuf.Message,
     if lhs.finalMetrics != rhs.finalMetrics {return false}
     if lhs.steps != rhs.steps {return false}
     if lhs.tokenizer != rhs.tokenizer {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Latentmesh_V1_GeneratorEvaluateRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GeneratorEvaluateRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}meta\0\u{3}model_name\0\u{1}images\0\u{1}steps\0\u{1}guidance\0\u{1}seed\0\u{1}sampler\0\u{1}evaluator\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._meta) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.modelName) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.images) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.steps) }()
+      case 5: try { try decoder.decodeSingularFloatField(value: &self._guidance) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.sampler) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.evaluator) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._meta {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.modelName.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelName, fieldNumber: 2)
+    }
+    if self.images != 0 {
+      try visitor.visitSingularInt32Field(value: self.images, fieldNumber: 3)
+    }
+    if self.steps != 0 {
+      try visitor.visitSingularInt32Field(value: self.steps, fieldNumber: 4)
+    }
+    try { if let v = self._guidance {
+      try visitor.visitSingularFloatField(value: v, fieldNumber: 5)
+    } }()
+    if self.seed != 0 {
+      try visitor.visitSingularUInt64Field(value: self.seed, fieldNumber: 6)
+    }
+    if !self.sampler.isEmpty {
+      try visitor.visitSingularStringField(value: self.sampler, fieldNumber: 7)
+    }
+    if !self.evaluator.isEmpty {
+      try visitor.visitSingularStringField(value: self.evaluator, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Latentmesh_V1_GeneratorEvaluateRequest, rhs: Latentmesh_V1_GeneratorEvaluateRequest) -> Bool {
+    if lhs._meta != rhs._meta {return false}
+    if lhs.modelName != rhs.modelName {return false}
+    if lhs.images != rhs.images {return false}
+    if lhs.steps != rhs.steps {return false}
+    if lhs._guidance != rhs._guidance {return false}
+    if lhs.seed != rhs.seed {return false}
+    if lhs.sampler != rhs.sampler {return false}
+    if lhs.evaluator != rhs.evaluator {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Latentmesh_V1_GeneratorEvaluateResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GeneratorEvaluateResult"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}model_name\0\u{1}metrics\0\u{1}images\0\u{3}reference_images\0\u{3}reference_dataset\0\u{3}fd_resolution\0\u{1}steps\0\u{1}guidance\0\u{1}sampler\0\u{1}seed\0\u{1}grid\0\u{1}seconds\0\u{1}summary\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.modelName) }()
+      case 2: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: &self.metrics) }()
+      case 3: try { try decoder.decodeSingularInt32Field(value: &self.images) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.referenceImages) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.referenceDataset) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.fdResolution) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.steps) }()
+      case 8: try { try decoder.decodeSingularFloatField(value: &self.guidance) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.sampler) }()
+      case 10: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
+      case 11: try { try decoder.decodeSingularMessageField(value: &self._grid) }()
+      case 12: try { try decoder.decodeSingularDoubleField(value: &self.seconds) }()
+      case 13: try { try decoder.decodeSingularStringField(value: &self.summary) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.modelName.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelName, fieldNumber: 1)
+    }
+    if !self.metrics.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: self.metrics, fieldNumber: 2)
+    }
+    if self.images != 0 {
+      try visitor.visitSingularInt32Field(value: self.images, fieldNumber: 3)
+    }
+    if self.referenceImages != 0 {
+      try visitor.visitSingularInt32Field(value: self.referenceImages, fieldNumber: 4)
+    }
+    if !self.referenceDataset.isEmpty {
+      try visitor.visitSingularStringField(value: self.referenceDataset, fieldNumber: 5)
+    }
+    if self.fdResolution != 0 {
+      try visitor.visitSingularInt32Field(value: self.fdResolution, fieldNumber: 6)
+    }
+    if self.steps != 0 {
+      try visitor.visitSingularInt32Field(value: self.steps, fieldNumber: 7)
+    }
+    if self.guidance.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.guidance, fieldNumber: 8)
+    }
+    if !self.sampler.isEmpty {
+      try visitor.visitSingularStringField(value: self.sampler, fieldNumber: 9)
+    }
+    if self.seed != 0 {
+      try visitor.visitSingularUInt64Field(value: self.seed, fieldNumber: 10)
+    }
+    try { if let v = self._grid {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+    } }()
+    if self.seconds.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.seconds, fieldNumber: 12)
+    }
+    if !self.summary.isEmpty {
+      try visitor.visitSingularStringField(value: self.summary, fieldNumber: 13)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Latentmesh_V1_GeneratorEvaluateResult, rhs: Latentmesh_V1_GeneratorEvaluateResult) -> Bool {
+    if lhs.modelName != rhs.modelName {return false}
+    if lhs.metrics != rhs.metrics {return false}
+    if lhs.images != rhs.images {return false}
+    if lhs.referenceImages != rhs.referenceImages {return false}
+    if lhs.referenceDataset != rhs.referenceDataset {return false}
+    if lhs.fdResolution != rhs.fdResolution {return false}
+    if lhs.steps != rhs.steps {return false}
+    if lhs.guidance != rhs.guidance {return false}
+    if lhs.sampler != rhs.sampler {return false}
+    if lhs.seed != rhs.seed {return false}
+    if lhs._grid != rhs._grid {return false}
+    if lhs.seconds != rhs.seconds {return false}
+    if lhs.summary != rhs.summary {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

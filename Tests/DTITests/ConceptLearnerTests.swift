@@ -61,7 +61,7 @@ final class ConceptLearnerTests: XCTestCase {
 
     func testInvalidInputsNameTheField() throws {
         func field(_ body: () throws -> Void) -> String? {
-            do { try body(); return nil } catch let DTIError.invalidInput(f, _) { return f } catch { return "\(error)" }
+            do { try body(); return nil } catch let MethodError.invalidInput(f, _) { return f } catch { return "\(error)" }
         }
         for bad in ["my-bag", "<My-Bag>", "<>", "<a b>", "<-x>", "<" + String(repeating: "a", count: 33) + ">"] {
             XCTAssertEqual(field { try ConceptName.validate(bad) }, "name", bad)

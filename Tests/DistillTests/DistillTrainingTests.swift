@@ -90,7 +90,7 @@ final class DistillTrainingTests: XCTestCase {
 
     func testInvalidConfigsNameTheField() throws {
         XCTAssertThrowsError(try DistillPresets.resolve("distill-xs", method: .scm, timeInputScale: 10)) {
-            XCTAssertEqual($0 as? DistillError, .invalidConfig(field: "time_input_scale", message: "must be 1 or 1000, got 10.0"))
+            XCTAssertEqual($0 as? MethodError, .invalidConfig(field: "time_input_scale", message: "must be 1 or 1000, got 10.0"))
         }
         XCTAssertNoThrow(try DistillPresets.resolve("distill-xs", method: .meanflow, timeInputScale: 1000))
         XCTAssertThrowsError(try DistillPresets.resolve("nope", method: .scm)) { XCTAssertTrue("\($0)".contains("distill-xs")) }

@@ -126,6 +126,36 @@ final class StudentServingTests: XCTestCase {
             try await self.call(client, "generator.generate", Self.request("no-such-student", prompts: ["a red dress"], n: 1, seed: 0, steps: 2),
                                 as: Latentmesh_V1_GenerateResponse.self)
         }
+        // distill.evaluate: the student at 1 and 2 steps and the teacher, same prompts and seeds, quick evaluator.
+        var ev = Latentmesh_V1_DistillEvaluateRequest()
+        ev.studentName = n.scm; ev.steps = [1, 2]; ev.images = 4; ev.includeTeacher = true; ev.teacherSteps = 3; ev.evaluator = "quick"
+        let e = try await call(client, "distill.evaluate", ev, as: Latentmesh_V1_DistillEvaluateResult.self).response
+        XCTAssertEqual(e.rows.map(\.label), ["teacher3", "student1", "student2"])
+        XCTAssertEqual(e.rows.map(\.sampler), ["euler", "scm", "scm"])
+        XCTAssertEqual(e.rows.map(\.guidance), [3, 3, 3])
+        XCTAssertEqual([e.teacherModel, e.method, String(e.images)], [n.teacher, "scm", "4"])
+        for row in e.rows {
+            for k in ["gfd", "gfd_std", "class_accuracy", "class_accuracy_low", "color_accuracy", "ms_per_image", "images_per_s"] {
+                XCTAssertNotNil(row.metrics[k], "\(row.label).\(k)")
+                XCTAssertEqual(e.metrics["\(row.label).\(k)"], row.metrics[k])
+            }
+            XCTAssertTrue((row.metrics["gfd"] ?? -1) >= 0)
+        }
+        func evalRequest(_ edit: (inout Latentmesh_V1_DistillEvaluateRequest) -> Void) -> Latentmesh_V1_DistillEvaluateRequest {
+            var r = ev; edit(&r); return r
+        }
+        for (field, req) in [("steps[1]", evalRequest { $0.steps = [2, 5] }), ("images", evalRequest { $0.images = 1 }),
+                             ("teacher_steps", evalRequest { $0.teacherSteps = 1001 }), ("evaluator", evalRequest { $0.evaluator = "huge" }),
+                             ("student_name", evalRequest { $0.studentName = n.teacher })] {
+            await assertServiceError(.invalidArgument, field: field) {
+                try await self.call(client, "distill.evaluate", req, as: Latentmesh_V1_DistillEvaluateResult.self)
+            }
+        }
+        await assertServiceError(.notFound, field: "student_name") {
+            try await self.call(client, "distill.evaluate", evalRequest { $0.studentName = "no-such-student" },
+                                as: Latentmesh_V1_DistillEvaluateResult.self)
+        }
+
         // The teacher still serves its own 28-step default with guidance.
         let teacher = try await call(client, "generator.generate", Self.request(n.teacher, prompts: ["a red dress"], n: 1, seed: 0, steps: 0),
                                      as: Latentmesh_V1_GenerateResponse.self).response

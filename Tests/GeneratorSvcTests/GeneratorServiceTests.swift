@@ -4,6 +4,7 @@ import Foundation
 import GeneratorSvc
 import Logging
 import MeshKit
+import MeshTesting
 import MeshProto
 import RunStore
 import SwiftProtobuf
@@ -51,19 +52,6 @@ final class GeneratorServiceTests: XCTestCase {
                 where mesh.host == nil && e.code == .notFound && e.field == "routing_key" && attempt < 30 {
                 attempt += 1   // another checkout's worker on the shared stack without this method
             }
-        }
-    }
-
-    func expectError<T>(_ code: ServiceError.Code, field: String, _ body: () async throws -> T,
-                        file: StaticString = #filePath, line: UInt = #line) async {
-        do {
-            _ = try await body()
-            XCTFail("expected \(code.rawValue) on \(field)", file: file, line: line)
-        } catch let e as ServiceError {
-            XCTAssertEqual(e.code, code, "\(e)", file: file, line: line)
-            XCTAssertTrue(e.field.hasPrefix(field), "field '\(e.field)' should name \(field): \(e)", file: file, line: line)
-        } catch {
-            XCTFail("unexpected error \(error)", file: file, line: line)
         }
     }
 
@@ -128,10 +116,15 @@ final class GeneratorServiceTests: XCTestCase {
         XCTAssertEqual(alone.images[0].png, r.images[3].png)
 
         // A second training run on the same tokenizer and data reuses both caches.
-        let cachesBefore = try mesh.store.listModels(ModelQuery(service: "generator", limit: 100)).filter { $0.name.hasPrefix("cache.") }
+        // (Training caches only: evaluations on the same store add `cache.eval.*` entries.)
+        func trainingCaches() throws -> [ModelRecord] {
+            try mesh.store.listModels(ModelQuery(service: "generator", limit: 1000))
+                .filter { $0.name.hasPrefix("cache.latents.") || $0.name.hasPrefix("cache.text.") }
+        }
+        let cachesBefore = try trainingCaches()
         XCTAssertEqual(Set(cachesBefore.map(\.kind)), ["latent-cache", "text-cache"])
         _ = try await trainModelsAgain(mesh, tokenizer: tokName, generator: genName + "-b")
-        let cachesAfter = try mesh.store.listModels(ModelQuery(service: "generator", limit: 100)).filter { $0.name.hasPrefix("cache.") }
+        let cachesAfter = try trainingCaches()
         XCTAssertEqual(Set(cachesAfter.map(\.sha256)), Set(cachesBefore.map(\.sha256)))
     }
 
@@ -166,14 +159,14 @@ final class GeneratorServiceTests: XCTestCase {
             ("model_name", gen { $0.modelName = "bad name!" }),
         ]
         for (field, req) in bad {
-            await expectError(.invalidArgument, field: field) {
+            await assertServiceError(.invalidArgument, field: field) {
                 try await self.call(mesh, "generator.generate", req, as: Latentmesh_V1_GenerateResponse.self)
             }
         }
         do {
             _ = try await call(mesh, "generator.generate", gen { $0.steps = 5000 }, as: Latentmesh_V1_GenerateResponse.self)
         } catch let e as ServiceError { XCTAssertTrue(e.message.contains("1...1000"), "limit named: \(e)") }
-        await expectError(.notFound, field: "model_name") {
+        await assertServiceError(.notFound, field: "model_name") {
             try await self.call(mesh, "generator.generate", gen { $0.modelName = "no-such-model" }, as: Latentmesh_V1_GenerateResponse.self)
         }
         func train(_ edit: (inout Latentmesh_V1_GeneratorTrainRequest) -> Void) -> Latentmesh_V1_GeneratorTrainRequest {
@@ -189,11 +182,11 @@ final class GeneratorServiceTests: XCTestCase {
             ("train_limit", train { $0.trainLimit = -1 }),
         ]
         for (field, req) in badTrain {
-            await expectError(.invalidArgument, field: field) {
+            await assertServiceError(.invalidArgument, field: field) {
                 try await self.call(mesh, "generator.train", req, as: Latentmesh_V1_GeneratorTrainResult.self)
             }
         }
-        await expectError(.notFound, field: "tokenizer_checkpoint") {
+        await assertServiceError(.notFound, field: "tokenizer_checkpoint") {
             try await self.call(mesh, "generator.train", train { $0.tokenizerCheckpoint = "no-such-tokenizer" },
                                 as: Latentmesh_V1_GeneratorTrainResult.self)
         }

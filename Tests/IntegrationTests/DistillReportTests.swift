@@ -7,6 +7,44 @@ import XCTest
 /// `meshctl report distill`: the quick plan end to end through the embedded mesh (tokenizer,
 /// teacher, four students, distill.evaluate, generator.generate), and verdicts that follow the numbers.
 final class DistillReportTests: XCTestCase {
+    func testQuickPlanWritesTheReportAndReusesItsModels() async throws {
+        let dir = TestEnvironment.tempDir("distill-report")
+        let results = dir.appendingPathComponent("results"), cache = dir.appendingPathComponent("cache")
+        let plan = try XCTUnwrap(DistillReportPlan.named("quick"))
+        let out = try await DistillReport.run(plan: plan, outputDir: results, cacheDir: cache, log: { _ in })
+        XCTAssertEqual(out.curves.map { "\($0.method)x\(Int($0.scale))" }, ["scmx1", "scmx1000", "meanflowx1", "meanflowx1000"])
+        for c in out.curves where c.failure == nil { XCTAssertFalse(c.points.isEmpty, "gradient norms of \(c.method) x\(c.scale)") }
+        let finished = out.curves.filter { $0.failure == nil }.count
+        XCTAssertEqual(out.rows.count, 1 + finished * plan.studentSteps.count)
+        let teacher = try XCTUnwrap(out.rows.first)
+        XCTAssertEqual([teacher.method, String(teacher.steps)], ["teacher", "28"])
+        for r in out.rows {
+            for k in ["gfd", "gfd_std", "class_accuracy", "color_accuracy", "ms_per_image", "ms_per_image_min", "ms_per_image_max"] {
+                XCTAssertNotNil(r.metrics[k], "\(r.label) \(k)")
+            }
+        }
+        XCTAssertEqual(out.images, Int(plan.evalImages))
+        let md = try String(contentsOf: results.appendingPathComponent("distill.md"), encoding: .utf8)
+        for needle in ["meshctl report distill --plan quick", "at commit `", "cores", "## Verdicts", "sCM at 2 steps", "×1000",
+                       "MeanFlow at 4 steps", "gFD ± std"] {
+            XCTAssertTrue(md.contains(needle), "report lacks '\(needle)'")
+        }
+        for fig in ["samples.png", "gfd-vs-steps.png", "ms-vs-steps.png", "gradnorm-scm.png", "gradnorm-meanflow.png"] {
+            let png = try Data(contentsOf: results.appendingPathComponent("distill/\(fig)"))
+            XCTAssertGreaterThan(try PNGCodec.decode([UInt8](png)).width, 100, fig)
+            XCTAssertTrue(md.contains("(distill/\(fig))"), "report links \(fig)")
+        }
+        let grid = try XCTUnwrap(out.grid)
+        XCTAssertEqual(grid.rows.map(\.label), ["teacher 28", "scm 1", "scm 2", "scm 4", "meanflow 1", "meanflow 2", "meanflow 4"])
+        // A second run reuses every model of the cache (no training run is started).
+        var trained = 0
+        let again = try await DistillReport.run(plan: plan, outputDir: results, cacheDir: cache) { line in
+            if line.hasPrefix("training") || line.hasPrefix("distilling") { trained += 1 }
+        }
+        XCTAssertEqual(trained, out.curves.filter { $0.failure != nil }.count)
+        XCTAssertEqual(again.rows.count, out.rows.count)
+    }
+
     /// The verdicts are computed: moving the student's gFD across the 10 % line flips the sentence.
     func testVerdictsFollowTheNumbers() throws {
         var o = DistillReportOutcome(plan: try XCTUnwrap(DistillReportPlan.named("quick")))

@@ -2,12 +2,13 @@ import ComputeCore
 import Datasets
 import Distill
 import FlowGen
+import GeneratorSvc
 import Foundation
 import MeshKit
 import MeshProto
 import Models
 
-/// distill-svc handlers: `distill.train` validates the request, loads the teacher from the
+/// distill-svc handlers (`distill.evaluate` in `DistillService+Evaluate.swift`): `distill.train` validates the request, loads the teacher from the
 /// registry, synthesises x0 data from the guided teacher, and hands a `DistillTrainingSession`
 /// to the shared training driver. The student is registered (kind `distill-student`) with its
 /// teacher as parent.
@@ -20,11 +21,16 @@ public enum DistillService {
     /// The service teachers are registered by.
     public static let teacherService = "generator"
 
-    public static func methods() -> [ServiceMethod] {
+    /// The two methods; `models` caches the students, teachers, tokenizers and evaluators evaluate loads.
+    public static func methods(models: GeneratorModels) -> [ServiceMethod] {
         [
             .typed("distill.train", summary: "distil a registered generator into a 1-4-step sCM or MeanFlow student",
                    isLongRunning: true) { (req: Latentmesh_V1_DistillTrainRequest, ctx) in
                 try await train(req, context: ctx)
+            },
+            .typed("distill.evaluate", summary: "a student at 1-4 steps (and its teacher) on the same prompts and seeds: gFD, attribute accuracy, ms per image",
+                   isLongRunning: true) { (req: Latentmesh_V1_DistillEvaluateRequest, ctx) in
+                try await evaluate(req, context: ctx, models: models)
             },
         ]
     }
@@ -70,7 +76,7 @@ public enum DistillService {
         if req.guidance > 0 { config.guidance = req.guidance }
         if req.dataCount > 0 { config.dataCount = Int(req.dataCount) }
         config.seed = req.seed
-        do { try config.validate() } catch let e as DistillError {
+        do { try config.validate() } catch let e as MethodError {
             if case let .invalidConfig(f, m) = e { throw ServiceError.invalid(f, m) }
             throw ServiceError.invalid("config", "\(e)")
         }

@@ -50,6 +50,19 @@ extension GeneratorService {
                                   seed: req.seed, sampler: sampler, previewEvery: Int(req.previewEvery))
     }
 
+    /// The sampling fields every sampling request shares: steps (0 = 28), guidance, sampler ("" = euler).
+    /// INVALID_ARGUMENT naming the field and its limit.
+    static func validateSampling(steps: Int32, guidance: Float, sampler: String) throws -> (steps: Int, sampler: SamplerKind) {
+        let n = steps == 0 ? defaultSteps : steps
+        guard stepRange.contains(n) else { throw ServiceError.outOfRange("steps", steps, stepRange) }
+        guard guidance.isFinite, guidanceRange.contains(guidance) else { throw ServiceError.outOfRange("guidance", guidance, guidanceRange) }
+        let kind: SamplerKind? = sampler.isEmpty ? .euler : SamplerKind(rawValue: sampler.lowercased())
+        guard let kind else {
+            throw ServiceError.invalid("sampler", "'\(sampler)' is not a sampler; use one of \(SamplerKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return (Int(n), kind)
+    }
+
     static func generate(_ req: Latentmesh_V1_GenerateRequest, context: RunContext,
                          models: GeneratorModels) async throws -> Latentmesh_V1_GenerateResponse {
         let p = try validate(req)

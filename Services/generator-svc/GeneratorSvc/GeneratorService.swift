@@ -1,6 +1,7 @@
 import ComputeCore
 import Datasets
 import Distill
+import Evaluation
 import FlowGen
 import Foundation
 import MeshKit
@@ -8,7 +9,7 @@ import MeshProto
 import RunStore
 import VTP
 
-/// generator-svc handlers: adapt `generator.{train,generate}` messages to the FlowGen library.
+/// generator-svc handlers: adapt `generator.{train,generate,evaluate}` messages to the FlowGen library.
 /// Latents are decoded (and training images encoded) by the VTP tokenizer the generator names,
 /// loaded in process from the model registry (the co-hosted path).
 public enum GeneratorService {
@@ -38,6 +39,10 @@ public enum GeneratorService {
                 (req: Latentmesh_V1_GenerateRequest, ctx) in
                 try await generate(req, context: ctx, models: models)
             },
+            .typed("generator.evaluate", summary: "sample balanced fmnist-color prompts and score them: gFD, class and colour accuracy with spreads",
+                   isLongRunning: true) { (req: Latentmesh_V1_GeneratorEvaluateRequest, ctx) in
+                try await evaluate(req, context: ctx, models: models)
+            },
         ]
     }
 }
@@ -47,6 +52,9 @@ public final class GeneratorModels: @unchecked Sendable {
     let generators = ModelCache<FlowGenModel> { try FlowGenCheckpoint.load(from: $0.path) }
     let students = ModelCache<DistilledModel> { try DistillCheckpoint.load(from: $0.path) }
     let tokenizers = ModelCache<VTPTokenizer> { try VTPTokenizer(checkpointPath: $0.path) }
+    private let lock = NSLock()
+    private var evaluators: [String: GenerationEvaluator] = [:]
+
     public init() {}
 
     /// The frozen MiniLM prompt encoder (the process's one `PromptEncoder.shared()`).
@@ -63,6 +71,16 @@ public final class GeneratorModels: @unchecked Sendable {
         let rec = try reg.record(name, field: field,
                                  hint: "train one with `meshctl generator train` (scripts/run trains \(GeneratorService.defaultModel)) or `meshctl distill train`")
         return (try ServedModel.load(rec, field: field, models: self, registry: reg), rec)
+    }
+
+    /// The evaluator prepared for `preset` in this process, if any.
+    func cachedEvaluator(_ preset: String) -> GenerationEvaluator? {
+        lock.lock(); defer { lock.unlock() }
+        return evaluators[preset]
+    }
+
+    func storeEvaluator(_ e: GenerationEvaluator, _ preset: String) {
+        lock.lock(); evaluators[preset] = e; lock.unlock()
     }
 
     /// The FlowGen generator `name` and its checkpoint hash (NOT_FOUND naming `field` with a hint to train one).

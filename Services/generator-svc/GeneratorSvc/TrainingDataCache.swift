@@ -21,9 +21,7 @@ struct TrainingDataCache {
 
     /// A cached safetensors file by registry name, if present.
     func cached(_ name: String) throws -> SafetensorsFile? {
-        guard let rec = try registry.store.model(name: name) else { return nil }
-        let url = try registry.artifacts.url(sha256: rec.sha256)
-        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        guard let url = try registry.cachedFile(name) else { return nil }
         return try? SafetensorsFile(path: url.path)
     }
 
@@ -32,9 +30,7 @@ struct TrainingDataCache {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: tmp) }
         try Safetensors.write(tensors, metadata: metadata, to: tmp.path)
-        let art = try registry.artifacts.put(fileAt: tmp, mediaType: "application/x-safetensors", runID: context.runID)
-        try registry.register(name: name, artifact: art, kind: kind, service: "generator", configJSON: "{}",
-                              parents: parents, runID: context.runID)
+        try registry.storeCachedFile(name, file: tmp, kind: kind, service: "generator", parents: parents, runID: context.runID)
     }
 
     /// Raw latents of `indices` of `dataset` under the tokenizer. -> [N, T, C]

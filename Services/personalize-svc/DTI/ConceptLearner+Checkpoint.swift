@@ -24,11 +24,11 @@ extension ConceptLearner {
         let f = try SafetensorsFile(path: path)
         guard f.metadata["format"] == ConceptLearner.checkpointFormat, let json = f.metadata["config"],
               let step = f.metadata["step"].flatMap(Int.init) else {
-            throw DTIError.checkpoint("\(path) is not a \(ConceptLearner.checkpointFormat) checkpoint")
+            throw MethodError.checkpoint("\(path) is not a \(ConceptLearner.checkpointFormat) checkpoint")
         }
-        guard try DTIConfig.from(json: json) == config else { throw DTIError.checkpoint("\(path) was written with another configuration") }
+        guard try DTIConfig.from(json: json) == config else { throw MethodError.checkpoint("\(path) was written with another configuration") }
         let all = try f.all()
-        guard let p = all["token"], p.count == token.parameter.count else { throw DTIError.checkpoint("missing or mis-shaped token") }
+        guard let p = all["token"], p.count == token.parameter.count else { throw MethodError.checkpoint("missing or mis-shaped token") }
         token.parameter.assign(p)
         if let adam = optimizer as? AdamW {
             try adam.load(all, names: ["token"], stepCount: Int(f.metadata["optim_step"] ?? "") ?? step)

@@ -1,3 +1,4 @@
+import ComputeCore
 import Foundation
 
 /// Concept names as they appear in prompts: `<` + 1-32 of [a-z0-9_-] (starting alphanumeric) + `>`,
@@ -12,7 +13,7 @@ public enum ConceptName {
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789_-")
         guard name.hasPrefix("<"), name.hasSuffix(">"), name.count >= 3, inner.count <= maxLength,
               inner.allSatisfy({ allowed.contains($0) }), let first = inner.first, first.isLetter || first.isNumber else {
-            throw DTIError.invalidInput(field: "name", message: "must look like <my-bag>: '<' + 1-\(maxLength) of a-z 0-9 _ - (starting with a letter or digit) + '>', got '\(name)'")
+            throw MethodError.invalidInput(field: "name", message: "must look like <my-bag>: '<' + 1-\(maxLength) of a-z 0-9 _ - (starting with a letter or digit) + '>', got '\(name)'")
         }
         return name
     }

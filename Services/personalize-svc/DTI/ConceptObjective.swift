@@ -27,13 +27,13 @@ public final class ConceptObjective: @unchecked Sendable {
     public init(encoder: MiniLMEncoder, generator: FlowGenModel, latents: Tensor, name: String, templates: [String]) throws {
         let m = generator.config.model
         guard latents.rank == 3, latents.shape[0] >= 1 else {
-            throw DTIError.invalidInput(field: "images", message: "need at least one concept image latent [N, T, C], got \(latents.shape)")
+            throw MethodError.invalidInput(field: "images", message: "need at least one concept image latent [N, T, C], got \(latents.shape)")
         }
         guard latents.shape[1] == m.tokens, latents.shape[2] == m.latentChannels else {
-            throw DTIError.invalidInput(field: "images", message: "latents must be [N, \(m.tokens), \(m.latentChannels)] for this generator, got \(latents.shape)")
+            throw MethodError.invalidInput(field: "images", message: "latents must be [N, \(m.tokens), \(m.latentChannels)] for this generator, got \(latents.shape)")
         }
         guard m.textDim == MiniLMEncoder.width else {
-            throw DTIError.invalidInput(field: "generator", message: "text width \(m.textDim) is not MiniLM's \(MiniLMEncoder.width)")
+            throw MethodError.invalidInput(field: "generator", message: "text width \(m.textDim) is not MiniLM's \(MiniLMEncoder.width)")
         }
         try ConceptName.validate(name)
         self.encoder = encoder; self.generator = generator

@@ -34,7 +34,7 @@ public final class ConceptToken {
     public static func classEmbedding(_ word: String, encoder: MiniLMEncoder) throws -> [Float] {
         let w = word.lowercased()
         guard !w.isEmpty, !w.hasPrefix("["), let id = encoder.tokenizer.ids[w] else {
-            throw DTIError.invalidInput(field: "class_word", message: "'\(word)' is not a single word of the MiniLM vocabulary")
+            throw MethodError.invalidInput(field: "class_word", message: "'\(word)' is not a single word of the MiniLM vocabulary")
         }
         return encoder.inputEmbeddings([id])
     }

@@ -1,3 +1,4 @@
+import ComputeCore
 import Foundation
 
 /// How a concept's token embedding is learned (METHODS.md §4): `dti` keeps ‖e‖ = m* and optimises
@@ -8,7 +9,7 @@ public enum ConceptMethod: String, Codable, Sendable, CaseIterable {
 }
 
 /// A fully resolved concept-learning configuration, recorded with every run.
-public struct DTIConfig: Codable, Sendable, Equatable {
+public struct DTIConfig: RecordedConfig, Sendable, Equatable {
     public var preset: String
     public var method: ConceptMethod = .dti
     public var steps: Int = 400
@@ -30,28 +31,15 @@ public struct DTIConfig: Codable, Sendable, Equatable {
 
     public init(preset: String) { self.preset = preset }
 
-    /// Sorted-key JSON of the whole configuration.
-    public func json() throws -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys]
-        return String(decoding: try enc.encode(self), as: UTF8.self)
-    }
-    public static func from(json: String) throws -> DTIConfig {
-        try JSONDecoder().decode(DTIConfig.self, from: Data(json.utf8))
-    }
-
-    /// Checks ranges; throws `DTIError.invalidInput` naming the field and the limit.
+    /// Checks ranges; throws `MethodError.invalidInput` naming the field and the limit.
     public func validate() throws {
-        func need(_ ok: Bool, _ field: String, _ msg: String) throws {
-            if !ok { throw DTIError.invalidInput(field: field, message: msg) }
-        }
-        try need(steps >= 1 && steps <= 100_000, "steps", "must be in 1...100000, got \(steps)")
-        try need(batchSize >= 1 && batchSize <= 256, "batch_size", "must be in 1...256, got \(batchSize)")
-        try need(lr > 0 && lr <= 1, "lr", "must be in (0, 1], got \(lr)")
-        try need(kappa >= 0 && kappa <= 100, "kappa", "must be in [0, 100], got \(kappa)")
-        try need(weightDecay >= 0 && weightDecay < 1, "weight_decay", "must be in [0, 1), got \(weightDecay)")
-        try need(!templates.isEmpty && templates.allSatisfy { $0.contains("{}") }, "templates", "need >= 1 template, each containing {}")
-        try need(logEvery >= 1, "log_every", "must be >= 1, got \(logEvery)")
+        try MethodError.checkInput(steps >= 1 && steps <= 100_000, "steps", "must be in 1...100000, got \(steps)")
+        try MethodError.checkInput(batchSize >= 1 && batchSize <= 256, "batch_size", "must be in 1...256, got \(batchSize)")
+        try MethodError.checkInput(lr > 0 && lr <= 1, "lr", "must be in (0, 1], got \(lr)")
+        try MethodError.checkInput(kappa >= 0 && kappa <= 100, "kappa", "must be in [0, 100], got \(kappa)")
+        try MethodError.checkInput(weightDecay >= 0 && weightDecay < 1, "weight_decay", "must be in [0, 1), got \(weightDecay)")
+        try MethodError.checkInput(!templates.isEmpty && templates.allSatisfy { $0.contains("{}") }, "templates", "need >= 1 template, each containing {}")
+        try MethodError.checkInput(logEvery >= 1, "log_every", "must be >= 1, got \(logEvery)")
     }
 }
 
@@ -70,7 +58,7 @@ public enum DTIPresets {
         switch name {
         case "dti-default": break
         case "dti-test": c.steps = 12; c.batchSize = 2; c.logEvery = 4
-        default: throw DTIError.invalidInput(field: "preset", message: "unknown preset '\(name)': use one of \(names.joined(separator: ", "))")
+        default: throw MethodError.invalidInput(field: "preset", message: "unknown preset '\(name)': use one of \(names.joined(separator: ", "))")
         }
         if let steps { c.steps = steps }
         try c.validate()
@@ -78,14 +66,3 @@ public enum DTIPresets {
     }
 }
 
-/// Errors of the DTI method library; each names the offending field.
-public enum DTIError: Error, CustomStringConvertible, Equatable {
-    case invalidInput(field: String, message: String)
-    case checkpoint(String)
-    public var description: String {
-        switch self {
-        case let .invalidInput(f, m): return "invalid input: \(f): \(m)"
-        case .checkpoint(let m): return "concept checkpoint: \(m)"
-        }
-    }
-}

@@ -75,7 +75,7 @@ public enum PersonalizeService {
         do {
             let objective = try ConceptObjective(encoder: encoder, generator: gen, latents: z, name: name, templates: config.templates)
             learner = try ConceptLearner(config: config, objective: objective, classWord: req.classWord, mStar: mStar)
-        } catch let e as DTIError {
+        } catch let e as MethodError {
             if case let .invalidInput(f, m) = e { throw ServiceError.invalid(f, m) }
             throw ServiceError(.internalError, "\(e)")
         }

@@ -46,8 +46,9 @@ public enum ImageGrid {
     }
 }
 
-/// A 3x5 bitmap font (each glyph is 5 rows of 3 bits, most significant bit on the left).
-enum BitmapFont {
+/// A 3x5 bitmap font (each glyph is 5 rows of 3 bits, most significant bit on the left); captions,
+/// chart labels.
+public enum BitmapFont {
     static let glyphs: [Character: [UInt8]] = [
         "A": [2, 5, 7, 5, 5], "B": [6, 5, 6, 5, 6], "C": [3, 4, 4, 4, 3], "D": [6, 5, 5, 5, 6],
         "E": [7, 4, 6, 4, 7], "F": [7, 4, 6, 4, 4], "G": [3, 4, 5, 5, 3], "H": [5, 5, 7, 5, 5],
@@ -84,7 +85,8 @@ enum BitmapFont {
     }
 
     /// Draws upper-cased `text` with its top-left corner at (x, y); pixels outside are clipped.
-    static func draw(_ text: String, into image: inout ImageBuffer, x: Int, y: Int, scale: Int, value: Float) {
+    /// Each glyph is 3x5 `scale`-pixel cells on a 4-cell advance.
+    public static func draw(_ text: String, into image: inout ImageBuffer, x: Int, y: Int, scale: Int, value: Float) {
         var cx = x
         for ch in text.uppercased() {
             let rows = glyphs[ch] ?? glyphs["?"]!

@@ -8,26 +8,7 @@ import Foundation
 public enum FrechetDistance {
     /// FD between two statistics of the same dimension.
     public static func distance(_ a: GaussianStatistics, _ b: GaussianStatistics) throws -> Double {
-        guard a.dimension == b.dimension else {
-            throw EvaluationError.invalidArgument(field: "dimension", message: "\(a.dimension) != \(b.dimension)")
-        }
-        let d = a.dimension
-        var meanTerm = 0.0
-        for j in 0..<d { let diff = a.mean[j] - b.mean[j]; meanTerm += diff * diff }
-        var trA = 0.0, trB = 0.0
-        for j in 0..<d { trA += a.covariance[j * d + j]; trB += b.covariance[j * d + j] }
-        let sqrtA = try symmetricSqrt(a.covariance, n: d)
-        // M = sqrtA * S2 * sqrtA (symmetric PSD)
-        var tmp = [Double](repeating: 0, count: d * d)
-        var m = [Double](repeating: 0, count: d * d)
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(d), Int32(d), Int32(d), 1,
-                    sqrtA, Int32(d), b.covariance, Int32(d), 0, &tmp, Int32(d))
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(d), Int32(d), Int32(d), 1,
-                    tmp, Int32(d), sqrtA, Int32(d), 0, &m, Int32(d))
-        for i in 0..<d { for j in 0..<i { let s = 0.5 * (m[i * d + j] + m[j * d + i]); m[i * d + j] = s; m[j * d + i] = s } }
-        let eig = try eigenvalues(m, n: d)
-        let trSqrt = eig.reduce(0.0) { $0 + max($1, 0).squareRoot() }
-        return max(0, meanTerm + trA + trB - 2 * trSqrt)
+        try FrechetReference(a).distance(to: b)
     }
 
     /// FD between two feature sets. // [N, D] each

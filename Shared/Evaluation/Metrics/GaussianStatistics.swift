@@ -9,6 +9,14 @@ public struct GaussianStatistics: Sendable {
     public let mean: [Double]
     public let covariance: [Double]
 
+    /// Statistics given directly (e.g. read back from a cache). mean [D], covariance [D, D].
+    public init(count: Int, mean: [Double], covariance: [Double]) throws {
+        guard !mean.isEmpty, covariance.count == mean.count * mean.count else {
+            throw EvaluationError.invalidArgument(field: "covariance", message: "must hold \(mean.count)x\(mean.count) values, got \(covariance.count)")
+        }
+        self.dimension = mean.count; self.count = count; self.mean = mean; self.covariance = covariance
+    }
+
     /// Statistics of `features` (N rows of D). Needs N >= 2.
     public init(features: [[Float]]) throws {
         guard features.count >= 2 else {

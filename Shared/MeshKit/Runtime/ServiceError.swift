@@ -1,3 +1,4 @@
+import ComputeCore
 import Foundation
 import MeshProto
 
@@ -29,6 +30,19 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
 
     public static func invalid(_ field: String, _ message: String) -> ServiceError {
         ServiceError(.invalidArgument, field: field, "\(field): \(message)")
+    }
+
+    /// `error` as a ServiceError: itself, a method library's `MethodError` (bad config, input or
+    /// preset -> INVALID_ARGUMENT naming the field), or INTERNAL carrying its description.
+    public static func from(_ error: Error) -> ServiceError {
+        if let se = error as? ServiceError { return se }
+        if let me = error as? MethodError {
+            switch me {
+            case .invalidConfig, .invalidInput, .unknownPreset: return ServiceError(.invalidArgument, field: me.field, me.description)
+            case .checkpoint: return ServiceError(.internalError, me.description)
+            }
+        }
+        return ServiceError(.internalError, "\(error)")
     }
 
     public static func notFound(_ field: String, _ message: String) -> ServiceError {

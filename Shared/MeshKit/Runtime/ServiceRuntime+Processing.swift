@@ -123,7 +123,7 @@ extension ServiceRuntime {
         case .success(let data):
             status = .succeeded; resultData = data
         case .failure(let error):
-            let se = (error as? ServiceError) ?? ServiceError(.internalError, "\(error)")
+            let se = ServiceError.from(error)
             status = se.code == .cancelled ? .cancelled : .failed
             runError = RunError(code: se.code.rawValue, field: se.field, message: se.message)
             if se.code == .internalError { logger.error("run \(record.runID) failed: \(se)") }

@@ -1,3 +1,4 @@
+import ComputeCore
 import FlowGen
 import Foundation
 
@@ -66,43 +67,25 @@ public struct DistillConfig: RecordedConfig, Sendable, Equatable {
     /// Student sampling steps a student serves.
     public static let sampleStepRange = 1...4
 
-    /// Checks ranges; throws `DistillError.invalidConfig` naming the field and the limit.
+    /// Checks ranges; throws `MethodError.invalidConfig` naming the field and the limit.
     public func validate() throws {
-        func need(_ ok: Bool, _ field: String, _ msg: String) throws {
-            if !ok { throw DistillError.invalidConfig(field: field, message: msg) }
-        }
-        try need(Self.allowedTimeInputScales.contains(timeInputScale), "time_input_scale",
+        try MethodError.check(Self.allowedTimeInputScales.contains(timeInputScale), "time_input_scale",
                  "must be 1 or 1000, got \(timeInputScale)")
-        try need(Self.sampleStepRange.contains(sampleSteps), "sample_steps", "must be in 1...4, got \(sampleSteps)")
-        try need(guidance >= 0 && guidance <= 20, "guidance", "must be in 0...20, got \(guidance)")
-        try need(steps >= 1 && steps <= 10_000_000, "steps", "must be in 1...10000000, got \(steps)")
-        try need(batchSize >= 1 && batchSize <= 4096, "batch_size", "must be in 1...4096, got \(batchSize)")
-        try need(lr > 0 && lr < 1, "lr", "must be in (0, 1), got \(lr)")
-        try need(gradClip >= 0, "grad_clip", "must be >= 0 (0 = no clipping), got \(gradClip)")
-        try need(sigmaD > 0, "sigma_d", "must be > 0, got \(sigmaD)")
-        try need(tauStd > 0 && logitStd > 0, "tau_std/logit_std", "must be > 0")
-        try need(tangentWarmup >= 0, "tangent_warmup", "must be >= 0")
-        try need(tangentNormC > 0, "tangent_norm_c", "must be > 0")
-        try need(equalFraction >= 0 && equalFraction <= 1, "equal_fraction", "must be in [0, 1], got \(equalFraction)")
-        try need(lossPower > 0 && lossPower <= 2, "loss_power", "must be in (0, 2], got \(lossPower)")
-        try need(dataCount >= 1 && dataCount <= 100_000, "data_count", "must be in 1...100000, got \(dataCount)")
-        try need(teacherSteps >= 1 && teacherSteps <= 1000, "teacher_steps", "must be in 1...1000, got \(teacherSteps)")
-        try need(checkpointEvery >= 1, "checkpoint_every", "must be >= 1")
+        try MethodError.check(Self.sampleStepRange.contains(sampleSteps), "sample_steps", "must be in 1...4, got \(sampleSteps)")
+        try MethodError.check(guidance >= 0 && guidance <= 20, "guidance", "must be in 0...20, got \(guidance)")
+        try MethodError.check(steps >= 1 && steps <= 10_000_000, "steps", "must be in 1...10000000, got \(steps)")
+        try MethodError.check(batchSize >= 1 && batchSize <= 4096, "batch_size", "must be in 1...4096, got \(batchSize)")
+        try MethodError.check(lr > 0 && lr < 1, "lr", "must be in (0, 1), got \(lr)")
+        try MethodError.check(gradClip >= 0, "grad_clip", "must be >= 0 (0 = no clipping), got \(gradClip)")
+        try MethodError.check(sigmaD > 0, "sigma_d", "must be > 0, got \(sigmaD)")
+        try MethodError.check(tauStd > 0 && logitStd > 0, "tau_std/logit_std", "must be > 0")
+        try MethodError.check(tangentWarmup >= 0, "tangent_warmup", "must be >= 0")
+        try MethodError.check(tangentNormC > 0, "tangent_norm_c", "must be > 0")
+        try MethodError.check(equalFraction >= 0 && equalFraction <= 1, "equal_fraction", "must be in [0, 1], got \(equalFraction)")
+        try MethodError.check(lossPower > 0 && lossPower <= 2, "loss_power", "must be in (0, 2], got \(lossPower)")
+        try MethodError.check(dataCount >= 1 && dataCount <= 100_000, "data_count", "must be in 1...100000, got \(dataCount)")
+        try MethodError.check(teacherSteps >= 1 && teacherSteps <= 1000, "teacher_steps", "must be in 1...1000, got \(teacherSteps)")
+        try MethodError.check(checkpointEvery >= 1, "checkpoint_every", "must be >= 1")
     }
 }
 
-/// Errors of the Distill method library.
-public enum DistillError: Error, CustomStringConvertible, Equatable {
-    case invalidConfig(field: String, message: String)
-    case unknownPreset(String)
-    case invalidInput(field: String, message: String)
-    case checkpoint(String)
-    public var description: String {
-        switch self {
-        case let .invalidConfig(f, m): return "invalid config: \(f): \(m)"
-        case .unknownPreset(let n): return "unknown preset '\(n)': use one of \(DistillPresets.names.joined(separator: ", "))"
-        case let .invalidInput(f, m): return "invalid input: \(f): \(m)"
-        case .checkpoint(let m): return "checkpoint: \(m)"
-        }
-    }
-}

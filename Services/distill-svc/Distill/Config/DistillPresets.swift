@@ -1,3 +1,4 @@
+import ComputeCore
 import Foundation
 
 /// Named distillation budgets: `distill-xs` (tests, seconds) and `distill-s` (the study-scale
@@ -19,7 +20,7 @@ public enum DistillPresets {
             c.steps = 1500; c.batchSize = 32; c.lr = 1e-4; c.tangentWarmup = 500; c.checkpointEvery = 250
             c.dataCount = 2048; c.teacherSteps = 28
         default:
-            throw DistillError.unknownPreset(name)
+            throw MethodError.unknownPreset(name, known: DistillPresets.names)
         }
         // MeanFlow's regression is not the sCM tangent objective: the study's clip 0.1 is sCM's.
         if method == .meanflow { c.gradClip = 1; c.sampleSteps = 4 }

@@ -52,7 +52,7 @@ public enum DistillCheckpoint {
         let f = try SafetensorsFile(path: path)
         guard f.metadata["format"] == format, let json = f.metadata["config"], let model = f.metadata["model"],
               let step = f.metadata["step"].flatMap(Int.init) else {
-            throw DistillError.checkpoint("\(path) is not a \(format) checkpoint")
+            throw MethodError.checkpoint("\(path) is not a \(format) checkpoint")
         }
         let mc = try JSONDecoder().decode(FlowGenModelConfig.self, from: Data(model.utf8))
         return (try DistillConfig.from(json: json), mc, step, f.metadata)
@@ -62,11 +62,11 @@ public enum DistillCheckpoint {
     public static func restore(_ trainer: DistillTrainer, from path: String) throws {
         let (cfg, mc, step, meta) = try header(at: path)
         guard cfg.method == trainer.config.method, mc == trainer.student.net.config else {
-            throw DistillError.checkpoint("checkpoint (\(cfg.method.rawValue), scale \(mc.timeInputScale)) does not match the trainer (\(trainer.config.method.rawValue), scale \(trainer.config.timeInputScale))")
+            throw MethodError.checkpoint("checkpoint (\(cfg.method.rawValue), scale \(mc.timeInputScale)) does not match the trainer (\(trainer.config.method.rawValue), scale \(trainer.config.timeInputScale))")
         }
         let all = try SafetensorsFile(path: path).all()
         try trainer.student.load(all, strict: false)
-        for n in trainer.names where all[n] == nil { throw DistillError.checkpoint("missing \(n)") }
+        for n in trainer.names where all[n] == nil { throw MethodError.checkpoint("missing \(n)") }
         try trainer.optimizer.load(all, names: trainer.names, stepCount: Int(meta["optim_step"] ?? "") ?? step)
         trainer.stepIndex = step
     }
@@ -78,12 +78,12 @@ public enum DistillCheckpoint {
         let student = DistillStudent(method: cfg.method, model: mc, seed: cfg.seed)
         var weights: [String: Tensor] = [:]
         for (n, _) in student.namedParameters() {
-            guard let w = all[n] else { throw DistillError.checkpoint("missing \(n)") }
+            guard let w = all[n] else { throw MethodError.checkpoint("missing \(n)") }
             weights[n] = w
         }
         try student.load(weights)
         student.setFrozen(true)
-        guard let m = all["norm.mean"], let s = all["norm.std"] else { throw DistillError.checkpoint("no latent normaliser") }
+        guard let m = all["norm.mean"], let s = all["norm.std"] else { throw MethodError.checkpoint("no latent normaliser") }
         return DistilledModel(student: student, normalizer: LatentNormalizer(mean: m.array, std: s.array), config: cfg,
                               step: step, metadata: meta)
     }

@@ -31,12 +31,12 @@ public final class StudentSampler {
     public init(student: DistillStudent, normalizer: LatentNormalizer, prompts: [TextFeatures], seeds: [UInt64],
                 steps: Int, chunk: Int = 1) throws {
         guard DistillConfig.sampleStepRange.contains(steps) else {
-            throw DistillError.invalidInput(field: "steps", message: "a student samples with 1...4 steps, got \(steps)")
+            throw MethodError.invalidInput(field: "steps", message: "a student samples with 1...4 steps, got \(steps)")
         }
         guard !prompts.isEmpty, prompts.count == seeds.count else {
-            throw DistillError.invalidInput(field: "seeds", message: "need one seed per prompt (\(prompts.count) prompts, \(seeds.count) seeds)")
+            throw MethodError.invalidInput(field: "seeds", message: "need one seed per prompt (\(prompts.count) prompts, \(seeds.count) seeds)")
         }
-        guard (1...256).contains(chunk) else { throw DistillError.invalidInput(field: "chunk", message: "must be in 1...256, got \(chunk)") }
+        guard (1...256).contains(chunk) else { throw MethodError.invalidInput(field: "chunk", message: "must be in 1...256, got \(chunk)") }
         let mc = student.net.config
         self.student = student; self.normalizer = normalizer; self.steps = steps; self.chunk = chunk
         grid = FlowSchedule.grid(steps: steps, shift: mc.shift)

@@ -8,8 +8,8 @@ public enum TeacherData {
     /// `count` samples; sample i uses prompt i mod prompts.count and seed `seed` + i.
     public static func synthesize(teacher: FlowGenDiT, prompts: [TextFeatures], count: Int, steps: Int, guidance: Float,
                                   seed: UInt64, chunk: Int = 8) throws -> FlowGenData {
-        guard !prompts.isEmpty else { throw DistillError.invalidInput(field: "prompts", message: "need at least one prompt") }
-        guard count >= 1 else { throw DistillError.invalidInput(field: "data_count", message: "must be >= 1, got \(count)") }
+        guard !prompts.isEmpty else { throw MethodError.invalidInput(field: "prompts", message: "need at least one prompt") }
+        guard count >= 1 else { throw MethodError.invalidInput(field: "data_count", message: "must be >= 1, got \(count)") }
         let mc = teacher.config
         let idx = (0..<count).map { $0 % prompts.count }
         let request = SampleRequest(prompts: idx.map { prompts[$0] }, seeds: (0..<count).map { seed &+ UInt64($0) },

@@ -1,3 +1,4 @@
+import ComputeCore
 import Foundation
 
 /// Architecture of the text-conditioned DiT on a tokenizer's latent grid (METHODS.md §3).
@@ -57,37 +58,19 @@ public struct FlowGenConfig: RecordedConfig, Sendable, Equatable {
     public var train = FlowGenTrainConfig()
     public init(preset: String) { self.preset = preset }
 
-    /// Checks shapes and ranges; throws `FlowGenError.invalidConfig` naming the field and the limit.
+    /// Checks shapes and ranges; throws `MethodError.invalidConfig` naming the field and the limit.
     public func validate() throws {
-        func need(_ ok: Bool, _ field: String, _ msg: String) throws {
-            if !ok { throw FlowGenError.invalidConfig(field: field, message: msg) }
-        }
-        try need(model.grid >= 1 && model.grid <= 64, "model.grid", "must be in 1...64, got \(model.grid)")
-        try need(model.latentChannels >= 1 && model.latentChannels <= 256, "model.latentChannels", "must be in 1...256")
-        try need(model.width >= 8 && model.width % model.heads == 0, "model.heads", "width \(model.width) must be >= 8 and divisible by heads \(model.heads)")
-        try need(model.depth >= 1 && model.depth <= 64, "model.depth", "must be in 1...64")
-        try need(model.textTokens >= 2 && model.textTokens <= 128, "model.textTokens", "must be in 2...128")
-        try need(model.shift > 0 && model.shift <= 100, "model.shift", "must be in (0, 100], got \(model.shift)")
-        try need(train.steps >= 1 && train.steps <= 10_000_000, "train.steps", "must be in 1...10000000, got \(train.steps)")
-        try need(train.batchSize >= 1 && train.batchSize <= 4096, "train.batchSize", "must be in 1...4096")
-        try need(train.condDropout >= 0 && train.condDropout < 1, "train.condDropout", "must be in [0, 1)")
-        try need(train.emaDecay >= 0 && train.emaDecay <= 1, "train.emaDecay", "must be in [0, 1]")
-        try need(train.lr > 0 && train.lr < 1, "train.lr", "must be in (0, 1)")
+        try MethodError.check(model.grid >= 1 && model.grid <= 64, "model.grid", "must be in 1...64, got \(model.grid)")
+        try MethodError.check(model.latentChannels >= 1 && model.latentChannels <= 256, "model.latentChannels", "must be in 1...256")
+        try MethodError.check(model.width >= 8 && model.width % model.heads == 0, "model.heads", "width \(model.width) must be >= 8 and divisible by heads \(model.heads)")
+        try MethodError.check(model.depth >= 1 && model.depth <= 64, "model.depth", "must be in 1...64")
+        try MethodError.check(model.textTokens >= 2 && model.textTokens <= 128, "model.textTokens", "must be in 2...128")
+        try MethodError.check(model.shift > 0 && model.shift <= 100, "model.shift", "must be in (0, 100], got \(model.shift)")
+        try MethodError.check(train.steps >= 1 && train.steps <= 10_000_000, "train.steps", "must be in 1...10000000, got \(train.steps)")
+        try MethodError.check(train.batchSize >= 1 && train.batchSize <= 4096, "train.batchSize", "must be in 1...4096")
+        try MethodError.check(train.condDropout >= 0 && train.condDropout < 1, "train.condDropout", "must be in [0, 1)")
+        try MethodError.check(train.emaDecay >= 0 && train.emaDecay <= 1, "train.emaDecay", "must be in [0, 1]")
+        try MethodError.check(train.lr > 0 && train.lr < 1, "train.lr", "must be in (0, 1)")
     }
 }
 
-/// Errors of the FlowGen method library.
-public enum FlowGenError: Error, CustomStringConvertible, Equatable {
-    case invalidConfig(field: String, message: String)
-    case unknownPreset(String)
-    case invalidInput(field: String, message: String)
-    case checkpoint(String)
-    public var description: String {
-        switch self {
-        case let .invalidConfig(f, m): return "invalid config: \(f): \(m)"
-        case .unknownPreset(let n): return "unknown preset '\(n)': use one of \(FlowGenPresets.names.joined(separator: ", "))"
-        case let .invalidInput(f, m): return "invalid input: \(f): \(m)"
-        case .checkpoint(let m): return "checkpoint: \(m)"
-        }
-    }
-}

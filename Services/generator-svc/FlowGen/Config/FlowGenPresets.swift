@@ -1,3 +1,4 @@
+import ComputeCore
 import Foundation
 
 /// Named generator configurations: `flowgen-xs` (tests, seconds), `flowgen-s` (the default
@@ -26,10 +27,10 @@ public enum FlowGenPresets {
             c.train.steps = 6000; c.train.batchSize = 64; c.train.warmupSteps = 200; c.train.checkpointEvery = 500
             c.train.lr = 3e-4; c.train.emaDecay = 0.9995
         default:
-            throw FlowGenError.unknownPreset(name)
+            throw MethodError.unknownPreset(name, known: FlowGenPresets.names)
         }
         if let steps {
-            guard steps >= 1 else { throw FlowGenError.invalidConfig(field: "steps", message: "must be >= 1, got \(steps)") }
+            guard steps >= 1 else { throw MethodError.invalidConfig(field: "steps", message: "must be >= 1, got \(steps)") }
             c.train.steps = steps
         }
         try c.validate()

@@ -46,13 +46,13 @@ public enum FlowGenCheckpoint {
     public static func header(at path: String) throws -> (config: FlowGenConfig, step: Int, metadata: [String: String]) {
         let f = try SafetensorsFile(path: path)
         guard f.metadata["format"] == format, let json = f.metadata["config"], let step = f.metadata["step"].flatMap(Int.init) else {
-            throw FlowGenError.checkpoint("\(path) is not a \(format) checkpoint")
+            throw MethodError.checkpoint("\(path) is not a \(format) checkpoint")
         }
         return (try FlowGenConfig.from(json: json), step, f.metadata)
     }
 
     static func normalizer(_ all: [String: Tensor]) throws -> LatentNormalizer {
-        guard let m = all["norm.mean"], let s = all["norm.std"] else { throw FlowGenError.checkpoint("no latent normaliser") }
+        guard let m = all["norm.mean"], let s = all["norm.std"] else { throw MethodError.checkpoint("no latent normaliser") }
         return LatentNormalizer(mean: m.array, std: s.array)
     }
 
@@ -62,12 +62,12 @@ public enum FlowGenCheckpoint {
     public static func restore(_ trainer: FlowGenTrainer, from path: String) throws -> LatentNormalizer {
         let (cfg, step, meta) = try header(at: path)
         guard cfg.model == trainer.config.model else {
-            throw FlowGenError.checkpoint("checkpoint \(cfg.preset) does not match the trainer's model (\(trainer.config.preset))")
+            throw MethodError.checkpoint("checkpoint \(cfg.preset) does not match the trainer's model (\(trainer.config.preset))")
         }
         let all = try SafetensorsFile(path: path).all()
         try trainer.model.load(all)
         for (n, s) in zip(trainer.names, trainer.ema.shadow) {
-            guard let e = all["ema." + n] else { throw FlowGenError.checkpoint("missing ema.\(n)") }
+            guard let e = all["ema." + n] else { throw MethodError.checkpoint("missing ema.\(n)") }
             s.assign(e)
         }
         try trainer.optimizer.load(all, names: trainer.names, stepCount: Int(meta["optim_step"] ?? "") ?? step)
@@ -82,7 +82,7 @@ public enum FlowGenCheckpoint {
         let model = FlowGenDiT(cfg.model, seed: cfg.train.seed)
         var ema: [String: Tensor] = [:]
         for (n, _) in model.namedParameters() {
-            guard let e = all["ema." + n] else { throw FlowGenError.checkpoint("missing ema.\(n)") }
+            guard let e = all["ema." + n] else { throw MethodError.checkpoint("missing ema.\(n)") }
             ema[n] = e
         }
         try model.load(ema)

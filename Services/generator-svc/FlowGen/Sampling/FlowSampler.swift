@@ -47,15 +47,15 @@ public final class FlowSampler {
     public init(model: FlowGenDiT, normalizer: LatentNormalizer, request: SampleRequest, chunk: Int = 1) throws {
         let mc = model.config
         guard !request.prompts.isEmpty, request.prompts.count == request.seeds.count else {
-            throw FlowGenError.invalidInput(field: "seeds", message: "need one seed per prompt (\(request.prompts.count) prompts, \(request.seeds.count) seeds)")
+            throw MethodError.invalidInput(field: "seeds", message: "need one seed per prompt (\(request.prompts.count) prompts, \(request.seeds.count) seeds)")
         }
         guard request.steps >= 1 && request.steps <= 1000 else {
-            throw FlowGenError.invalidInput(field: "steps", message: "must be in 1...1000, got \(request.steps)")
+            throw MethodError.invalidInput(field: "steps", message: "must be in 1...1000, got \(request.steps)")
         }
         guard request.guidance >= 0 && request.guidance <= 20 else {
-            throw FlowGenError.invalidInput(field: "guidance", message: "must be in 0...20, got \(request.guidance)")
+            throw MethodError.invalidInput(field: "guidance", message: "must be in 0...20, got \(request.guidance)")
         }
-        guard chunk >= 1 && chunk <= 256 else { throw FlowGenError.invalidInput(field: "chunk", message: "must be in 1...256, got \(chunk)") }
+        guard chunk >= 1 && chunk <= 256 else { throw MethodError.invalidInput(field: "chunk", message: "must be in 1...256, got \(chunk)") }
         self.model = model; self.normalizer = normalizer; self.request = request; self.chunk = chunk
         grid = FlowSchedule.grid(steps: request.steps, shift: mc.shift)
         let B = request.prompts.count, per = mc.tokens * mc.latentChannels

@@ -14,12 +14,12 @@ public struct FlowGenData: @unchecked Sendable {
     public var count: Int { latents.shape[0] }
 
     public init(latents: Tensor, texts: [TextFeatures], captions: [[Int]]) throws {
-        guard latents.rank == 3 else { throw FlowGenError.invalidInput(field: "latents", message: "must be [N, T, C], got \(latents.shape)") }
+        guard latents.rank == 3 else { throw MethodError.invalidInput(field: "latents", message: "must be [N, T, C], got \(latents.shape)") }
         guard captions.count == latents.shape[0] else {
-            throw FlowGenError.invalidInput(field: "captions", message: "\(captions.count) caption lists for \(latents.shape[0]) latents")
+            throw MethodError.invalidInput(field: "captions", message: "\(captions.count) caption lists for \(latents.shape[0]) latents")
         }
         guard captions.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0 >= 0 && $0 < texts.count } }) else {
-            throw FlowGenError.invalidInput(field: "captions", message: "every image needs >= 1 caption index in 0..<\(texts.count)")
+            throw MethodError.invalidInput(field: "captions", message: "every image needs >= 1 caption index in 0..<\(texts.count)")
         }
         self.latents = latents; self.texts = texts; self.captions = captions
     }

@@ -10,8 +10,8 @@ import RunStore
 /// `meshctl generator train|eval`: the generator's noun group.
 public struct GeneratorCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "generator", abstract: "Train FlowGen text-to-image generators (generator-svc).",
-        subcommands: [GeneratorTrainCommand.self])
+        commandName: "generator", abstract: "Train and evaluate FlowGen text-to-image generators (generator-svc).",
+        subcommands: [GeneratorTrainCommand.self, GeneratorEvalCommand.self])
     public init() {}
 }
 

@@ -119,7 +119,7 @@ public enum DistillReport {
             }
             if let runID, !runID.isEmpty {
                 try session.store.flush()
-                for e in try session.store.events(runID: runID, limit: 1_000_000) where e.type == "progress" {
+                for e in try session.store.events(runID: runID, limit: 100_000) where e.type == "progress" {
                     guard let obj = try? JSONSerialization.jsonObject(with: Data(e.payloadJSON.utf8)) as? [String: Any],
                           let step = obj["step"] as? Int, let m = obj["metrics"] as? [String: Double], let g = m["grad_norm"] else { continue }
                     curve.points.append((step, g, m["loss"] ?? .nan))

@@ -1,4 +1,5 @@
 import Datasets
+import Evaluation
 import Foundation
 
 /// Writes `distill.md` and its figures (`distill/*.png`) from a `DistillReportOutcome`. Every
@@ -19,32 +20,45 @@ public enum DistillReportRenderer {
             figures[name] = "distill/\(name)"
         }
         for method in o.plan.methods {
-            let series = o.curves.filter { $0.method == method && !$0.points.isEmpty }.map {
-                LineChart.Series("x\(Int($0.scale))", $0.points.map { (Double($0.step), $0.gradNorm) })
+            let series = o.curves.filter { $0.method == method && !$0.points.isEmpty }.map { c in
+                LineChart.Series(name: "x\(Int(c.scale))", x: c.points.map { Double($0.step) },
+                                 y: c.points.map { log10(max($0.gradNorm, 1e-12)) })
             }
             if !series.isEmpty {
-                try save(try LineChart.draw(series, title: "\(method) gradient norm before clipping", xLabel: "step",
-                                            yLabel: "grad norm", logY: true), "gradnorm-\(method).png")
+                var chart = LineChart(series, xLabel: "training step", yLabel: "log10 grad norm",
+                                      title: "\(method): gradient norm before clipping")
+                chart.markers = false
+                try save(chart.render(), "gradnorm-\(method).png")
             }
         }
         let teacher = o.rows.first { $0.method == "teacher" }
-        func stepSeries(_ metric: String) -> [LineChart.Series] {
-            var s = o.plan.methods.map { m in
-                LineChart.Series("\(m) x1", o.rows.filter { $0.method == m && $0.scale == 1 }.compactMap { r in
-                    r.metrics[metric].map { (Double(r.steps), $0) } })
-            }.filter { !$0.points.isEmpty }
-            if let t = teacher, let v = t.metrics[metric], !s.isEmpty {
-                let xs = Set(s.flatMap { $0.points.map(\.x) })
-                s.append(LineChart.Series("teacher \(t.steps) steps", [(xs.min()!, v), (xs.max()!, v)]))
+        /// One series per method (x = steps) with [low, high] from the metric's spread, plus the
+        /// teacher as a flat line over the same steps.
+        func stepSeries(_ metric: String, low: (Double, [String: Double]) -> Double,
+                        high: (Double, [String: Double]) -> Double) -> [LineChart.Series] {
+            var out: [LineChart.Series] = []
+            for m in o.plan.methods {
+                let rs = o.rows.filter { $0.method == m && $0.scale == 1 && $0.metrics[metric] != nil }.sorted { $0.steps < $1.steps }
+                guard !rs.isEmpty else { continue }
+                out.append(LineChart.Series(name: "\(m) x1", x: rs.map { Double($0.steps) }, y: rs.map { $0.metrics[metric]! },
+                                            low: rs.map { low($0.metrics[metric]!, $0.metrics) },
+                                            high: rs.map { high($0.metrics[metric]!, $0.metrics) }))
             }
-            return s
+            if let t = teacher, let v = t.metrics[metric], let xs = out.first?.x {
+                out.append(LineChart.Series(name: "teacher, \(t.steps) steps", x: [xs.min()!, xs.max()!], y: [v, v],
+                                            low: [low(v, t.metrics), low(v, t.metrics)], high: [high(v, t.metrics), high(v, t.metrics)]))
+            }
+            return out
         }
-        let gfd = stepSeries("gfd")
-        if !gfd.isEmpty { try save(try LineChart.draw(gfd, title: "gFD vs sampling steps", xLabel: "steps", yLabel: "gFD"), "gfd-vs-steps.png") }
-        let ms = stepSeries("ms_per_image")
+        let gfd = stepSeries("gfd", low: { v, m in v - (m["gfd_std"] ?? 0) }, high: { v, m in v + (m["gfd_std"] ?? 0) })
+        if !gfd.isEmpty {
+            try save(LineChart(gfd, xLabel: "student sampling steps", yLabel: "gFD (+-1 std)", title: "gFD vs steps").render(),
+                     "gfd-vs-steps.png")
+        }
+        let ms = stepSeries("ms_per_image", low: { v, m in m["ms_per_image_min"] ?? v }, high: { v, m in m["ms_per_image_max"] ?? v })
         if !ms.isEmpty {
-            try save(try LineChart.draw(ms, title: "ms per image vs sampling steps", xLabel: "steps", yLabel: "ms", logY: true),
-                     "ms-vs-steps.png")
+            try save(LineChart(ms, xLabel: "student sampling steps", yLabel: "ms per image (min-max)",
+                               title: "time per image vs steps").render(), "ms-vs-steps.png")
         }
         if let g = o.grid {
             let images = g.rows.flatMap(\.images)

@@ -1,3 +1,4 @@
+import ComputeCore
 import Foundation
 
 /// Which objectives a tokenizer trains with (METHODS.md §1, "the experiment that proves it").
@@ -92,7 +93,7 @@ public struct VTPTrainConfig: Codable, Sendable, Equatable {
 }
 
 /// A fully resolved tokenizer configuration, recorded with every run and checkpoint.
-public struct VTPConfig: Codable, Sendable, Equatable {
+public struct VTPConfig: RecordedConfig, Sendable, Equatable {
     public var preset: String
     public var variant: VTPVariant
     public var model = VTPModelConfig()
@@ -100,49 +101,20 @@ public struct VTPConfig: Codable, Sendable, Equatable {
     public var train = VTPTrainConfig()
     public init(preset: String, variant: VTPVariant) { self.preset = preset; self.variant = variant }
 
-    /// Sorted-key JSON of the whole configuration.
-    public func json() throws -> String {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys, .prettyPrinted]
-        return String(decoding: try enc.encode(self), as: UTF8.self)
-    }
-    /// Parses `json()` output.
-    public static func from(json: String) throws -> VTPConfig {
-        try JSONDecoder().decode(VTPConfig.self, from: Data(json.utf8))
-    }
-
-    /// Checks shapes and ranges; throws `VTPError.invalidConfig` naming the field and the limit.
+    /// Checks shapes and ranges; throws `MethodError.invalidConfig` naming the field and the limit.
     public func validate() throws {
-        func need(_ ok: Bool, _ field: String, _ msg: String) throws {
-            if !ok { throw VTPError.invalidConfig(field: field, message: msg) }
-        }
-        try need(model.imageSize % model.patchSize == 0, "model.patchSize", "\(model.patchSize) must divide imageSize \(model.imageSize)")
-        try need(model.width % model.heads == 0 && (model.width / model.heads) % 4 == 0, "model.heads",
+        try MethodError.check(model.imageSize % model.patchSize == 0, "model.patchSize", "\(model.patchSize) must divide imageSize \(model.imageSize)")
+        try MethodError.check(model.width % model.heads == 0 && (model.width / model.heads) % 4 == 0, "model.heads",
                  "width/heads must be a multiple of 4 (2-D RoPE), got \(model.width)/\(model.heads)")
-        try need(model.decoderWidth % model.heads == 0 && (model.decoderWidth / model.heads) % 4 == 0, "model.decoderWidth",
+        try MethodError.check(model.decoderWidth % model.heads == 0 && (model.decoderWidth / model.heads) % 4 == 0, "model.decoderWidth",
                  "decoderWidth/heads must be a multiple of 4, got \(model.decoderWidth)/\(model.heads)")
-        try need(model.latentChannels >= 1 && model.latentChannels <= 256, "model.latentChannels", "must be in 1...256")
-        try need(train.steps >= 1 && train.steps <= 10_000_000, "train.steps", "must be in 1...10000000, got \(train.steps)")
-        try need(train.batchSize >= 2 && train.batchSize <= 1024, "train.batchSize", "must be in 2...1024")
-        try need(train.recBatch >= 1 && train.recBatch <= train.batchSize, "train.recBatch", "must be in 1...batchSize")
-        try need(train.sslBatch >= 1 && train.sslBatch <= train.batchSize, "train.sslBatch", "must be in 1...batchSize")
-        try need(train.localSize % model.patchSize == 0 && train.localSize <= model.imageSize, "train.localSize",
+        try MethodError.check(model.latentChannels >= 1 && model.latentChannels <= 256, "model.latentChannels", "must be in 1...256")
+        try MethodError.check(train.steps >= 1 && train.steps <= 10_000_000, "train.steps", "must be in 1...10000000, got \(train.steps)")
+        try MethodError.check(train.batchSize >= 2 && train.batchSize <= 1024, "train.batchSize", "must be in 2...1024")
+        try MethodError.check(train.recBatch >= 1 && train.recBatch <= train.batchSize, "train.recBatch", "must be in 1...batchSize")
+        try MethodError.check(train.sslBatch >= 1 && train.sslBatch <= train.batchSize, "train.sslBatch", "must be in 1...batchSize")
+        try MethodError.check(train.localSize % model.patchSize == 0 && train.localSize <= model.imageSize, "train.localSize",
                  "must be a multiple of patchSize and <= imageSize")
     }
 }
 
-/// Errors of the VTP method library.
-public enum VTPError: Error, CustomStringConvertible, Equatable {
-    case invalidConfig(field: String, message: String)
-    case unknownPreset(String)
-    case invalidInput(field: String, message: String)
-    case checkpoint(String)
-    public var description: String {
-        switch self {
-        case let .invalidConfig(f, m): return "invalid config: \(f): \(m)"
-        case .unknownPreset(let n): return "unknown preset '\(n)': use one of \(VTPPresets.names.joined(separator: ", "))"
-        case let .invalidInput(f, m): return "invalid input: \(f): \(m)"
-        case .checkpoint(let m): return "checkpoint: \(m)"
-        }
-    }
-}

@@ -1,3 +1,4 @@
+import ComputeCore
 import Foundation
 
 /// Named, fully resolved configurations: `<variant>-<data>-<size>`, e.g. `vtp-fmnist32-s`.
@@ -18,14 +19,14 @@ public enum VTPPresets {
     /// Resolves `name`, optionally scaling the step budget by `budget` (steps = round(base * budget)).
     public static func resolve(_ name: String, budget: Double = 1) throws -> VTPConfig {
         let parts = name.split(separator: "-").map(String.init)
-        guard parts.count >= 3 else { throw VTPError.unknownPreset(name) }
+        guard parts.count >= 3 else { throw MethodError.unknownPreset(name, known: VTPPresets.names) }
         let size = parts[parts.count - 1], data = parts[parts.count - 2]
         let variantName = parts[0..<(parts.count - 2)].joined(separator: "-")
         guard let variant = VTPVariant(rawValue: variantName), let dataset = datasets[data], sizes.contains(size) else {
-            throw VTPError.unknownPreset(name)
+            throw MethodError.unknownPreset(name, known: VTPPresets.names)
         }
         guard budget > 0 && budget <= 1000 else {
-            throw VTPError.invalidConfig(field: "budget", message: "must be in (0, 1000], got \(budget)")
+            throw MethodError.invalidConfig(field: "budget", message: "must be in (0, 1000], got \(budget)")
         }
         var c = VTPConfig(preset: name, variant: variant)
         c.train.dataset = dataset

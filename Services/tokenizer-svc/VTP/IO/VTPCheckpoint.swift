@@ -24,7 +24,7 @@ public enum VTPCheckpoint {
     public static func header(at path: String) throws -> (config: VTPConfig, step: Int) {
         let f = try SafetensorsFile(path: path)
         guard f.metadata["format"] == format, let json = f.metadata["config"], let step = f.metadata["step"].flatMap(Int.init) else {
-            throw VTPError.checkpoint("\(path) is not a \(format) checkpoint")
+            throw MethodError.checkpoint("\(path) is not a \(format) checkpoint")
         }
         return (try VTPConfig.from(json: json), step)
     }
@@ -34,7 +34,7 @@ public enum VTPCheckpoint {
         let f = try SafetensorsFile(path: path)
         let (cfg, step) = try header(at: path)
         guard cfg.model == trainer.config.model, cfg.variant == trainer.config.variant else {
-            throw VTPError.checkpoint("checkpoint \(cfg.preset) does not match the trainer's model (\(trainer.config.preset))")
+            throw MethodError.checkpoint("checkpoint \(cfg.preset) does not match the trainer's model (\(trainer.config.preset))")
         }
         let all = try f.all()
         try trainer.model.load(all)

@@ -23,7 +23,7 @@ public final class VTPTokenizer: @unchecked Sendable {
 
     private func checked(_ images: [ImageBuffer]) throws -> Tensor {
         for (i, img) in images.enumerated() where img.width != imageSize || img.height != imageSize {
-            throw VTPError.invalidInput(field: "images[\(i)]", message: "is \(img.width)x\(img.height), must be \(imageSize)x\(imageSize)")
+            throw MethodError.invalidInput(field: "images[\(i)]", message: "is \(img.width)x\(img.height), must be \(imageSize)x\(imageSize)")
         }
         return try Patchify.patches(images, patch: config.model.patchSize, channels: config.model.channels)
     }
@@ -42,7 +42,7 @@ public final class VTPTokenizer: @unchecked Sendable {
     public func decode(_ latents: Tensor) throws -> [ImageBuffer] {
         let T = config.model.grid * config.model.grid, d = config.model.latentChannels
         guard latents.rank == 3, latents.shape[1] == T, latents.shape[2] == d else {
-            throw VTPError.invalidInput(field: "latents", message: "shape \(latents.shape), expected [B, \(T), \(d)]")
+            throw MethodError.invalidInput(field: "latents", message: "shape \(latents.shape), expected [B, \(T), \(d)]")
         }
         lock.lock()
         let patches = withNoGrad { model.decode(latents).detached() }

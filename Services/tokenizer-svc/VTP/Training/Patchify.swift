@@ -6,14 +6,14 @@ public enum Patchify {
     /// Images (each side x side, `channels` channels) -> [B, (side/p)², p·p·C], patch order
     /// row-major, inside a patch (y, x, c). Gray images are replicated to RGB when channels = 3.
     public static func patches(_ images: [ImageBuffer], patch p: Int, channels: Int = 3) throws -> Tensor {
-        guard let first = images.first else { throw VTPError.invalidInput(field: "images", message: "must not be empty") }
+        guard let first = images.first else { throw MethodError.invalidInput(field: "images", message: "must not be empty") }
         let side = first.width
-        guard side % p == 0 else { throw VTPError.invalidInput(field: "images", message: "side \(side) not divisible by patch \(p)") }
+        guard side % p == 0 else { throw MethodError.invalidInput(field: "images", message: "side \(side) not divisible by patch \(p)") }
         let g = side / p, T = g * g, P = p * p * channels
         var out = [Float](repeating: 0, count: images.count * T * P)
         for (b, raw) in images.enumerated() {
             guard raw.width == side && raw.height == side else {
-                throw VTPError.invalidInput(field: "images[\(b)]", message: "size \(raw.width)x\(raw.height), expected \(side)x\(side)")
+                throw MethodError.invalidInput(field: "images[\(b)]", message: "size \(raw.width)x\(raw.height), expected \(side)x\(side)")
             }
             let img = channels == 3 ? raw.rgb() : raw.gray()
             for gy in 0..<g { for gx in 0..<g {

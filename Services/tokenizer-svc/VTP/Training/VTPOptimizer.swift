@@ -45,7 +45,7 @@ public final class VTPOptimizer {
     public func load(_ state: [String: Tensor], stepCount: Int) throws {
         for (i, n) in names.enumerated() {
             guard let a = state["optim.m." + n], let b = state["optim.v." + n] else {
-                throw VTPError.checkpoint("missing optimizer state for \(n)")
+                throw MethodError.checkpoint("missing optimizer state for \(n)")
             }
             m[i].assign(a); v[i].assign(b)
         }

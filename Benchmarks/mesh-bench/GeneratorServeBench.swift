@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import MeshKit
+import MeshProto
+import RunStore
+import ServiceCatalog
+
+/// The serving half of `mesh-bench generator`: `generator.generate` on a trained model
+/// (default `generator-default`, what scripts/run leaves in `.latentmesh/`), served by the real
+/// generator module, first over the in-process transport and then over RabbitMQ, both against
+/// the same SQLite store and model registry, so the difference is the transport alone.
+///
+/// - `generate_b1_ms`: one image, 28 Euler steps, guidance 3, decode included, in process (p50).
+/// - `sample_img_per_s`: 8 prompts x 8 images (batch 64), 28 Euler steps with guidance, in process.
+/// - `amqp_generate_overhead_ms`: p50 of the same one-image request over RabbitMQ minus p50 in
+///   process (requests interleaved so both see the same machine load).
+enum GeneratorServeBench {
+    struct Options { var model = "generator-default"; var home = ".latentmesh"; var reps = 9; var batchReps = 2 }
+
+    struct Result {
+        var b1Ms: [Double] = [], amqpB1Ms: [Double] = [], imgPerS: [Double] = []
+        var b1P50: Double { ComputeBench.median(b1Ms) }
+        var amqpP50: Double { ComputeBench.median(amqpB1Ms) }
+    }
+
+    static func run(_ o: Options) async throws -> Result {
+        guard let amqp = ProcessInfo.processInfo.environment["MESH_AMQP_URL"] else {
+            throw ValidationFailureBench("MESH_AMQP_URL is not set: amqp_generate_overhead_ms needs RabbitMQ (eval \"$(scripts/stack up)\")")
+        }
+        ServiceMain.bootstrapLogging(level: .warning)
+        let home = URL(fileURLWithPath: o.home)
+        let dbPath = home.appendingPathComponent("mesh.sqlite").path
+        guard FileManager.default.fileExists(atPath: dbPath) else {
+            throw ValidationFailureBench("no embedded store at \(dbPath): run scripts/run first (it trains \(o.model)), or pass --home")
+        }
+        let store = try RunStores.open(url: "sqlite:" + dbPath)
+        try store.migrate()
+        defer { store.close() }
+        let artifacts = try ArtifactStore(root: home.appendingPathComponent("artifacts"), store: store)
+        let module = try ServiceCatalog.module("generator")
+        let config = { (name: String) in
+            ServiceConfig(service: name, artifactsDir: artifacts.root.path, prefetch: 1, worker: "bench-\(getpid())")
+        }
+
+        let local = InProcessTransport()
+        let localHost = MeshHost(transport: local, store: store, artifacts: artifacts)
+        try await localHost.start(modules: [module], config: config)
+        let localClient = try await MeshClient(transport: local, clientName: "mesh-bench")
+
+        let remote = try AMQPTransport(url: amqp, name: "mesh-bench-gen", logger: Logger(label: "bench"))
+        let remoteHost = MeshHost(transport: remote, store: store, artifacts: artifacts)
+        try await remoteHost.start(modules: [module], config: config)
+        let remoteClient = try await MeshClient(transport: remote, clientName: "mesh-bench")
+
+        func request(prompts: [String], n: Int32) -> Latentmesh_V1_GenerateRequest {
+            var r = Latentmesh_V1_GenerateRequest()
+            r.modelName = o.model; r.prompts = prompts; r.n = n; r.steps = 28; r.guidance = 3; r.seed = 0; r.sampler = "euler"
+            return r
+        }
+        func timed(_ client: MeshClient, _ r: Latentmesh_V1_GenerateRequest) async throws -> Double {
+            let t0 = ComputeBench.now()
+            let answer = try await client.call("generator.generate", r, as: Latentmesh_V1_GenerateResponse.self,
+                                               timeout: .seconds(3600))
+            let dt = ComputeBench.now() - t0
+            let want = r.prompts.count * Int(max(1, r.n))
+            guard answer.response.imagesPng.count == want else {
+                throw ValidationFailureBench("generator.generate returned \(answer.response.imagesPng.count) images, expected \(want)")
+            }
+            return dt * 1000
+        }
+
+        var res = Result()
+        let one = request(prompts: ["a red dress"], n: 1)
+        _ = try await timed(localClient, one)          // warm-up: loads model, tokenizer, MiniLM
+        _ = try await timed(remoteClient, one)
+        for _ in 0..<o.reps {
+            res.b1Ms.append(try await timed(localClient, one))
+            res.amqpB1Ms.append(try await timed(remoteClient, one))
+        }
+        let batch = request(prompts: GeneratorBenchPrompts.eight, n: 8)
+        for _ in 0..<o.batchReps {
+            let ms = try await timed(localClient, batch)
+            res.imgPerS.append(64 / (ms / 1000))
+        }
+        await localClient.close(); await remoteClient.close()
+        await localHost.shutdown(grace: 2); await remoteHost.shutdown(grace: 2)
+        await remote.close(); await local.close()
+        return res
+    }
+}
+
+enum GeneratorBenchPrompts {
+    static let eight = ["a red dress", "a blue sneaker", "a green bag", "a yellow t-shirt",
+                        "a purple coat", "an orange ankle boot", "a pink sandal", "a cyan pullover"]
+}

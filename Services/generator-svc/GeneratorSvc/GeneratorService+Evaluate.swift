@@ -1,0 +1,133 @@
+import ComputeCore
+import Datasets
+import Evaluation
+import FlowGen
+import Foundation
+import MeshKit
+import MeshProto
+
+/// `generator.evaluate`: sample `images` prompts balanced over fmnist-color's (class, colour) pairs
+/// (caption templates, attributes kept; image i from noise of seed + i) as one step iterator
+/// with progress and cancellation between steps, decode with the generator's tokenizer, then
+/// score them with the shared `GenerationEvaluator` (gFD vs the real test split, class and colour
+/// accuracy, bootstrap spreads). Reference statistics and the class judge are computed once and
+/// kept in the artifact store (`cache.eval.*` registry entries).
+extension GeneratorService {
+    public static let evalImageRange: ClosedRange<Int32> = 2...10_000
+    public static let defaultEvalImages: Int32 = 2000
+    public static let defaultEvalGuidance: Float = 3
+    /// Evaluator settings a request can name.
+    public static let evaluatorPresets = ["standard", "quick"]
+
+    /// A validated evaluate request.
+    public struct EvaluateParameters: Sendable {
+        public var model: String
+        public var images: Int
+        public var steps: Int
+        public var guidance: Float
+        public var seed: UInt64
+        public var sampler: SamplerKind
+        public var evaluator: String
+    }
+
+    /// INVALID_ARGUMENT naming the field and its limit for every bad field.
+    public static func validate(_ req: Latentmesh_V1_GeneratorEvaluateRequest) throws -> EvaluateParameters {
+        let model = req.modelName.isEmpty ? defaultModel : req.modelName
+        try ModelRegistry.validate(name: model, field: "model_name")
+        let images = req.images == 0 ? defaultEvalImages : req.images
+        guard evalImageRange.contains(images) else { throw ServiceError.outOfRange("images", req.images, evalImageRange) }
+        let guidance = req.hasGuidance ? req.guidance : defaultEvalGuidance
+        let (steps, sampler) = try validateSampling(steps: req.steps, guidance: guidance, sampler: req.sampler)
+        let evaluator = req.evaluator.isEmpty ? "standard" : req.evaluator
+        guard evaluatorPresets.contains(evaluator) else {
+            throw ServiceError.invalid("evaluator", "'\(req.evaluator)' is not an evaluator setting; use one of \(evaluatorPresets.joined(separator: ", "))")
+        }
+        return EvaluateParameters(model: model, images: Int(images), steps: steps, guidance: guidance, seed: req.seed,
+                                  sampler: sampler, evaluator: evaluator)
+    }
+
+    /// The evaluator options of a preset name.
+    static func evaluatorOptions(_ name: String) -> GenerationEvaluator.Options { name == "quick" ? .quick : .standard }
+
+    static func evaluate(_ req: Latentmesh_V1_GeneratorEvaluateRequest, context: RunContext,
+                         models: GeneratorModels) async throws -> Latentmesh_V1_GeneratorEvaluateResult {
+        let p = try validate(req)
+        let t0 = Date()
+        let (gen, _) = try models.generator(p.model, field: "model_name", context: context)
+        guard let tokName = gen.metadata["tokenizer"] else {
+            throw ServiceError(.internalError, field: "model_name", "generator '\(p.model)' does not name its tokenizer")
+        }
+        let tok = try models.tokenizer(tokName, field: "model_name", context: context)
+        let encoder = try models.promptEncoder()
+        let evaluator = try await models.evaluator(p.evaluator, context: context)
+        let prompts = GenerationPrompts.fmnistColor(count: p.images, seed: p.seed)
+        var unique: [String: TextFeatures] = [:]
+        let features = prompts.map { pr -> TextFeatures in
+            if let f = unique[pr.text] { return f }
+            let f = encoder.features(of: pr.text)
+            unique[pr.text] = f
+            return f
+        }
+        let set = try ImageSetSampler(model: gen, prompts: features, seeds: prompts.indices.map { p.seed &+ UInt64($0) },
+                                      steps: p.steps, guidance: p.guidance, sampler: p.sampler) { try tok.decode($0) }
+        while !set.isFinished {
+            try context.checkCancelled()
+            _ = try await context.compute { try set.next() }
+            if set.completedSteps % max(1, p.steps / 4) == 0 || set.isFinished {
+                await context.progress(step: set.completedSteps, total: set.totalSteps + 1,
+                                       metrics: ["images_done": Double(set.images.count)],
+                                       itemsPerSecond: Double(set.images.count) / max(Date().timeIntervalSince(t0), 1e-9),
+                                       message: "sampling \(p.images) images: \(set.images.count) done")
+            }
+            await Task.yield()
+        }
+        try context.checkCancelled()
+        await context.progress(step: set.totalSteps, total: set.totalSteps + 1,
+                               message: "scoring \(p.images) images (EfficientNet features, classifier, hue)")
+        let attributes = prompts.map(\.attributes)
+        let images = set.images
+        let m = try await context.compute {
+            try evaluator.evaluate(images, attributes: attributes, progress: { _, _ in context.heartbeat() })
+        }
+        var resp = Latentmesh_V1_GeneratorEvaluateResult()
+        resp.modelName = p.model
+        resp.metrics = m.dictionary
+        resp.images = Int32(m.images); resp.referenceImages = Int32(m.referenceImages)
+        resp.referenceDataset = m.referenceDataset; resp.fdResolution = Int32(m.fdResolution)
+        resp.steps = Int32(p.steps); resp.guidance = p.guidance; resp.sampler = p.sampler.rawValue; resp.seed = p.seed
+        resp.summary = m.summary
+        let shown = Array(images.prefix(32))
+        let grid = try ImageGrid.make(shown, columns: 8, cellSize: 64, captions: prompts.prefix(shown.count).map(\.text))
+        if let store = context.artifacts {
+            resp.grid = .init(try store.put(Data(try PNGCodec.encode(grid)), mediaType: "image/png", runID: context.runID))
+        }
+        resp.seconds = Date().timeIntervalSince(t0)
+        return resp
+    }
+}
+
+extension GeneratorModels {
+    /// The shared evaluator for a preset, prepared once per process; its reference statistics and
+    /// class judge live in the artifact store as `cache.eval.<key>` registry entries.
+    public func evaluator(_ preset: String, context: RunContext) async throws -> GenerationEvaluator {
+        if let e = cachedEvaluator(preset) { return e }
+        let registry = try context.models()
+        let runID = context.runID
+        let cache = EvaluationCache(lookup: { try registry.cachedFile("cache.eval." + $0) }, save: { key, file, kind in
+            try registry.storeCachedFile("cache.eval." + key, file: file, kind: kind, service: "generator", runID: runID)
+        })
+        await context.progress(step: 0, total: 0, message: "preparing the \(preset) evaluator (reference statistics, class judge; once)")
+        let e: GenerationEvaluator
+        do {
+            e = try await context.compute {
+                try GenerationEvaluator(options: GeneratorService.evaluatorOptions(preset), cache: cache,
+                                        log: { context.logger.info("\($0)"); context.heartbeat() },
+                                        progress: { _, _ in context.heartbeat() })
+            }
+        } catch let error as ServiceError { throw error } catch {
+            throw ServiceError(.unavailable, "evaluator not available (EfficientNet-Lite0 weights or fmnist-color missing? run scripts/bootstrap): \(error)")
+        }
+        storeEvaluator(e, preset)
+        return e
+    }
+}

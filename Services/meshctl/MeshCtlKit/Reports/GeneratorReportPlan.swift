@@ -1,0 +1,48 @@
+import Foundation
+
+/// What `meshctl report generator` trains and measures: a named plan (`standard` for the
+/// committed report, `quick` for the smoke test).
+public struct GeneratorReportPlan: Sendable, Equatable, Codable {
+    public var name: String
+    public var tokenizerPreset: String
+    public var tokenizerSteps: Int
+    public var generatorPreset: String
+    public var generatorSteps: Int
+    /// Training images (0 = all of fmnist-color's train part).
+    public var trainLimit: Int
+    /// Images of the headline evaluation (guidance 3, `headlineSteps` Euler steps).
+    public var headlineImages: Int
+    public var headlineSteps: Int
+    public var headlineGuidance: Float
+    /// Images per point of the sweeps and of the training curve (the same count within a figure,
+    /// so its gFDs compare; gFD is biased upward at smaller counts, so they do not compare with
+    /// the headline's).
+    public var sweepImages: Int
+    public var guidanceSweep: [Float]
+    public var stepsSweep: [Int]
+    public var samplers: [String]
+    /// `generator.evaluate`'s evaluator setting.
+    public var evaluator: String
+    public var seed: UInt64
+
+    /// `quick` (tiny models, a few images; tests) and `standard` (the committed report; estimated
+    /// 1.5-2 h on two cores, the report records its measured wall time).
+    public static func named(_ name: String) -> GeneratorReportPlan? {
+        switch name {
+        case "quick":
+            return GeneratorReportPlan(name: name, tokenizerPreset: "vtp-fmnistc32-xs", tokenizerSteps: 2,
+                                       generatorPreset: "flowgen-xs", generatorSteps: 20, trainLimit: 32,
+                                       headlineImages: 8, headlineSteps: 4, headlineGuidance: 3, sweepImages: 4,
+                                       guidanceSweep: [0, 3], stepsSweep: [2, 4], samplers: ["euler", "heun"],
+                                       evaluator: "quick", seed: 0)
+        case "standard":
+            return GeneratorReportPlan(name: name, tokenizerPreset: "vtp-fmnistc32-s", tokenizerSteps: 600,
+                                       generatorPreset: "flowgen-s", generatorSteps: 800, trainLimit: 20000,
+                                       headlineImages: 2000, headlineSteps: 28, headlineGuidance: 3, sweepImages: 500,
+                                       guidanceSweep: [0, 1, 2, 3, 5], stepsSweep: [4, 8, 16, 28, 50], samplers: ["euler", "heun"],
+                                       evaluator: "standard", seed: 0)
+        default: return nil
+        }
+    }
+    public static let names = ["quick", "standard"]
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// Scores of one set of generated images (METHODS.md "How a claim is measured"): gFD against a
+/// real split and prompt-attribute accuracy, each with its spread.
+public struct GenerationMetrics: Codable, Sendable, Equatable {
+    /// Generated images scored.
+    public var images: Int
+    /// Real images behind the reference statistics, and which split.
+    public var referenceImages: Int
+    public var referenceDataset: String
+    /// EfficientNet-Lite0 input resolution (FD values compare only at the same resolution and counts).
+    public var fdResolution: Int
+    /// FD-EffNet of the generated set vs the reference; interval and std from a bootstrap over
+    /// generated images (resampling duplicates images, so replicates sit above the point value:
+    /// read the std as the spread).
+    public var gFD: Estimate
+    /// Share of images the real-trained classifier puts in the prompted class (bootstrap 95 %).
+    public var classAccuracy: Estimate
+    /// Share whose garment hue is nearest the prompted colour (bootstrap 95 %).
+    public var colorAccuracy: Estimate
+    /// Share with both right.
+    public var bothAccuracy: Estimate
+    /// Images with no coloured pixel (counted as wrong colour).
+    public var colorless: Int
+    /// The class judge's own accuracy on real test images (the ceiling of `classAccuracy`).
+    public var classifierTestAccuracy: Double
+    public var classifierTestImages: Int
+    public var seconds: Double
+
+    /// Flat metrics for the run audit.
+    public var dictionary: [String: Double] {
+        [
+            "gfd": gFD.value, "gfd_std": gFD.std, "gfd_low": gFD.low, "gfd_high": gFD.high,
+            "class_accuracy": classAccuracy.value, "class_accuracy_low": classAccuracy.low, "class_accuracy_high": classAccuracy.high,
+            "color_accuracy": colorAccuracy.value, "color_accuracy_low": colorAccuracy.low, "color_accuracy_high": colorAccuracy.high,
+            "both_accuracy": bothAccuracy.value, "images": Double(images), "reference_images": Double(referenceImages),
+            "fd_resolution": Double(fdResolution), "classifier_test_accuracy": classifierTestAccuracy, "colorless": Double(colorless),
+        ]
+    }
+
+    /// Three lines for a terminal.
+    public var summary: String {
+        """
+        gFD \(gFD.formatted(2)) (std \(String(format: "%.2f", gFD.std))) of \(images) generated vs \(referenceImages) real \(referenceDataset) images, FD-EffNet at \(fdResolution) px
+        class accuracy \(classAccuracy.formatted()) (classifier trained on real images only; \(String(format: "%.3f", classifierTestAccuracy)) on \(classifierTestImages) real test images)
+        colour accuracy \(colorAccuracy.formatted()) (garment hue), both \(bothAccuracy.formatted()); 95 % bootstrap intervals
+        """
+    }
+}

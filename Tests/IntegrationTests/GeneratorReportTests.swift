@@ -1,0 +1,47 @@
+import Foundation
+import MeshCtlKit
+import MeshTesting
+import XCTest
+
+/// `meshctl report generator`'s quick plan end to end on an embedded mesh: trains tiny models,
+/// measures through generator.evaluate, writes the markdown and figures; a second run reuses
+/// the models and measurements.
+final class GeneratorReportTests: XCTestCase {
+    func testQuickPlanWritesTheReport() async throws {
+        let home = TestEnvironment.tempDir("genreport-home"), out = TestEnvironment.tempDir("genreport-out")
+        defer { try? FileManager.default.removeItem(at: home); try? FileManager.default.removeItem(at: out) }
+        let plan = try XCTUnwrap(GeneratorReportPlan.named("quick"))
+        var options = ConnectionOptions()
+        options.embedded = true
+        options.home = home.path
+        var lines: [String] = []
+        let o = try await MeshSession.with(options) { session in
+            try await GeneratorReport.run(plan: plan, session: session, outputDir: out) { lines.append($0) }
+        }
+        XCTAssertEqual(o.headline.images, plan.headlineImages)
+        XCTAssertEqual(o.guidance.map(\.guidance), plan.guidanceSweep)
+        XCTAssertEqual(o.steps["heun"]?.map(\.steps), plan.stepsSweep)
+        XCTAssertEqual(o.steps["euler"]?.map(\.steps), plan.stepsSweep)
+        XCTAssertEqual(o.checkpoints.map(\.trainingStep), [10, 20], "the run's checkpoint at step 10 and the final model")
+        XCTAssertFalse(o.lossCurve.isEmpty)
+        XCTAssertTrue(o.headline.gFD.value.isFinite && o.headline.gFD.value > 0)
+        for f in o.figures + ["generator.md"] {
+            let path = f.hasSuffix(".md") ? out.appendingPathComponent(f) : out.appendingPathComponent("generator").appendingPathComponent(f)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: path.path), path.path)
+        }
+        XCTAssertTrue(o.figures.contains("gfd-steps.png") && o.figures.contains("loss.png") && o.figures.contains("samples.png"), "\(o.figures)")
+        let md = try String(contentsOf: out.appendingPathComponent("generator.md"), encoding: .utf8)
+        XCTAssertTrue(md.contains("experiment plan `quick`"))
+        XCTAssertTrue(md.contains(o.provenance["commit"] ?? "?"))
+        XCTAssertTrue(md.contains("| heun | 4 |"))
+        XCTAssertTrue(md.contains("Class accuracy at guidance 3.0"), md)
+        XCTAssertTrue(md.contains("target"), md)
+        // Rerun: models and measurements come from the home; the numbers are the same.
+        lines.removeAll()
+        let again = try await MeshSession.with(options) { session in
+            try await GeneratorReport.run(plan: plan, session: session, outputDir: out) { lines.append($0) }
+        }
+        XCTAssertFalse(lines.contains { $0.hasPrefix("training") || $0.hasPrefix("evaluating") }, "\(lines)")
+        XCTAssertEqual(again.headline.metrics, o.headline.metrics)
+    }
+}
