@@ -80,7 +80,7 @@ let package = Package(
                 path: "Services/generator-svc/FlowGen", swiftSettings: fastMath),
         // Departure: GeneratorSvc also links VTP to encode/decode latents in process with the
         // tokenizer the generator names (the co-hosted path; no RPC client in RunContext yet).
-        .target(name: "GeneratorSvc", dependencies: ["MeshKit", "MeshProto", "RunStore", "FlowGen", "VTP", "Datasets", "Evaluation", "Models", "ComputeCore"],
+        .target(name: "GeneratorSvc", dependencies: ["MeshKit", "MeshProto", "RunStore", "FlowGen", "Distill", "VTP", "Datasets", "Evaluation", "Models", "ComputeCore"],
                 path: "Services/generator-svc/GeneratorSvc"),
         .executableTarget(name: "generator-svc", dependencies: ["GeneratorSvc", "MeshKit"],
                           path: "Services/generator-svc/App"),
@@ -101,7 +101,10 @@ let package = Package(
 
         .target(name: "Distill", dependencies: ["ComputeCore", "FlowGen", "Datasets"], path: "Services/distill-svc/Distill",
                 swiftSettings: fastMath),
-        .target(name: "DistillSvc", dependencies: ["MeshKit", "MeshProto", "Distill", "FlowGen", "Models", "Datasets", "ComputeCore"],
+        // Departure: DistillSvc links GeneratorSvc to sample and decode students and teachers for
+        // `distill.evaluate` exactly as `generator.generate` serves them (ServedModel).
+        .target(name: "DistillSvc", dependencies: ["MeshKit", "MeshProto", "RunStore", "Distill", "FlowGen", "GeneratorSvc", "VTP",
+                                                   "Evaluation", "Models", "Datasets", "ComputeCore"],
                 path: "Services/distill-svc/DistillSvc"),
         .executableTarget(name: "distill-svc", dependencies: ["DistillSvc", "MeshKit"],
                           path: "Services/distill-svc/App"),
@@ -112,7 +115,7 @@ let package = Package(
         ], path: "Services/ServiceCatalog"),
 
         .target(name: "MeshCtlKit", dependencies: [
-            "ServiceCatalog", "TokenizerSvc", "DecodeSvc", "GeneratorSvc", "FlowGen", "VTP", "ReFusion",
+            "ServiceCatalog", "TokenizerSvc", "DecodeSvc", "GeneratorSvc", "DistillSvc", "Distill", "FlowGen", "VTP", "ReFusion",
             "MeshKit", "MeshProto", "RunStore", "Datasets", "Models", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -120,13 +123,15 @@ let package = Package(
         .executableTarget(name: "meshctl", dependencies: ["MeshCtlKit"], path: "Services/meshctl/App"),
         .executableTarget(name: "mesh-bench", dependencies: [
             "ComputeCore", "MeshKit", "RunStore", "ServiceCatalog", "ReFusion", "VTP", "Models", "Datasets", "Evaluation", "FlowGen",
+            "Distill",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Benchmarks/mesh-bench", swiftSettings: fastMath),
 
         // MARK: Test kit: TestKit (missing pieces fail under scripts/test; no mesh imports) and
         // MeshTesting (in-process mesh, service processes, stack environment, error assertions).
         .target(name: "TestKit", path: "Tests/TestKit"),
-        .target(name: "MeshTesting", dependencies: ["TestKit", "MeshKit", "MeshProto", "RunStore"],
+        .target(name: "MeshTesting", dependencies: ["TestKit", "MeshKit", "MeshProto", "RunStore",
+                                                     .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 path: "Tests/MeshTesting"),
 
         // MARK: Tests (method-library tests depend on no mesh or store target)
@@ -152,7 +157,8 @@ let package = Package(
             "GeneratorSvc", "TokenizerSvc", "FlowGen", "VTP", "MeshKit", "MeshProto", "RunStore", "Datasets", "Evaluation", "ComputeCore", "MeshTesting",
         ], path: "Tests/GeneratorSvcTests"),
         .testTarget(name: "DistillTests", dependencies: [
-            "Distill", "DistillSvc", "FlowGen", "Datasets", "ComputeCore", "MeshKit", "MeshProto", "RunStore", "MeshTesting",
+            "Distill", "DistillSvc", "GeneratorSvc", "TokenizerSvc", "VTP", "FlowGen", "Datasets", "ComputeCore", "MeshKit",
+            "MeshProto", "RunStore", "MeshTesting",
         ], path: "Tests/DistillTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "MeshKit", "MeshProto", "RunStore", "ServiceCatalog", "MeshCtlKit", "MeshTesting",

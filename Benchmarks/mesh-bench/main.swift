@@ -7,6 +7,7 @@ let areas: [String: (String, ([String]) async throws -> Void)] = [
     "compute": ("sgemm GFLOPS and a reference ViT training step (MFU)", { try ComputeBench.run(arguments: $0) }),
     "data": ("MiniLM sentences/s, EfficientNet images/s, 10k-image FD wall time", { try DataBench.run(arguments: $0) }),
     "decode": ("AR / MDM / ReFusion decoders and decode-svc replica scaling", { try await DecodeBench.run(arguments: $0) }),
+    "distill": ("28-step teacher with guidance vs 1/2/4-step students: ms per image and speedup", { try DistillBench.run(arguments: $0) }),
     "generator": ("reference DiT step (MFU), sampling and generate latency in process / over RabbitMQ", { try await GeneratorBench.run(arguments: $0) }),
     "serving": ("urgent-lane wait behind a queue of normal requests (priority_wait_ms)", { try await ServingBench.run(arguments: $0) }),
     "tokenizer": ("VTP training throughput and encode/decode latency", { try await TokenizerBench.run(arguments: $0) }),

@@ -143,6 +143,10 @@ public nonisolated struct Latentmesh_V1_DistillTrainResult: Sendable {
   fileprivate var _checkpoint: Latentmesh_V1_ArtifactRef? = nil
 }
 
+/// distill.evaluate: the student at each of `steps` (and the teacher, when asked) on the same
+/// prompts and seeds - `images` prompts balanced over fmnist-color's (class, colour) pairs, image i
+/// from noise of seed + i - scored by the shared GenerationEvaluator (gFD vs the real test split,
+/// class / colour accuracy, each with its spread) and timed (ms per image over chunks: median, min, max).
 public nonisolated struct Latentmesh_V1_DistillEvaluateRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -157,12 +161,25 @@ public nonisolated struct Latentmesh_V1_DistillEvaluateRequest: Sendable {
   /// Clears the value of `meta`. Subsequent reads from it will return its default value.
   public mutating func clearMeta() {self._meta = nil}
 
+  /// registered student (kind distill-student)
   public var studentName: String = String()
 
-  /// e.g. [1, 2, 4]
+  /// student steps to score, each 1..4 (empty = [1, 2, 4])
   public var steps: [Int32] = []
 
   public var seed: UInt64 = 0
+
+  /// images per row 2..10000 (0 = 1000)
+  public var images: Int32 = 0
+
+  /// also score the teacher: Euler, teacher_steps, the guidance distilled in
+  public var includeTeacher: Bool = false
+
+  /// 1..1000 (0 = 28)
+  public var teacherSteps: Int32 = 0
+
+  /// "standard" (default) | "quick" (tests: small reference, tiny judge)
+  public var evaluator: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -171,12 +188,58 @@ public nonisolated struct Latentmesh_V1_DistillEvaluateRequest: Sendable {
   fileprivate var _meta: Latentmesh_V1_RequestMeta? = nil
 }
 
+public nonisolated struct Latentmesh_V1_DistillEvalRow: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// "teacher28", "student2", ...
+  public var label: String = String()
+
+  public var modelName: String = String()
+
+  /// "teacher" | "student"
+  public var role: String = String()
+
+  public var steps: Int32 = 0
+
+  /// applied by CFG (teacher) or distilled in (student)
+  public var guidance: Float = 0
+
+  /// euler | scm | meanflow
+  public var sampler: String = String()
+
+  /// gfd, gfd_std, gfd_low, gfd_high, class_accuracy(_low/_high), color_accuracy(...),
+  public var metrics: Dictionary<String,Double> = [:]
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Latentmesh_V1_DistillEvaluateResult: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// every row's metrics as "<label>.<metric>"
   public var metrics: Dictionary<String,Double> = [:]
+
+  public var rows: [Latentmesh_V1_DistillEvalRow] = []
+
+  public var studentName: String = String()
+
+  public var teacherModel: String = String()
+
+  public var method: String = String()
+
+  public var images: Int32 = 0
+
+  public var referenceDataset: String = String()
+
+  public var referenceImages: Int32 = 0
+
+  public var seconds: Double = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -402,7 +465,7 @@ nonisolated extension Latentmesh_V1_DistillTrainResult: SwiftProtobuf.Message, S
 
 nonisolated extension Latentmesh_V1_DistillEvaluateRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DistillEvaluateRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}meta\0\u{3}student_name\0\u{1}steps\0\u{1}seed\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}meta\0\u{3}student_name\0\u{1}steps\0\u{1}seed\0\u{1}images\0\u{3}include_teacher\0\u{3}teacher_steps\0\u{1}evaluator\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -414,6 +477,10 @@ nonisolated extension Latentmesh_V1_DistillEvaluateRequest: SwiftProtobuf.Messag
       case 2: try { try decoder.decodeSingularStringField(value: &self.studentName) }()
       case 3: try { try decoder.decodeRepeatedInt32Field(value: &self.steps) }()
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
+      case 5: try { try decoder.decodeSingularInt32Field(value: &self.images) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.includeTeacher) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.teacherSteps) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.evaluator) }()
       default: break
       }
     }
@@ -436,6 +503,18 @@ nonisolated extension Latentmesh_V1_DistillEvaluateRequest: SwiftProtobuf.Messag
     if self.seed != 0 {
       try visitor.visitSingularUInt64Field(value: self.seed, fieldNumber: 4)
     }
+    if self.images != 0 {
+      try visitor.visitSingularInt32Field(value: self.images, fieldNumber: 5)
+    }
+    if self.includeTeacher != false {
+      try visitor.visitSingularBoolField(value: self.includeTeacher, fieldNumber: 6)
+    }
+    if self.teacherSteps != 0 {
+      try visitor.visitSingularInt32Field(value: self.teacherSteps, fieldNumber: 7)
+    }
+    if !self.evaluator.isEmpty {
+      try visitor.visitSingularStringField(value: self.evaluator, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -444,6 +523,70 @@ nonisolated extension Latentmesh_V1_DistillEvaluateRequest: SwiftProtobuf.Messag
     if lhs.studentName != rhs.studentName {return false}
     if lhs.steps != rhs.steps {return false}
     if lhs.seed != rhs.seed {return false}
+    if lhs.images != rhs.images {return false}
+    if lhs.includeTeacher != rhs.includeTeacher {return false}
+    if lhs.teacherSteps != rhs.teacherSteps {return false}
+    if lhs.evaluator != rhs.evaluator {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Latentmesh_V1_DistillEvalRow: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DistillEvalRow"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}label\0\u{3}model_name\0\u{1}role\0\u{1}steps\0\u{1}guidance\0\u{1}sampler\0\u{1}metrics\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.label) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.modelName) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.role) }()
+      case 4: try { try decoder.decodeSingularInt32Field(value: &self.steps) }()
+      case 5: try { try decoder.decodeSingularFloatField(value: &self.guidance) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.sampler) }()
+      case 7: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: &self.metrics) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.label.isEmpty {
+      try visitor.visitSingularStringField(value: self.label, fieldNumber: 1)
+    }
+    if !self.modelName.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelName, fieldNumber: 2)
+    }
+    if !self.role.isEmpty {
+      try visitor.visitSingularStringField(value: self.role, fieldNumber: 3)
+    }
+    if self.steps != 0 {
+      try visitor.visitSingularInt32Field(value: self.steps, fieldNumber: 4)
+    }
+    if self.guidance.bitPattern != 0 {
+      try visitor.visitSingularFloatField(value: self.guidance, fieldNumber: 5)
+    }
+    if !self.sampler.isEmpty {
+      try visitor.visitSingularStringField(value: self.sampler, fieldNumber: 6)
+    }
+    if !self.metrics.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: self.metrics, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Latentmesh_V1_DistillEvalRow, rhs: Latentmesh_V1_DistillEvalRow) -> Bool {
+    if lhs.label != rhs.label {return false}
+    if lhs.modelName != rhs.modelName {return false}
+    if lhs.role != rhs.role {return false}
+    if lhs.steps != rhs.steps {return false}
+    if lhs.guidance != rhs.guidance {return false}
+    if lhs.sampler != rhs.sampler {return false}
+    if lhs.metrics != rhs.metrics {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -451,7 +594,7 @@ nonisolated extension Latentmesh_V1_DistillEvaluateRequest: SwiftProtobuf.Messag
 
 nonisolated extension Latentmesh_V1_DistillEvaluateResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DistillEvaluateResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}metrics\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}metrics\0\u{1}rows\0\u{3}student_name\0\u{3}teacher_model\0\u{1}method\0\u{1}images\0\u{3}reference_dataset\0\u{3}reference_images\0\u{1}seconds\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -460,6 +603,14 @@ nonisolated extension Latentmesh_V1_DistillEvaluateResult: SwiftProtobuf.Message
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: &self.metrics) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.rows) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.studentName) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.teacherModel) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.method) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.images) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.referenceDataset) }()
+      case 8: try { try decoder.decodeSingularInt32Field(value: &self.referenceImages) }()
+      case 9: try { try decoder.decodeSingularDoubleField(value: &self.seconds) }()
       default: break
       }
     }
@@ -469,11 +620,43 @@ nonisolated extension Latentmesh_V1_DistillEvaluateResult: SwiftProtobuf.Message
     if !self.metrics.isEmpty {
       try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufDouble>.self, value: self.metrics, fieldNumber: 1)
     }
+    if !self.rows.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.rows, fieldNumber: 2)
+    }
+    if !self.studentName.isEmpty {
+      try visitor.visitSingularStringField(value: self.studentName, fieldNumber: 3)
+    }
+    if !self.teacherModel.isEmpty {
+      try visitor.visitSingularStringField(value: self.teacherModel, fieldNumber: 4)
+    }
+    if !self.method.isEmpty {
+      try visitor.visitSingularStringField(value: self.method, fieldNumber: 5)
+    }
+    if self.images != 0 {
+      try visitor.visitSingularInt32Field(value: self.images, fieldNumber: 6)
+    }
+    if !self.referenceDataset.isEmpty {
+      try visitor.visitSingularStringField(value: self.referenceDataset, fieldNumber: 7)
+    }
+    if self.referenceImages != 0 {
+      try visitor.visitSingularInt32Field(value: self.referenceImages, fieldNumber: 8)
+    }
+    if self.seconds.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.seconds, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Latentmesh_V1_DistillEvaluateResult, rhs: Latentmesh_V1_DistillEvaluateResult) -> Bool {
     if lhs.metrics != rhs.metrics {return false}
+    if lhs.rows != rhs.rows {return false}
+    if lhs.studentName != rhs.studentName {return false}
+    if lhs.teacherModel != rhs.teacherModel {return false}
+    if lhs.method != rhs.method {return false}
+    if lhs.images != rhs.images {return false}
+    if lhs.referenceDataset != rhs.referenceDataset {return false}
+    if lhs.referenceImages != rhs.referenceImages {return false}
+    if lhs.seconds != rhs.seconds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

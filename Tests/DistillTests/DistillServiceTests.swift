@@ -34,7 +34,7 @@ final class DistillServiceTests: XCTestCase {
         let path = tempDir("teacher").appendingPathComponent("t.safetensors")
         try FlowGenCheckpoint.save(trainer, normalizer: LatentNormalizer(mean: [0.1, 0], std: [1, 2]), to: path.path)
         let art = try artifacts.put(fileAt: path, mediaType: "application/x-safetensors")
-        try ModelRegistry(artifacts: artifacts).register(name: name, artifact: art, kind: "flowgen", service: "generator",
+        try ModelRegistry(artifacts: artifacts).register(name: name, artifact: art, kind: "flowgen-generator", service: "generator",
                                                          configJSON: try c.json())
     }
 
@@ -53,13 +53,8 @@ final class DistillServiceTests: XCTestCase {
     }
 
     func train(_ mesh: Mesh, _ req: Latentmesh_V1_DistillTrainRequest) async throws -> MeshClient.Answer<Latentmesh_V1_DistillTrainResult> {
-        var attempt = 0
-        while true {
-            do { return try await mesh.client.call("distill.train", req, as: Latentmesh_V1_DistillTrainResult.self, timeout: .seconds(300)) }
-            catch let e as ServiceError where !mesh.inProcess && e.code == .notFound && e.field == "routing_key" && attempt < 30 {
-                attempt += 1
-            }
-        }
+        try await mesh.client.callRetryingRoute("distill.train", req, as: Latentmesh_V1_DistillTrainResult.self,
+                                                retries: mesh.inProcess ? 0 : 30)
     }
 
     /// Train (sCM), resume, the registry record, a 2-step sample from the stored student, bad inputs.

@@ -2,12 +2,13 @@ import ComputeCore
 import Datasets
 import Distill
 import FlowGen
+import GeneratorSvc
 import Foundation
 import MeshKit
 import MeshProto
 import Models
 
-/// distill-svc handlers: `distill.train` validates the request, loads the teacher from the
+/// distill-svc handlers (`distill.evaluate` in `DistillService+Evaluate.swift`): `distill.train` validates the request, loads the teacher from the
 /// registry, synthesises x0 data from the guided teacher, and hands a `DistillTrainingSession`
 /// to the shared training driver. The student is registered (kind `distill-student`) with its
 /// teacher as parent.
@@ -20,11 +21,16 @@ public enum DistillService {
     /// The service teachers are registered by.
     public static let teacherService = "generator"
 
-    public static func methods() -> [ServiceMethod] {
+    /// The two methods; `models` caches the students, teachers, tokenizers and evaluators evaluate loads.
+    public static func methods(models: GeneratorModels) -> [ServiceMethod] {
         [
             .typed("distill.train", summary: "distil a registered generator into a 1-4-step sCM or MeanFlow student",
                    isLongRunning: true) { (req: Latentmesh_V1_DistillTrainRequest, ctx) in
                 try await train(req, context: ctx)
+            },
+            .typed("distill.evaluate", summary: "a student at 1-4 steps (and its teacher) on the same prompts and seeds: gFD, attribute accuracy, ms per image",
+                   isLongRunning: true) { (req: Latentmesh_V1_DistillEvaluateRequest, ctx) in
+                try await evaluate(req, context: ctx, models: models)
             },
         ]
     }
@@ -101,7 +107,8 @@ public enum DistillService {
             throw ServiceError.invalid("teacher_model", "'\(plan.teacher)' expects \(teacher.config.model.textDim)-d text, not MiniLM's \(MiniLMEncoder.width)")
         }
         let session: DistillTrainingSession = try await context.compute {
-            let texts = try TextEncoder.shared().features(plan.prompts)
+            let encoder = try PromptEncoder.shared()
+            let texts = plan.prompts.map { encoder.features(of: $0) }
             let data = try TeacherData.synthesize(teacher: teacher.model, prompts: texts, count: plan.config.dataCount,
                                                   steps: plan.config.teacherSteps, guidance: plan.config.guidance,
                                                   seed: plan.config.seed &+ 0x7EAC)
@@ -113,14 +120,10 @@ public enum DistillService {
         let training = TrainingPlan(modelName: plan.student, kind: modelKind, mediaType: mediaType,
                                     configJSON: try plan.config.json(), seed: plan.config.seed, parents: [plan.teacher],
                                     checkpointEvery: plan.config.checkpointEvery, resume: req.resume)
-        let out = try await TrainingRun.run(session, plan: training, context: context)
         var result = Latentmesh_V1_DistillTrainResult()
         result.studentName = plan.student
-        result.checkpoint = .init(out.artifact)
-        result.finalMetrics = out.finalMetrics
-        result.steps = Int64(out.steps)
         result.teacherModel = plan.teacher
         result.method = plan.config.method.rawValue
-        return result
+        return try await TrainingRun.run(session, plan: training, context: context, result: result)
     }
 }

@@ -11,7 +11,7 @@ public struct GeneratorModule: ServiceModule {
     public var presets: [String] { FlowGenPresets.names }
     public var settings: [String: String] {
         ["max_prompts": String(GeneratorService.maxPrompts), "max_n": String(GeneratorService.maxImagesPerPrompt),
-         "steps": "1...1000", "guidance": "0...20", "samplers": SamplerKind.allCases.map(\.rawValue).joined(separator: ","),
+         "steps": "1...1000 (distilled students: 1...4)", "guidance": "0...20", "samplers": SamplerKind.allCases.map(\.rawValue).joined(separator: ","),
          "default_model": GeneratorService.defaultModel]
     }
     public func methods(config: ServiceConfig) -> [ServiceMethod] { GeneratorService.methods(models: GeneratorModels()) }

@@ -109,7 +109,7 @@ extension GeneratorService {
 extension GeneratorModels {
     /// The shared evaluator for a preset, prepared once per process; its reference statistics and
     /// class judge live in the artifact store as `cache.eval.<key>` registry entries.
-    func evaluator(_ preset: String, context: RunContext) async throws -> GenerationEvaluator {
+    public func evaluator(_ preset: String, context: RunContext) async throws -> GenerationEvaluator {
         if let e = cachedEvaluator(preset) { return e }
         let registry = try context.models()
         let runID = context.runID

@@ -4,20 +4,24 @@ import FlowGen
 import Foundation
 import MeshKit
 import MeshProto
+import VTP
 
-/// `generator.generate`: validate, sample every (prompt, j) image from noise of seed + j as a step
-/// iterator (progress each step, x0 preview every k steps, cancellation between steps), decode
-/// with the generator's tokenizer, tag each PNG with its parameters and store it as an artifact.
+/// `generator.generate`: validate, resolve the model (a FlowGen generator or a distilled student,
+/// `ServedModel`), sample every (prompt, j) image from noise of seed + j as a step iterator
+/// (progress each step, x0 preview every k steps, cancellation between steps), decode with the
+/// model's tokenizer, tag each PNG with its parameters and store it as an artifact.
 extension GeneratorService {
     /// A validated request.
     public struct GenerateParameters: Sendable {
         public var model: String
         public var prompts: [String]
         public var n: Int
-        public var steps: Int
+        /// nil = the model's default (28 for FlowGen, the student's own for a student).
+        public var steps: Int?
         public var guidance: Float
         public var seed: UInt64
-        public var sampler: SamplerKind
+        /// nil = not given (FlowGen: euler; a student has its own rule).
+        public var sampler: SamplerKind?
         public var previewEvery: Int
     }
 
@@ -33,9 +37,16 @@ extension GeneratorService {
         }
         let n = req.n == 0 ? 1 : Int(req.n)
         guard (1...maxImagesPerPrompt).contains(n) else { throw ServiceError.outOfRange("n", Int(req.n), 1...maxImagesPerPrompt) }
-        let (steps, sampler) = try validateSampling(steps: req.steps, guidance: req.guidance, sampler: req.sampler)
+        guard req.steps == 0 || stepRange.contains(req.steps) else { throw ServiceError.outOfRange("steps", req.steps, stepRange) }
+        guard req.guidance.isFinite, guidanceRange.contains(req.guidance) else {
+            throw ServiceError.outOfRange("guidance", req.guidance, guidanceRange)
+        }
+        let sampler: SamplerKind? = req.sampler.isEmpty ? nil : SamplerKind(rawValue: req.sampler.lowercased())
+        guard req.sampler.isEmpty || sampler != nil else {
+            throw ServiceError.invalid("sampler", "'\(req.sampler)' is not a sampler; use one of \(SamplerKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         guard (0...1000).contains(req.previewEvery) else { throw ServiceError.outOfRange("preview_every", req.previewEvery, 0...1000) }
-        return GenerateParameters(model: model, prompts: req.prompts, n: n, steps: steps, guidance: req.guidance,
+        return GenerateParameters(model: model, prompts: req.prompts, n: n, steps: req.steps == 0 ? nil : Int(req.steps), guidance: req.guidance,
                                   seed: req.seed, sampler: sampler, previewEvery: Int(req.previewEvery))
     }
 
@@ -56,9 +67,10 @@ extension GeneratorService {
                          models: GeneratorModels) async throws -> Latentmesh_V1_GenerateResponse {
         let p = try validate(req)
         let t0 = Date()
-        let (gen, _) = try models.generator(p.model, field: "model_name", context: context)
-        guard let tokName = gen.metadata["tokenizer"] else {
-            throw ServiceError(.internalError, field: "model_name", "generator '\(p.model)' does not name its tokenizer")
+        let (served, _) = try models.served(p.model, field: "model_name", context: context)
+        let settings = try served.settings(model: p.model, steps: p.steps, guidance: p.guidance, sampler: p.sampler)
+        guard let tokName = served.metadata["tokenizer"] else {
+            throw ServiceError(.internalError, field: "model_name", "model '\(p.model)' does not name its tokenizer")
         }
         let tok = try models.tokenizer(tokName, field: "model_name", context: context)
         let encoder = try models.promptEncoder()
@@ -71,39 +83,22 @@ extension GeneratorService {
             let f = encoder.features(of: text, concepts: concepts.map(\.token), embeddings: concepts.flatMap(\.vector))
             for j in 0..<p.n { prompts.append(f); seeds.append(p.seed &+ UInt64(j)); owners.append((i, j)) }
         }
-        let sampler = try gen.sampler(SampleRequest(prompts: prompts, seeds: seeds, steps: p.steps,
-                                                    guidance: p.guidance, sampler: p.sampler))
-        while !sampler.isFinished {
-            try context.checkCancelled()
-            _ = await context.compute { sampler.next() }
-            await context.progress(step: sampler.step, total: sampler.totalSteps,
-                                   metrics: ["t": Double(sampler.isFinished ? 0 : sampler.t)],
-                                   itemsPerSecond: Double(prompts.count * sampler.step) / max(Date().timeIntervalSince(t0), 1e-9))
-            if p.previewEvery > 0 && sampler.step % p.previewEvery == 0 && !sampler.isFinished {
-                let first = sampler.previewLatents.slice(axis: 0, 0, min(8, prompts.count)).copy()
-                let imgs = try await context.compute { try tok.decode(first) }
-                let grid = try ImageGrid.make(imgs, columns: min(8, imgs.count))
-                await context.preview(step: sampler.step, png: Data(try PNGCodec.encode(grid)),
-                                      caption: "x0 prediction at step \(sampler.step)/\(sampler.totalSteps)")
-            }
-            await Task.yield()
-        }
-        try context.checkCancelled()
-        let latents = sampler.latents                                     // [B, T, C]
-        // One image per decode: like the sampler, an image never depends on its batch.
-        let images = try await context.compute {
-            try (0..<latents.shape[0]).map { try tok.decode(latents.slice(axis: 0, $0, $0 + 1).copy())[0] }
-        }
+        let images = try await sampleImages(served, settings: settings, prompts: prompts, seeds: seeds, tokenizer: tok,
+                                            context: context, previewEvery: p.previewEvery)
         var resp = Latentmesh_V1_GenerateResponse()
-        resp.modelName = p.model; resp.tokenizer = tokName; resp.steps = Int32(p.steps)
-        resp.sampler = p.sampler.rawValue; resp.guidance = p.guidance
+        resp.modelName = p.model; resp.tokenizer = tokName; resp.steps = Int32(settings.steps)
+        resp.sampler = settings.sampler; resp.guidance = settings.guidance
+        var tags: [(String, String)] = [("steps", String(settings.steps)), ("guidance", String(settings.guidance)),
+                                        ("sampler", settings.sampler), ("model", p.model), ("tokenizer", tokName)]
+        if settings.distilledGuidance {
+            tags.append(("guidance_mode", "distilled (no CFG pass; the request's guidance is not used)"))
+            if let teacher = served.metadata["teacher"] { tags.append(("teacher", teacher)) }
+        }
+        tags.append(("commit", GitInfo.commit))
         for (k, img) in images.enumerated() {
             let (i, j) = owners[k]
-            let png = try PNGText.insert([
-                ("prompt", p.prompts[i]), ("seed", String(seeds[k])), ("steps", String(p.steps)),
-                ("guidance", String(p.guidance)), ("sampler", p.sampler.rawValue), ("model", p.model),
-                ("tokenizer", tokName), ("commit", GitInfo.commit),
-            ], into: try PNGCodec.encode(img))
+            let png = try PNGText.insert([("prompt", p.prompts[i]), ("seed", String(seeds[k]))] + tags,
+                                         into: try PNGCodec.encode(img))
             var g = Latentmesh_V1_GeneratedImage()
             g.prompt = p.prompts[i]; g.promptIndex = Int32(i); g.sample = Int32(j); g.seed = seeds[k]; g.png = Data(png)
             if let store = context.artifacts {
@@ -114,5 +109,36 @@ extension GeneratorService {
         }
         resp.seconds = Date().timeIntervalSince(t0)
         return resp
+    }
+
+    /// Samples one image per (prompt, seed) with `model` and decodes each alone with `tokenizer`
+    /// (an image never depends on its batch): progress every step (when `context` is given), an
+    /// x0 preview grid every `previewEvery` steps, cancellation between steps.
+    public static func sampleImages(_ model: ServedModel, settings: SamplingSettings, prompts: [TextFeatures],
+                                    seeds: [UInt64], tokenizer tok: VTPTokenizer, context: RunContext,
+                                    previewEvery: Int = 0, reportProgress: Bool = true) async throws -> [ImageBuffer] {
+        let t0 = Date()
+        let sampler = try model.sampler(prompts: prompts, seeds: seeds, settings: settings)
+        while !sampler.isFinished {
+            try context.checkCancelled()
+            _ = await context.compute { sampler.next() }
+            if reportProgress {
+                await context.progress(step: sampler.step, total: sampler.totalSteps, metrics: ["t": Double(sampler.t)],
+                                       itemsPerSecond: Double(prompts.count * sampler.step) / max(Date().timeIntervalSince(t0), 1e-9))
+            }
+            if previewEvery > 0 && sampler.step % previewEvery == 0 && !sampler.isFinished {
+                let first = sampler.previewLatents.slice(axis: 0, 0, min(8, prompts.count)).copy()
+                let imgs = try await context.compute { try tok.decode(first) }
+                let grid = try ImageGrid.make(imgs, columns: min(8, imgs.count))
+                await context.preview(step: sampler.step, png: Data(try PNGCodec.encode(grid)),
+                                      caption: "x0 estimate at step \(sampler.step)/\(sampler.totalSteps)")
+            }
+            await Task.yield()
+        }
+        try context.checkCancelled()
+        let latents = sampler.latents                                     // [B, T, C]
+        return try await context.compute {
+            try (0..<latents.shape[0]).map { try tok.decode(latents.slice(axis: 0, $0, $0 + 1).copy())[0] }
+        }
     }
 }

@@ -103,13 +103,9 @@ extension GeneratorService {
         let plan = TrainingPlan(modelName: p.modelName, kind: modelKind, mediaType: "application/vnd.latentmesh.flowgen+safetensors",
                                 configJSON: try config.json(), seed: config.train.seed, parents: [p.tokenizer],
                                 checkpointEvery: config.train.checkpointEvery, resume: p.resume)
-        let out = try await TrainingRun.run(session, plan: plan, context: context)
         var result = Latentmesh_V1_GeneratorTrainResult()
         result.modelName = p.modelName
-        result.checkpoint = .init(out.artifact)
-        result.finalMetrics = out.finalMetrics
-        result.steps = Int64(out.steps)
         result.tokenizer = p.tokenizer
-        return result
+        return try await TrainingRun.run(session, plan: plan, context: context, result: result)
     }
 }

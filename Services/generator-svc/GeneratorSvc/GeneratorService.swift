@@ -1,10 +1,12 @@
 import ComputeCore
 import Datasets
+import Distill
 import Evaluation
 import FlowGen
 import Foundation
 import MeshKit
 import MeshProto
+import RunStore
 import VTP
 
 /// generator-svc handlers: adapt `generator.{train,generate,evaluate}` messages to the FlowGen library.
@@ -33,7 +35,7 @@ public enum GeneratorService {
                    isLongRunning: true) { (req: Latentmesh_V1_GeneratorTrainRequest, ctx) in
                 try await train(req, context: ctx, models: models)
             },
-            .typed("generator.generate", summary: "prompts -> PNG images (Euler/Heun sampling with classifier-free guidance)") {
+            .typed("generator.generate", summary: "prompts -> PNG images (a generator's Euler/Heun sampling with classifier-free guidance, or a distilled student's own 1-4-step rule)") {
                 (req: Latentmesh_V1_GenerateRequest, ctx) in
                 try await generate(req, context: ctx, models: models)
             },
@@ -45,24 +47,30 @@ public enum GeneratorService {
     }
 }
 
-/// Process-wide caches of loaded generators, tokenizers and the MiniLM prompt encoder.
+/// Process-wide caches of loaded generators, distilled students, tokenizers and the MiniLM prompt encoder.
 public final class GeneratorModels: @unchecked Sendable {
     let generators = ModelCache<FlowGenModel> { try FlowGenCheckpoint.load(from: $0.path) }
+    let students = ModelCache<DistilledModel> { try DistillCheckpoint.load(from: $0.path) }
     let tokenizers = ModelCache<VTPTokenizer> { try VTPTokenizer(checkpointPath: $0.path) }
     private let lock = NSLock()
-    private var prompts: PromptEncoder?
     private var evaluators: [String: GenerationEvaluator] = [:]
 
     public init() {}
 
-    /// The frozen MiniLM prompt encoder, loaded once.
-    func promptEncoder() throws -> PromptEncoder {
-        lock.lock(); defer { lock.unlock() }
-        if let p = prompts { return p }
-        do { prompts = try PromptEncoder.miniLM() } catch {
+    /// The frozen MiniLM prompt encoder (the process's one `PromptEncoder.shared()`).
+    public func promptEncoder() throws -> PromptEncoder {
+        do { return try PromptEncoder.shared() } catch {
             throw ServiceError(.unavailable, "MiniLM text encoder not available (run scripts/bootstrap): \(error)")
         }
-        return prompts!
+    }
+
+    /// The model `name` generate serves: a FlowGen generator or a distilled student (NOT_FOUND
+    /// naming `field` with a hint to train one; another service's model is INVALID_ARGUMENT).
+    public func served(_ name: String, field: String, context: RunContext) throws -> (ServedModel, ModelRecord) {
+        let reg = try context.models()
+        let rec = try reg.record(name, field: field,
+                                 hint: "train one with `meshctl generator train` (scripts/run trains \(GeneratorService.defaultModel)) or `meshctl distill train`")
+        return (try ServedModel.load(rec, field: field, models: self, registry: reg), rec)
     }
 
     /// The evaluator prepared for `preset` in this process, if any.
@@ -75,17 +83,16 @@ public final class GeneratorModels: @unchecked Sendable {
         lock.lock(); evaluators[preset] = e; lock.unlock()
     }
 
-    /// The generator `name` (NOT_FOUND naming `field` with a hint to train one).
+    /// The FlowGen generator `name` and its checkpoint hash (NOT_FOUND naming `field` with a hint to train one).
     func generator(_ name: String, field: String, context: RunContext) throws -> (FlowGenModel, String) {
         let reg = try context.models()
         let rec = try reg.record(name, field: field, service: "generator",
                                  hint: "train one with `meshctl generator train` (scripts/run trains \(GeneratorService.defaultModel))")
-        let m = try generators.model(name, field: field, service: "generator", registry: reg)
-        return (m, rec.sha256)
+        return (try generators.model(name, field: field, service: "generator", registry: reg), rec.sha256)
     }
 
     /// The tokenizer `name` (as registered by tokenizer-svc).
-    func tokenizer(_ name: String, field: String, context: RunContext) throws -> VTPTokenizer {
+    public func tokenizer(_ name: String, field: String, context: RunContext) throws -> VTPTokenizer {
         try tokenizers.model(name, field: field, service: "tokenizer", hint: "train one with `meshctl train tokenizer`",
                              registry: try context.models())
     }

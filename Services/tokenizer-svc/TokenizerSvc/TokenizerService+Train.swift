@@ -43,12 +43,8 @@ extension TokenizerService {
         let plan = TrainingPlan(modelName: name, kind: modelKind, mediaType: "application/vnd.latentmesh.vtp+safetensors",
                                 configJSON: try config.json(), seed: config.train.seed,
                                 checkpointEvery: config.train.checkpointEvery, resume: req.resume)
-        let out = try await TrainingRun.run(session, plan: plan, context: context)
         var result = Latentmesh_V1_TokenizerTrainResult()
         result.checkpointName = name
-        result.checkpoint = .init(out.artifact)
-        result.finalMetrics = out.finalMetrics
-        result.steps = Int64(out.steps)
-        return result
+        return try await TrainingRun.run(session, plan: plan, context: context, result: result)
     }
 }

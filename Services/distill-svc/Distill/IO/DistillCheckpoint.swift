@@ -10,6 +10,10 @@ public struct DistilledModel: @unchecked Sendable {
     public let step: Int
     public let metadata: [String: String]
 
+    public init(student: DistillStudent, normalizer: LatentNormalizer, config: DistillConfig, step: Int, metadata: [String: String]) {
+        self.student = student; self.normalizer = normalizer; self.config = config; self.step = step; self.metadata = metadata
+    }
+
     /// A sampler with `steps` (default: the student's own `sampleSteps`).
     public func sampler(prompts: [TextFeatures], seeds: [UInt64], steps: Int? = nil) throws -> StudentSampler {
         try StudentSampler(student: student, normalizer: normalizer, prompts: prompts, seeds: seeds,

@@ -7,29 +7,38 @@ import FlowGen
 ///   t' with fresh noise from the image's own seed: x ← (1 - t')·x̂0 + t'·ε' (sCM's multistep rule;
 ///   2 steps put the middle at t = 0.5, i.e. TrigFlow τ = 1.1 with σ_d = 0.5).
 /// - MeanFlow: z_{t'} = z_t - (t - t')·u(z_t, t', t).
-/// Image i draws its noise from its own seed only, so it does not depend on the rest of the batch.
+/// Image i draws its noise from its own seed only and the network runs on fixed-size chunks
+/// (`PerSampleForward`, default one sample per forward), so an image is bit-identical whatever
+/// the rest of the batch.
 public final class StudentSampler {
     public let student: DistillStudent
     public let normalizer: LatentNormalizer
     public let steps: Int
     public let grid: [Float]
+    /// Samples per network forward (1 = bit-identical across batch compositions).
+    public let chunk: Int
     /// Completed steps.
     public private(set) var step = 0
     /// Current state (normalised). [B, T, C]
     public private(set) var x: Tensor
+    /// The x0 estimate of the last step (normalised): sCM's consistency output, MeanFlow's
+    /// x - t·u(x, t', t) (the step's average velocity extrapolated to t = 0); the final state once
+    /// finished. [B, T, C]
+    public private(set) var x0: Tensor
     private let text: TextContext
     private var rngs: [RNG]
 
     public init(student: DistillStudent, normalizer: LatentNormalizer, prompts: [TextFeatures], seeds: [UInt64],
-                steps: Int) throws {
+                steps: Int, chunk: Int = 1) throws {
         guard DistillConfig.sampleStepRange.contains(steps) else {
             throw MethodError.invalidInput(field: "steps", message: "a student samples with 1...4 steps, got \(steps)")
         }
         guard !prompts.isEmpty, prompts.count == seeds.count else {
             throw MethodError.invalidInput(field: "seeds", message: "need one seed per prompt (\(prompts.count) prompts, \(seeds.count) seeds)")
         }
+        guard (1...256).contains(chunk) else { throw MethodError.invalidInput(field: "chunk", message: "must be in 1...256, got \(chunk)") }
         let mc = student.net.config
-        self.student = student; self.normalizer = normalizer; self.steps = steps
+        self.student = student; self.normalizer = normalizer; self.steps = steps; self.chunk = chunk
         grid = FlowSchedule.grid(steps: steps, shift: mc.shift)
         rngs = seeds.map { RNG(seed: $0) }
         let per = mc.tokens * mc.latentChannels
@@ -39,41 +48,53 @@ public final class StudentSampler {
             (noise.ptr + i * per).update(from: n.ptr, count: per)
         }
         x = noise
+        x0 = Tensor(zeros: noise.shape)
         text = TextContext(prompts, tokens: mc.textTokens, dim: mc.textDim)
     }
 
+    public var totalSteps: Int { steps }
     public var isFinished: Bool { step >= steps }
+    /// Noise level before the next step (0 once finished).
+    public var t: Float { grid[min(step, steps)] }
 
     /// Advances one step; returns false once finished.
     @discardableResult
     public func next() -> Bool {
         guard !isFinished else { return false }
         let B = x.shape[0], t0 = grid[step], t1 = grid[step + 1]
-        let per = x.count / B
-        withNoGrad {
-            let tT = Tensor.full([B], t0)
-            switch student.method {
-            case .scm:
-                let x0 = x - student.net(x, t: tT, text: text) * t0
-                if t1 > 0 {
-                    let eps = Tensor(uninitialized: x.shape)
-                    for i in 0..<B { let n = rngs[i].normal([per]); (eps.ptr + i * per).update(from: n.ptr, count: per) }
-                    x = (x0 * (1 - t1) + eps * t1).detached()
-                } else {
-                    x = x0.detached()
-                }
-            case .meanflow:
-                let u = student.meanVelocity(x, r: Tensor.full([B], t1), t: tT, text: text)
-                x = (x - u * (t0 - t1)).detached()
+        let per = x.count / B, K = chunk, x = self.x
+        switch student.method {
+        case .scm:
+            let v = PerSampleForward.map(shape: x.shape, chunk: K) { idx in
+                student.net(x.indexSelect(axis: 0, idx), t: Tensor.full([K], t0), text: text.rows(idx))
             }
+            let est = withNoGrad { (x - v * t0).detached() }
+            x0 = est
+            if t1 > 0 {
+                let eps = Tensor(uninitialized: x.shape)
+                for i in 0..<B { let n = rngs[i].normal([per]); (eps.ptr + i * per).update(from: n.ptr, count: per) }
+                self.x = withNoGrad { (est * (1 - t1) + eps * t1).detached() }
+            } else {
+                self.x = est
+            }
+        case .meanflow:
+            let u = PerSampleForward.map(shape: x.shape, chunk: K) { idx in
+                student.meanVelocity(x.indexSelect(axis: 0, idx), r: Tensor.full([K], t1), t: Tensor.full([K], t0),
+                                     text: text.rows(idx))
+            }
+            x0 = withNoGrad { (x - u * t0).detached() }
+            self.x = withNoGrad { (x - u * (t0 - t1)).detached() }
         }
         step += 1
+        if isFinished { x0 = self.x }
         return true
     }
 
     /// Runs every remaining step.
     public func run() { while next() {} }
 
+    /// The current x0 estimate in the tokenizer's scale (the preview). [B, T, C]
+    public var previewLatents: Tensor { normalizer.denormalize(x0) }
     /// Final (or current) latents in the tokenizer's scale. [B, T, C]
     public var latents: Tensor { normalizer.denormalize(x) }
 }

@@ -10,6 +10,10 @@ public struct FlowGenModel: @unchecked Sendable {
     public let step: Int
     public let metadata: [String: String]
 
+    public init(model: FlowGenDiT, normalizer: LatentNormalizer, config: FlowGenConfig, step: Int, metadata: [String: String]) {
+        self.model = model; self.normalizer = normalizer; self.config = config; self.step = step; self.metadata = metadata
+    }
+
     /// A sampler for `request` on this model.
     public func sampler(_ request: SampleRequest) throws -> FlowSampler {
         try FlowSampler(model: model, normalizer: normalizer, request: request)

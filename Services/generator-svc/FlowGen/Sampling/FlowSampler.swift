@@ -78,36 +78,19 @@ public final class FlowSampler {
 
     /// Guided velocity at (x, t). [B, T, C]
     ///
-    /// The model runs on fixed-size chunks of `chunk` samples (the last one padded by repeating its
-    /// final sample), conditional and unconditional halves stacked, so every forward has the same
-    /// shapes whatever the batch. With `chunk` = 1 (the default) a sample also always sits at the
-    /// same position of its forward, so its result is bit-identical however many other prompts came
-    /// with it; larger chunks are faster but the kernels' vector/tail split can move a sample's
-    /// last bits with its position (measured: ~1e-7 relative).
+    /// The model runs on fixed-size chunks of `chunk` samples, conditional and unconditional halves
+    /// stacked (`PerSampleForward`): with `chunk` = 1 (the default) a sample's result is
+    /// bit-identical however many other prompts came with it.
     func velocity(_ x: Tensor, _ t: Float) -> Tensor {
-        let B = x.shape[0], w = request.guidance, K = chunk
-        let rowsPer = x.count / B
-        let out = Tensor(uninitialized: x.shape)
-        withNoGrad {
-            var start = 0
-            while start < B {
-                let idx = (0..<K).map { min(start + $0, B - 1) }
-                let xc = x.indexSelect(axis: 0, idx), cc = cond.rows(idx)
-                let v: Tensor
-                if w == 1 {
-                    v = model(xc, t: Tensor.full([K], t), text: cc)
-                } else {
-                    let both = model(Tensor.concat([xc, xc], axis: 0), t: Tensor.full([2 * K], t),
-                                     text: TextContext.concat(cc, uncond.rows(idx)))
-                    let halves = both.split(axis: 0, sizes: [K, K])
-                    v = FlowSchedule.guide(conditional: halves[0], unconditional: halves[1], scale: w)
-                }
-                let n = min(K, B - start)
-                (out.ptr + start * rowsPer).update(from: v.ptr, count: n * rowsPer)
-                start += K
-            }
+        let w = request.guidance, K = chunk
+        return PerSampleForward.map(shape: x.shape, chunk: K) { idx in
+            let xc = x.indexSelect(axis: 0, idx), cc = cond.rows(idx)
+            if w == 1 { return model(xc, t: Tensor.full([K], t), text: cc) }
+            let both = model(Tensor.concat([xc, xc], axis: 0), t: Tensor.full([2 * K], t),
+                             text: TextContext.concat(cc, uncond.rows(idx)))
+            let halves = both.split(axis: 0, sizes: [K, K])
+            return FlowSchedule.guide(conditional: halves[0], unconditional: halves[1], scale: w)
         }
-        return out
     }
 
     /// Advances one step; returns false once finished.

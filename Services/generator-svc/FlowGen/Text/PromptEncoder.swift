@@ -16,6 +16,18 @@ public final class PromptEncoder: @unchecked Sendable {
     /// The shared MiniLM from the prepared models folder (prompts truncated to 32 tokens).
     public static func miniLM() throws -> PromptEncoder { PromptEncoder(encoder: try MiniLMEncoder(maxLength: 32)) }
 
+    private static let sharedLock = NSLock()
+    nonisolated(unsafe) private static var sharedEncoder: PromptEncoder?
+
+    /// The process's one `miniLM()` encoder, loaded on first use (services share it and its cache).
+    public static func shared() throws -> PromptEncoder {
+        sharedLock.lock(); defer { sharedLock.unlock() }
+        if let e = sharedEncoder { return e }
+        let e = try miniLM()
+        sharedEncoder = e
+        return e
+    }
+
     /// Token features of one prompt ([CLS] … [SEP]). -> [length, 384]
     public func features(of text: String) -> TextFeatures {
         lock.lock(); defer { lock.unlock() }

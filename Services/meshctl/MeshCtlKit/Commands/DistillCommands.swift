@@ -3,11 +3,11 @@ import Foundation
 import MeshKit
 import MeshProto
 
-/// `meshctl distill train --teacher NAME --method scm|meanflow ...` (distill-svc).
+/// `meshctl distill train|eval` (distill-svc).
 public struct DistillCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "distill", abstract: "Few-step students (sCM, MeanFlow) of a registered generator.",
-        subcommands: [DistillTrainCommand.self])
+        subcommands: [DistillTrainCommand.self, DistillEvalCommand.self])
     public init() {}
 }
 

@@ -63,11 +63,11 @@ public struct GenerateCommand: AsyncParsableCommand {
         commandName: "generate", abstract: "Generate images from prompts (a captioned grid, or one PNG per image with --out-dir).")
     @Argument(help: "Prompts (1-64).") var prompts: [String]
     @Option(help: "Images per prompt.") var n: Int32 = 4
-    @Option(help: "Sampler steps (1-1000).") var steps: Int32 = 28
-    @Option(help: "Classifier-free guidance scale (0-20).") var guidance: Float = 3
+    @Option(help: "Sampler steps (generators 1-1000, default 28; distilled students 1-4, default the student's own).") var steps: Int32?
+    @Option(help: "Classifier-free guidance scale (0-20; a distilled student has its guidance built in and ignores this).") var guidance: Float = 3
     @Option(help: "Seed: image j of every prompt uses seed + j.") var seed: UInt64 = 0
-    @Option(help: "Sampler: euler or heun.") var sampler = "euler"
-    @Option(help: "Generator model (default \(GeneratorService.defaultModel), what scripts/run trains).") var model: String?
+    @Option(help: "Sampler of a generator: euler (default) or heun (a distilled student uses its own rule).") var sampler: String?
+    @Option(help: "Generator or distilled student model (default \(GeneratorService.defaultModel), what scripts/run trains).") var model: String?
     @Option(name: .shortAndLong, help: "Captioned grid PNG (rows = prompts).") var output = "grid.png"
     @Option(help: "Write one PNG per image here instead (prompt-major order).") var outDir: String?
     @Option(help: "Priority 0-9: above 0 the request goes to the urgent lane, served before queued normal ones.")
@@ -78,8 +78,8 @@ public struct GenerateCommand: AsyncParsableCommand {
     public func run() async throws {
         let session = try await MeshSession.open(connection)
         var req = Latentmesh_V1_GenerateRequest()
-        req.prompts = prompts; req.n = n; req.steps = steps; req.guidance = guidance; req.seed = seed
-        req.sampler = sampler; req.modelName = model ?? ""
+        req.prompts = prompts; req.n = n; req.steps = steps ?? 0; req.guidance = guidance; req.seed = seed
+        req.sampler = sampler ?? ""; req.modelName = model ?? ""
         req.meta.requestID = UUID().uuidString.lowercased()
         req.meta.runID = UUID().uuidString.lowercased()   // known while queued: meshctl watch RUN_ID --service generator
         req.meta.priority = priority

@@ -5,7 +5,8 @@ import Foundation
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Train, evaluate and write an experiment report (docs/results/AREA.md).",
-        subcommands: [ReportTokenizerCommand.self, ReportDecodeCommand.self, ReportGeneratorCommand.self, ReportPersonalizeCommand.self,
+        subcommands: [ReportTokenizerCommand.self, ReportDecodeCommand.self, ReportGeneratorCommand.self, ReportDistillCommand.self,
+                      ReportPersonalizeCommand.self,
                       ReportReliabilityCommand.self])
 }
 
