@@ -1,6 +1,7 @@
 import ComputeCore
 import Datasets
 import FlowGen
+import GeneratorSvc
 import Foundation
 import MeshKit
 import MeshProto
@@ -29,7 +30,7 @@ enum PersonalizeTestModels {
         defer { try? FileManager.default.removeItem(at: path) }
         try FlowGenCheckpoint.save(trainer, normalizer: .identity(channels: c.model.latentChannels), metadata: ["tokenizer": tokenizer], to: path.path)
         let art = try artifacts.put(fileAt: path, mediaType: "application/x-safetensors")
-        try registry.register(name: generator, artifact: art, kind: "flowgen", service: "generator", configJSON: try c.json(),
+        try registry.register(name: generator, artifact: art, kind: GeneratorService.modelKind, service: "generator", configJSON: try c.json(),
                               parents: [tokenizer])
     }
 
