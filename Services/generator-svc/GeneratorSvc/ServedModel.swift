@@ -19,6 +19,8 @@ public protocol LatentSampler: AnyObject {
     var previewLatents: Tensor { get }
     /// Final (or current) latents in the tokenizer's scale. [B, T, C]
     var latents: Tensor { get }
+    /// Keeps only the samples at `rows`; the others continue exactly as they would have.
+    func retain(_ rows: [Int])
 }
 
 extension FlowSampler: LatentSampler {}

@@ -32,6 +32,8 @@ public final class ServiceRuntime: @unchecked Sendable {
     public init(definition: ServiceDefinition, config: ServiceConfig, transport: MeshTransport,
                 store: RunStore, artifacts: ArtifactStore? = nil, logger: Logger? = nil) {
         var def = definition
+        var config = config
+        config.prefetch = max(config.prefetch, definition.minimumPrefetch)
         def.config = def.config.merging(config.redacted) { a, _ in a }
         self.config = config
         self.transport = transport
