@@ -48,8 +48,8 @@ public enum ServedModel {
     case flowGen(FlowGenModel)
     case student(DistilledModel)
 
-    /// Registry kind of students (`DistillService.modelKind`; GeneratorSvc does not link DistillSvc).
-    public static let studentKind = "distill-student"
+    /// Registry kind of students (`DistillService.modelKind`).
+    public static let studentKind = ModelRegistry.studentKind
     /// Services whose models generate serves.
     public static let services = ["generator", "distill"]
 
