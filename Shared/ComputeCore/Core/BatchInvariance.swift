@@ -14,7 +14,7 @@ public enum BatchInvariance {
     public static var isEnabled: Bool { enabled }
 
     /// C[u] = A[u] · op(B) (+ beta·C[u]) for `units` row blocks of `rows` rows each: one
-    /// single-threaded sgemm per unit (per half unit when `rows` >= 64 is even), spread across
+    /// single-threaded sgemm per unit (per half unit when `rows` >= 128 is even), spread across
     /// `Threads.gemmWorkers`.
     /// A is [units·rows, k] (lda), B is [k, n] or [n, k] (`transB`), C is [units·rows, n] (ldc).
     static func gemmUnits(units: Int, rows: Int, transB: Bool, n: Int, k: Int,
@@ -22,7 +22,7 @@ public enum BatchInvariance {
                           beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         // A large sample is always cut into two halves (whatever the batch), so a sample served
         // alone still uses two workers and every sample keeps the same call shapes.
-        let halves = rows >= 64 && rows % 2 == 0
+        let halves = rows >= 128 && rows % 2 == 0
         let units = halves ? units * 2 : units, rows = halves ? rows / 2 : rows
         let workers = min(Threads.gemmWorkers, units)
         let aRaw = UnsafeRawPointer(a), bRaw = UnsafeRawPointer(b), cRaw = UnsafeMutableRawPointer(c)
