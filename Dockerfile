@@ -1,7 +1,8 @@
 # One image for the five LatentMesh services and meshctl.
 #
-# The Swift binaries are built on the host and copied in (scripts/compose-stage puts them, the
-# Swift runtime libraries they link, and the prepared models under .latentmesh/compose/stage):
+# The Swift binaries are built on the host with the static Swift standard library and Foundation
+# (Package.swift `staticStdlib`) and copied in (scripts/compose-stage puts them and the prepared
+# models under .latentmesh/compose/stage), so the image carries no Swift runtime:
 # the test command has already built them, so the image build adds seconds instead of a second
 # full Swift build (~7+ min on two cores), and no Swift toolchain image has to be pulled.
 #
@@ -19,9 +20,6 @@ RUN echo force-unsafe-io > /etc/dpkg/dpkg.cfg.d/latentmesh-unsafe-io \
        libopenblas0-pthread liblapacke librabbitmq4 libpq5 libpng16-16 libsqlite3-0 \
        libstdc++6 libgcc-s1 ca-certificates curl tzdata \
     && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
-# Swift runtime (same toolchain the binaries were built with), found through ld.so.cache.
-COPY .latentmesh/compose/stage/swift/ /usr/lib/swift/linux/
-RUN echo /usr/lib/swift/linux > /etc/ld.so.conf.d/swift.conf && ldconfig
 COPY .latentmesh/compose/stage/models/ /opt/latentmesh/models/
 # dataset-fashion-mnist, ruby-gemojione, openclipart-png, fortunes-min (files at their paths).
 COPY .latentmesh/compose/stage/data/ /

@@ -6,6 +6,11 @@ import PackageDescription
 //   -> Models, Datasets, Evaluation -> ComputeCore -> CBLAS.
 
 let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+/// Service executables and meshctl link the Swift standard library and Foundation statically (lld,
+/// order-independent archive resolution; Foundation's own archives named, as swiftc's
+/// -static-stdlib autolinking misses them in a package build), so the compose image needs no
+/// Swift runtime, only the system C libraries it installs.
+let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib", "-use-ld=lld"] + ["Foundation", "CoreFoundation", "FoundationEssentials", "FoundationInternationalization", "_FoundationICU", "_FoundationCShims", "_FoundationCollections"].flatMap { ["-Xlinker", "-l" + $0] })]
 
 let package = Package(
     name: "LatentMesh",
@@ -74,7 +79,7 @@ let package = Package(
         .target(name: "TokenizerSvc", dependencies: ["MeshKit", "MeshProto", "VTP"],
                 path: "Services/tokenizer-svc/TokenizerSvc"),
         .executableTarget(name: "tokenizer-svc", dependencies: ["TokenizerSvc", "MeshKit"],
-                          path: "Services/tokenizer-svc/App"),
+                          path: "Services/tokenizer-svc/App", linkerSettings: staticStdlib),
 
         .target(name: "FlowGen", dependencies: ["ComputeCore", "Models", "Datasets"],
                 path: "Services/generator-svc/FlowGen", swiftSettings: fastMath),
@@ -83,21 +88,21 @@ let package = Package(
         .target(name: "GeneratorSvc", dependencies: ["MeshKit", "MeshProto", "RunStore", "FlowGen", "Distill", "VTP", "Datasets", "Evaluation", "Models", "ComputeCore"],
                 path: "Services/generator-svc/GeneratorSvc"),
         .executableTarget(name: "generator-svc", dependencies: ["GeneratorSvc", "MeshKit"],
-                          path: "Services/generator-svc/App"),
+                          path: "Services/generator-svc/App", linkerSettings: staticStdlib),
 
         .target(name: "DTI", dependencies: ["ComputeCore", "Models", "FlowGen", "Datasets", "Evaluation"],
                 path: "Services/personalize-svc/DTI", swiftSettings: fastMath),
         .target(name: "PersonalizeSvc", dependencies: ["MeshKit", "MeshProto", "RunStore", "DTI", "FlowGen", "VTP", "Models", "Datasets", "ComputeCore"],
                 path: "Services/personalize-svc/PersonalizeSvc"),
         .executableTarget(name: "personalize-svc", dependencies: ["PersonalizeSvc", "MeshKit"],
-                          path: "Services/personalize-svc/App"),
+                          path: "Services/personalize-svc/App", linkerSettings: staticStdlib),
 
         .target(name: "ReFusion", dependencies: ["ComputeCore"], path: "Services/decode-svc/ReFusion",
                 swiftSettings: fastMath),
         .target(name: "DecodeSvc", dependencies: ["ComputeCore", "MeshKit", "MeshProto", "ReFusion"],
                 path: "Services/decode-svc/DecodeSvc"),
         .executableTarget(name: "decode-svc", dependencies: ["DecodeSvc", "MeshKit"],
-                          path: "Services/decode-svc/App"),
+                          path: "Services/decode-svc/App", linkerSettings: staticStdlib),
 
         .target(name: "Distill", dependencies: ["ComputeCore", "FlowGen", "Datasets"], path: "Services/distill-svc/Distill",
                 swiftSettings: fastMath),
@@ -107,7 +112,7 @@ let package = Package(
                                                    "Evaluation", "Models", "Datasets", "ComputeCore"],
                 path: "Services/distill-svc/DistillSvc"),
         .executableTarget(name: "distill-svc", dependencies: ["DistillSvc", "MeshKit"],
-                          path: "Services/distill-svc/App"),
+                          path: "Services/distill-svc/App", linkerSettings: staticStdlib),
 
         // The one list of service modules (embedded host, mesh-bench, tests).
         .target(name: "ServiceCatalog", dependencies: [
@@ -120,7 +125,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ], path: "Services/meshctl/MeshCtlKit"),
-        .executableTarget(name: "meshctl", dependencies: ["MeshCtlKit"], path: "Services/meshctl/App"),
+        .executableTarget(name: "meshctl", dependencies: ["MeshCtlKit"], path: "Services/meshctl/App",
+                          linkerSettings: staticStdlib),
         .executableTarget(name: "mesh-bench", dependencies: [
             "ComputeCore", "MeshKit", "RunStore", "ServiceCatalog", "ReFusion", "VTP", "Models", "Datasets", "Evaluation", "FlowGen",
             "Distill",

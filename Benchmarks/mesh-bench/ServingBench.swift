@@ -9,11 +9,13 @@ import RunStore
 /// `priority_wait_ms` = urgent reply time − its own work; `normal_wait_ms` = the same for a
 /// normal request published at the same point (the baseline it overtakes);
 /// `priority_position_*` = how many queued requests started before the urgent one (audit). Median of `--reps`
-/// rounds with min/max. Batching keys (`batching_gain`, p50/p99) are not measured here: batching
-/// inside generator-svc is not built. Needs MESH_AMQP_URL and MESH_DATABASE_URL.
+/// rounds with min/max. Then batching inside generator-svc (`ServingBatchBench`: `batching_gain`,
+/// `p50_ms`/`p99_ms` with and without batching; needs the trained generator-default, `--batch-requests 0`
+/// skips it). Needs MESH_AMQP_URL and MESH_DATABASE_URL.
 enum ServingBench {
     static func run(arguments: [String]) async throws {
-        let o = try BenchOptions(arguments, defaults: ["--queued": 20, "--work-ms": 100, "--reps": 5])
+        let o = try BenchOptions(arguments, defaults: ["--queued": 20, "--work-ms": 100, "--reps": 5,
+                                                            "--batch-requests": 32, "--max-batch": 16, "--batch-reps": 3])
         let queued = o["--queued"], workMs = Int32(o["--work-ms"]), reps = o["--reps"]
         ServiceMain.bootstrapLogging(level: .warning)
         let env = ProcessInfo.processInfo.environment
@@ -72,12 +74,22 @@ enum ServingBench {
         let (u, uMin, uMax) = stat(urgent), (n, nMin, nMax) = stat(normal)
         print(String(format: "urgent wait: median %.0f ms (min %.0f, max %.0f); normal wait behind the same queue: median %.0f ms (min %.0f, max %.0f)",
                      u, uMin, uMax, n, nMin, nMax))
-        let json: [String: Double] = [
+        var json: [String: Double] = [
             "priority_wait_ms": u, "priority_wait_min_ms": uMin, "priority_wait_max_ms": uMax,
             "normal_wait_ms": n, "normal_wait_min_ms": nMin, "normal_wait_max_ms": nMax,
             "priority_position_median": QueueEstimate.median(positions) ?? -1, "priority_position_max": positions.max() ?? -1,
             "queued": Double(queued), "work_ms": Double(workMs), "reps": Double(reps),
         ]
+        if o["--batch-requests"] > 0 {
+            print("batching: \(o["--batch-requests"]) concurrent one-image 28-step requests, in process, max batch \(o["--max-batch"]) vs 1, \(o["--batch-reps"]) rounds")
+            let b = try await ServingBatchBench.run(requests: o["--batch-requests"], maxBatch: o["--max-batch"], reps: o["--batch-reps"])
+            print(String(format: "batching: %.2f images/s vs %.2f without (gain x%.2f); p50 %.0f ms (p99 %.0f) vs %.0f ms (p99 %.0f); bytes identical: %@",
+                         b.imgPerS, b.imgPerSNoBatch, b.gain, b.p50, b.p99, b.p50NoBatch, b.p99NoBatch, b.identical ? "yes" : "NO"))
+            json["batching_gain"] = b.gain; json["img_per_s"] = b.imgPerS; json["img_per_s_nobatch"] = b.imgPerSNoBatch
+            json["p50_ms"] = b.p50; json["p99_ms"] = b.p99; json["p50_ms_nobatch"] = b.p50NoBatch; json["p99_ms_nobatch"] = b.p99NoBatch
+            json["batched_bytes_identical"] = b.identical ? 1 : 0; json["max_batch"] = Double(o["--max-batch"])
+            json["batch_requests"] = Double(o["--batch-requests"])
+        }
         let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
     }

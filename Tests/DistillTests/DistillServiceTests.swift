@@ -47,10 +47,6 @@ final class DistillServiceTests: XCTestCase {
         return r
     }
 
-    func expectError<T>(_ code: ServiceError.Code, field: String, _ body: () async throws -> T,
-                        file: StaticString = #filePath, line: UInt = #line) async {
-        await assertServiceError(code, field: field, body, file: file, line: line)
-    }
 
     func train(_ mesh: Mesh, _ req: Latentmesh_V1_DistillTrainRequest) async throws -> MeshClient.Answer<Latentmesh_V1_DistillTrainResult> {
         try await mesh.client.callRetryingRoute("distill.train", req, as: Latentmesh_V1_DistillTrainResult.self,
@@ -92,18 +88,18 @@ final class DistillServiceTests: XCTestCase {
         // Invalid inputs.
         let ok = Self.request(teacher: teacher, student: student)
         var bad = ok; bad.teacherModel = "no-such-teacher"
-        await expectError(.notFound, field: "teacher_model") { try await self.train(mesh, bad) }
+        await assertServiceError(.notFound, field: "teacher_model") { try await self.train(mesh, bad) }
         bad = ok; bad.sampleSteps = 5
-        await expectError(.invalidArgument, field: "sample_steps") { try await self.train(mesh, bad) }
+        await assertServiceError(.invalidArgument, field: "sample_steps") { try await self.train(mesh, bad) }
         bad = ok; bad.timeInputScale = 10
-        await expectError(.invalidArgument, field: "time_input_scale") { try await self.train(mesh, bad) }
+        await assertServiceError(.invalidArgument, field: "time_input_scale") { try await self.train(mesh, bad) }
         bad = ok; bad.method = "dmd"
-        await expectError(.invalidArgument, field: "method") { try await self.train(mesh, bad) }
+        await assertServiceError(.invalidArgument, field: "method") { try await self.train(mesh, bad) }
         bad = ok; bad.preset = "bogus"
-        await expectError(.invalidArgument, field: "preset") { try await self.train(mesh, bad) }
+        await assertServiceError(.invalidArgument, field: "preset") { try await self.train(mesh, bad) }
         bad = ok; bad.teacherModel = student      // a student is not a generator model
         bad.studentName = student + "-2"
-        await expectError(.invalidArgument, field: "teacher_model") { try await self.train(mesh, bad) }
+        await assertServiceError(.invalidArgument, field: "teacher_model") { try await self.train(mesh, bad) }
     }
 
     func testInProcessRoundTripResumeAndInvalidInputs() async throws {

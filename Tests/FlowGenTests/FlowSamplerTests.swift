@@ -31,6 +31,22 @@ final class FlowSamplerTests: XCTestCase {
             XCTAssertEqual(many[9], alone, "\(kind)")
             XCTAssertNotEqual(big[0], alone)
             XCTAssertNotEqual(try run([1], [43])[0], alone, "another seed gives another image")
+            // Several samples per forward (batch-invariant GEMMs): the same bits as one per forward.
+            let chunked = try FlowSampler(model: m, normalizer: norm,
+                                          request: SampleRequest(prompts: [0, 1, 2, 3].map { p[$0] }, seeds: [7, 42, 9, 11], steps: 5,
+                                                                 guidance: 3, sampler: kind), chunk: 3)
+            chunked.run()
+            let ca = chunked.latents.array, per = ca.count / 4
+            XCTAssertEqual(Array(ca[per..<(2 * per)]), alone, "\(kind) chunk 3")
+            // A sample leaving in the middle leaves the others' bits unchanged.
+            let leaving = try FlowSampler(model: m, normalizer: norm,
+                                          request: SampleRequest(prompts: [0, 1, 2].map { p[$0] }, seeds: [7, 42, 9], steps: 5,
+                                                                 guidance: 3, sampler: kind), chunk: 2)
+            leaving.next(); leaving.next()
+            leaving.retain([1, 2])
+            leaving.run()
+            XCTAssertEqual(leaving.latents.shape[0], 2)
+            XCTAssertEqual(Array(leaving.latents.array[0..<per]), alone, "\(kind) after retain")
         }
     }
 

@@ -32,14 +32,18 @@ final class GeneratorServiceTests: XCTestCase {
         return url
     }
 
-    func inProcessMesh() async throws -> Mesh {
+    func inProcessMesh(maxBatch: Int = 16, maxBatchWaitMs: Int = 2) async throws -> Mesh {
         let dir = Self.tempDir("inproc")
         let store = try RunStores.open(url: "sqlite:" + dir.appendingPathComponent("mesh.sqlite").path)
         try store.migrate()
         let artifacts = try ArtifactStore(root: dir.appendingPathComponent("artifacts"), store: store)
         let transport = InProcessTransport()
         let host = MeshHost(transport: transport, store: store, artifacts: artifacts)
-        let cfg = { (s: String) in ServiceConfig(service: s, worker: "gen-test") }
+        let cfg = { (s: String) in
+            var c = ServiceConfig(service: s, worker: "gen-test")
+            c.maxBatch = maxBatch; c.maxBatchWaitMs = maxBatchWaitMs
+            return c
+        }
         try await host.start(modules: [TokenizerModule(), GeneratorModule()], config: cfg)
         return Mesh(host: host, client: try await MeshClient(transport: transport, clientName: "gen-tests"), store: store, procs: [])
     }

@@ -52,10 +52,6 @@ final class TokenizerServiceTests: XCTestCase {
         return try (0..<n).map { Data(try PNGCodec.encode(try ds.image(at: $0))) }
     }
 
-    func expectError<T>(_ code: ServiceError.Code, field: String, _ body: () async throws -> T,
-                        file: StaticString = #filePath, line: UInt = #line) async {
-        await assertServiceError(code, field: field, body, file: file, line: line)
-    }
 
     /// Calls through the mesh. On the shared stack, workers of other checkouts (without these
     /// methods) may compete for the same queue: their routing-key NOT_FOUND is retried.
@@ -108,25 +104,25 @@ final class TokenizerServiceTests: XCTestCase {
 
         // Invalid inputs.
         var bad = enc; bad.imagesPng = []
-        await expectError(.invalidArgument, field: "images_png") { try await self.call(mesh, "tokenizer.encode", bad, as: Latentmesh_V1_EncodeResponse.self) }
+        await assertServiceError(.invalidArgument, field: "images_png") { try await self.call(mesh, "tokenizer.encode", bad, as: Latentmesh_V1_EncodeResponse.self) }
         bad = enc; bad.imagesPng = Array(repeating: enc.imagesPng[0], count: TokenizerService.maxBatch + 1)
-        await expectError(.invalidArgument, field: "images_png.count") { try await self.call(mesh, "tokenizer.encode", bad, as: Latentmesh_V1_EncodeResponse.self) }
+        await assertServiceError(.invalidArgument, field: "images_png.count") { try await self.call(mesh, "tokenizer.encode", bad, as: Latentmesh_V1_EncodeResponse.self) }
         bad = enc; bad.imagesPng = try Self.pngs(1, size: 28)
-        await expectError(.invalidArgument, field: "images_png[0]") { try await self.call(mesh, "tokenizer.encode", bad, as: Latentmesh_V1_EncodeResponse.self) }
+        await assertServiceError(.invalidArgument, field: "images_png[0]") { try await self.call(mesh, "tokenizer.encode", bad, as: Latentmesh_V1_EncodeResponse.self) }
         bad = enc; bad.imagesPng = [Data("not a png".utf8)]
-        await expectError(.invalidArgument, field: "images_png[0]") { try await self.call(mesh, "tokenizer.encode", bad, as: Latentmesh_V1_EncodeResponse.self) }
+        await assertServiceError(.invalidArgument, field: "images_png[0]") { try await self.call(mesh, "tokenizer.encode", bad, as: Latentmesh_V1_EncodeResponse.self) }
         bad = enc; bad.checkpointName = "no-such-checkpoint"
-        await expectError(.notFound, field: "checkpoint_name") { try await self.call(mesh, "tokenizer.encode", bad, as: Latentmesh_V1_EncodeResponse.self) }
+        await assertServiceError(.notFound, field: "checkpoint_name") { try await self.call(mesh, "tokenizer.encode", bad, as: Latentmesh_V1_EncodeResponse.self) }
         var badDec = dec; badDec.latents[0].shape = [4, 4, 4]
-        await expectError(.invalidArgument, field: "latents[0].shape") { try await self.call(mesh, "tokenizer.decode", badDec, as: Latentmesh_V1_DecodeLatentsResponse.self) }
+        await assertServiceError(.invalidArgument, field: "latents[0].shape") { try await self.call(mesh, "tokenizer.decode", badDec, as: Latentmesh_V1_DecodeLatentsResponse.self) }
         badDec = dec; badDec.latents = []
-        await expectError(.invalidArgument, field: "latents") { try await self.call(mesh, "tokenizer.decode", badDec, as: Latentmesh_V1_DecodeLatentsResponse.self) }
+        await assertServiceError(.invalidArgument, field: "latents") { try await self.call(mesh, "tokenizer.decode", badDec, as: Latentmesh_V1_DecodeLatentsResponse.self) }
         badDec = dec; badDec.checkpointName = "missing"
-        await expectError(.notFound, field: "checkpoint_name") { try await self.call(mesh, "tokenizer.decode", badDec, as: Latentmesh_V1_DecodeLatentsResponse.self) }
+        await assertServiceError(.notFound, field: "checkpoint_name") { try await self.call(mesh, "tokenizer.decode", badDec, as: Latentmesh_V1_DecodeLatentsResponse.self) }
         var badTrain = Self.trainRequest(name); badTrain.preset = "bogus"
-        await expectError(.invalidArgument, field: "preset") { try await self.call(mesh, "tokenizer.train", badTrain, as: Latentmesh_V1_TokenizerTrainResult.self) }
+        await assertServiceError(.invalidArgument, field: "preset") { try await self.call(mesh, "tokenizer.train", badTrain, as: Latentmesh_V1_TokenizerTrainResult.self) }
         badTrain = Self.trainRequest(name, steps: -1)
-        await expectError(.invalidArgument, field: "steps") { try await self.call(mesh, "tokenizer.train", badTrain, as: Latentmesh_V1_TokenizerTrainResult.self) }
+        await assertServiceError(.invalidArgument, field: "steps") { try await self.call(mesh, "tokenizer.train", badTrain, as: Latentmesh_V1_TokenizerTrainResult.self) }
     }
 
     func testInProcessRoundTripAndInvalidInputs() async throws {

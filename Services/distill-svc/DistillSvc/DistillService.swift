@@ -14,7 +14,7 @@ import Models
 /// teacher as parent.
 public enum DistillService {
     /// Registry kind of a student.
-    public static let modelKind = "distill-student"
+    public static let modelKind = ModelRegistry.studentKind
     public static let mediaType = "application/vnd.latentmesh.distill+safetensors"
     public static let maxSteps: Int64 = 1_000_000
     public static let maxPrompts = 4096

@@ -14,5 +14,9 @@ public struct GeneratorModule: ServiceModule {
          "steps": "1...1000 (distilled students: 1...4)", "guidance": "0...20", "samplers": SamplerKind.allCases.map(\.rawValue).joined(separator: ","),
          "default_model": GeneratorService.defaultModel]
     }
-    public func methods(config: ServiceConfig) -> [ServiceMethod] { GeneratorService.methods(models: GeneratorModels()) }
+    /// Concurrent generate requests are batched (`ServiceConfig.maxBatch`, `maxBatchWaitMs`).
+    public var batchesRequests: Bool { true }
+    public func methods(config: ServiceConfig) -> [ServiceMethod] {
+        GeneratorService.methods(models: GeneratorModels(maxBatch: config.maxBatch, maxBatchWait: Double(config.maxBatchWaitMs) / 1000))
+    }
 }

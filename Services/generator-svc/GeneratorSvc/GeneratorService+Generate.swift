@@ -67,7 +67,7 @@ extension GeneratorService {
                          models: GeneratorModels) async throws -> Latentmesh_V1_GenerateResponse {
         let p = try validate(req)
         let t0 = Date()
-        let (served, _) = try models.served(p.model, field: "model_name", context: context)
+        let (served, record) = try models.served(p.model, field: "model_name", context: context)
         let settings = try served.settings(model: p.model, steps: p.steps, guidance: p.guidance, sampler: p.sampler)
         guard let tokName = served.metadata["tokenizer"] else {
             throw ServiceError(.internalError, field: "model_name", "model '\(p.model)' does not name its tokenizer")
@@ -83,8 +83,12 @@ extension GeneratorService {
             let f = encoder.features(of: text, concepts: concepts.map(\.token), embeddings: concepts.flatMap(\.vector))
             for j in 0..<p.n { prompts.append(f); seeds.append(p.seed &+ UInt64(j)); owners.append((i, j)) }
         }
-        let images = try await sampleImages(served, settings: settings, prompts: prompts, seeds: seeds, tokenizer: tok,
-                                            context: context, previewEvery: p.previewEvery)
+        // Sampled in a batch with concurrent requests of the same model and settings (byte-identical
+        // to this request alone), then decoded image by image.
+        let latents = try await models.batcher.sample(model: p.model, checkpoint: record.sha256, served: served, settings: settings,
+                                                      prompts: prompts, seeds: seeds, tokenizer: tok, context: context,
+                                                      previewEvery: p.previewEvery, urgent: req.meta.priority > 0)
+        let images = try await decode(latents, tokenizer: tok, context: context)
         var resp = Latentmesh_V1_GenerateResponse()
         resp.modelName = p.model; resp.tokenizer = tokName; resp.steps = Int32(settings.steps)
         resp.sampler = settings.sampler; resp.guidance = settings.guidance
@@ -136,8 +140,12 @@ extension GeneratorService {
             await Task.yield()
         }
         try context.checkCancelled()
-        let latents = sampler.latents                                     // [B, T, C]
-        return try await context.compute {
+        return try await decode(sampler.latents, tokenizer: tok, context: context)
+    }
+
+    /// Decodes latents [B, T, C] image by image (an image never depends on its batch).
+    static func decode(_ latents: Tensor, tokenizer tok: VTPTokenizer, context: RunContext) async throws -> [ImageBuffer] {
+        try await context.compute {
             try (0..<latents.shape[0]).map { try tok.decode(latents.slice(axis: 0, $0, $0 + 1).copy())[0] }
         }
     }

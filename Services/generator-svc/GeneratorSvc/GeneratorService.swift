@@ -52,10 +52,15 @@ public final class GeneratorModels: @unchecked Sendable {
     let generators = ModelCache<FlowGenModel> { try FlowGenCheckpoint.load(from: $0.path) }
     let students = ModelCache<DistilledModel> { try DistillCheckpoint.load(from: $0.path) }
     let tokenizers = ModelCache<VTPTokenizer> { try VTPTokenizer(checkpointPath: $0.path) }
+    /// Batches concurrent `generator.generate` requests (`GenerationBatcher`).
+    public let batcher: GenerationBatcher
     private let lock = NSLock()
     private var evaluators: [String: GenerationEvaluator] = [:]
 
-    public init() {}
+    /// `maxBatch` images per batch (1 = no batching), waiting at most `maxBatchWait` seconds for company.
+    public init(maxBatch: Int = 1, maxBatchWait: Double = 0) {
+        batcher = GenerationBatcher(maxImages: maxBatch, maxWait: maxBatchWait)
+    }
 
     /// The frozen MiniLM prompt encoder (the process's one `PromptEncoder.shared()`).
     public func promptEncoder() throws -> PromptEncoder {

@@ -19,6 +19,8 @@ public protocol LatentSampler: AnyObject {
     var previewLatents: Tensor { get }
     /// Final (or current) latents in the tokenizer's scale. [B, T, C]
     var latents: Tensor { get }
+    /// Keeps only the samples at `rows`; the others continue exactly as they would have.
+    func retain(_ rows: [Int])
 }
 
 extension FlowSampler: LatentSampler {}
@@ -46,8 +48,8 @@ public enum ServedModel {
     case flowGen(FlowGenModel)
     case student(DistilledModel)
 
-    /// Registry kind of students (`DistillService.modelKind`; GeneratorSvc does not link DistillSvc).
-    public static let studentKind = "distill-student"
+    /// Registry kind of students (`DistillService.modelKind`).
+    public static let studentKind = ModelRegistry.studentKind
     /// Services whose models generate serves.
     public static let services = ["generator", "distill"]
 

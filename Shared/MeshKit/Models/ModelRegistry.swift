@@ -11,6 +11,10 @@ public struct ModelRegistry: Sendable {
 
     public init(artifacts: ArtifactStore) { self.artifacts = artifacts }
 
+    /// Kind of a distilled few-step student: registered by distill-svc, served by generator-svc
+    /// (which does not link distill-svc), so the string lives here.
+    public static let studentKind = "distill-student"
+
     /// The one model-name rule (`ModelRecord.nameProblem`) as INVALID_ARGUMENT naming `field`.
     public static func validate(name: String, field: String) throws {
         if let problem = ModelRecord.nameProblem(name) { throw ServiceError.invalid(field, problem) }

@@ -7,7 +7,7 @@ import RunStore
 ///
 /// Environment: MESH_AMQP_URL, MESH_DATABASE_URL (may carry credentials), MESH_ARTIFACTS_DIR,
 /// MESH_PREFETCH, MESH_METRICS_PORT, MESH_WORKER, MESH_BLAS_THREADS, MESH_COMPUTE_SLOTS, MESH_LOG_LEVEL,
-/// MESH_SHUTDOWN_GRACE_S.
+/// MESH_SHUTDOWN_GRACE_S, MESH_MAX_BATCH, MESH_MAX_BATCH_WAIT_MS.
 public struct ServiceConfig: Sendable, Equatable {
     public var service: String
     public var amqpURL: String?
@@ -29,6 +29,10 @@ public struct ServiceConfig: Sendable, Equatable {
     public var stallTimeoutSeconds: Double = 600
     /// Largest message body accepted (bytes); larger deliveries are dead-lettered before decoding.
     public var maxMessageBytes: Int = MeshTopology.maxMessageBytes
+    /// Most items (images) a batching service (generator-svc) samples in one batch; 1 = no batching.
+    public var maxBatch: Int = 16
+    /// Longest a request waits for others to batch with while the service is idle (milliseconds).
+    public var maxBatchWaitMs: Int = 2
 
     public init(service: String, amqpURL: String? = nil, databaseURL: String? = nil,
                 artifactsDir: String = ".latentmesh/artifacts", prefetch: Int = 4, metricsPort: Int? = nil,
@@ -56,7 +60,7 @@ public struct ServiceConfig: Sendable, Equatable {
 
     /// Parses `--name value` flags over environment values over defaults.
     /// Flags: --prefetch N, --metrics-port P, --worker NAME, --artifacts DIR, --blas-threads N,
-    /// --compute-slots N, --log-level LEVEL, --shutdown-grace S. URLs with credentials are refused as flags.
+    /// --compute-slots N, --max-batch N, --max-batch-wait-ms MS, --log-level LEVEL, --shutdown-grace S. URLs with credentials are refused as flags.
     public static func resolve(service: String, arguments: [String],
                                environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServiceConfig {
         var c = ServiceConfig(service: service)
@@ -79,6 +83,8 @@ public struct ServiceConfig: Sendable, Equatable {
         if let v = env["MESH_MAX_MESSAGE_BYTES"] {
             c.maxMessageBytes = try int(v, "MESH_MAX_MESSAGE_BYTES", 1024...MeshTopology.maxMessageBytes)
         }
+        if let v = env["MESH_MAX_BATCH"] { c.maxBatch = try int(v, "MESH_MAX_BATCH", 1...256) }
+        if let v = env["MESH_MAX_BATCH_WAIT_MS"] { c.maxBatchWaitMs = try int(v, "MESH_MAX_BATCH_WAIT_MS", 0...10_000) }
         if let v = env["MESH_SHUTDOWN_GRACE_S"] {
             guard let s = Double(v), s >= 0, s <= 3600 else {
                 throw ConfigError(field: "MESH_SHUTDOWN_GRACE_S", message: "'\(v)' must be seconds in 0...3600")
@@ -101,6 +107,8 @@ public struct ServiceConfig: Sendable, Equatable {
             case "--artifacts": c.artifactsDir = try value()
             case "--blas-threads": c.blasThreads = try int(try value(), "--blas-threads", 1...64)
             case "--compute-slots": c.computeSlots = try int(try value(), "--compute-slots", 1...64)
+            case "--max-batch": c.maxBatch = try int(try value(), "--max-batch", 1...256)
+            case "--max-batch-wait-ms": c.maxBatchWaitMs = try int(try value(), "--max-batch-wait-ms", 0...10_000)
             case "--log-level": c.logLevel = try level(try value(), "--log-level")
             case "--shutdown-grace": c.shutdownGraceSeconds = Double(try int(try value(), "--shutdown-grace", 0...3600))
             case "--stall-timeout": c.stallTimeoutSeconds = Double(try int(try value(), "--stall-timeout", 0...86_400))
@@ -119,11 +127,11 @@ public struct ServiceConfig: Sendable, Equatable {
     public static func usage(service: String) -> String {
         """
         usage: \(service)-svc [--prefetch N] [--metrics-port P] [--worker NAME] [--artifacts DIR] \
-        [--blas-threads N] [--compute-slots N] [--log-level trace|debug|info|notice|warning|error|critical] \
+        [--blas-threads N] [--compute-slots N] [--max-batch N] [--max-batch-wait-ms MS] [--log-level trace|debug|info|notice|warning|error|critical] \
         [--shutdown-grace S] [--stall-timeout S]
         environment: MESH_AMQP_URL (required), MESH_DATABASE_URL (required), MESH_ARTIFACTS_DIR, MESH_PREFETCH, \
         MESH_METRICS_PORT, MESH_WORKER, MESH_BLAS_THREADS, MESH_COMPUTE_SLOTS, MESH_LOG_LEVEL, MESH_SHUTDOWN_GRACE_S, \
-        MESH_STALL_TIMEOUT_S, MESH_MAX_MESSAGE_BYTES
+        MESH_STALL_TIMEOUT_S, MESH_MAX_MESSAGE_BYTES, MESH_MAX_BATCH, MESH_MAX_BATCH_WAIT_MS
         """
     }
 

@@ -67,6 +67,8 @@ public struct ServiceDefinition: Sendable {
     public var config: [String: String]
     /// The service's own readiness check (e.g. models loaded): nil when ready, else what is missing.
     public var readiness: @Sendable () -> String? = { nil }
+    /// Prefetch the runtime uses at least (a batching service must see the requests it may batch).
+    public var minimumPrefetch = 1
 
     public init(name: String, version: String = LatentMeshVersion.current, methods: [ServiceMethod] = [],
                 config: [String: String] = [:]) {

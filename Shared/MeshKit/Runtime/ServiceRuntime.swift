@@ -27,11 +27,14 @@ public final class ServiceRuntime: @unchecked Sendable {
     var consumers: [ConsumerHandle] = []
     var dispatcher: LaneDispatcher?
     var cancelSubscription: ConsumerHandle?
+    var rollCallSubscription: ConsumerHandle?
     var watchdog: Task<Void, Never>?
 
     public init(definition: ServiceDefinition, config: ServiceConfig, transport: MeshTransport,
                 store: RunStore, artifacts: ArtifactStore? = nil, logger: Logger? = nil) {
         var def = definition
+        var config = config
+        config.prefetch = max(config.prefetch, definition.minimumPrefetch)
         def.config = def.config.merging(config.redacted) { a, _ in a }
         self.config = config
         self.transport = transport
@@ -62,6 +65,7 @@ public final class ServiceRuntime: @unchecked Sendable {
         cancelSubscription = try await events.subscribeCancellations { [weak self] cancel in
             self?.state.cancel(runID: cancel.runID, reason: cancel.reason.isEmpty ? "cancelled by client" : cancel.reason)
         }
+        rollCallSubscription = try await answerRollCalls()
         consumers = try await startConsumers()
         startWatchdog()
         logger.info("serving \(queueName) (+ \(MeshTopology.urgentSuffix) lane) over \(transport.kind), store \(store.backend), prefetch \(config.prefetch)")
@@ -91,6 +95,7 @@ public final class ServiceRuntime: @unchecked Sendable {
         watchdog?.cancel()
         for c in consumers { await c.cancel() }
         await cancelSubscription?.cancel()
+        await rollCallSubscription?.cancel()
         await runEvents.finish()
         try? store.flush()
         logger.info("stopped; handled \(state.handledCount)")

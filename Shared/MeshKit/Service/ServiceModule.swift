@@ -29,6 +29,9 @@ public protocol ServiceModule: Sendable {
     /// Readiness beyond broker and store (served at `/ready`): nil when ready, else what is
     /// missing, e.g. "model m not loaded". Models warmed in `prepare` are loaded before serving.
     func readiness() -> String?
+    /// Whether the service batches concurrent requests (`ServiceConfig.maxBatch`): its prefetch is
+    /// then raised to at least the max batch so a worker sees the requests it may batch.
+    var batchesRequests: Bool { get }
 }
 
 extension ServiceModule {
@@ -37,6 +40,7 @@ extension ServiceModule {
     public func methods(config: ServiceConfig) -> [ServiceMethod] { [] }
     public func prepare(config: ServiceConfig) throws { applyComputeSettings(config) }
     public func readiness() -> String? { nil }
+    public var batchesRequests: Bool { false }
 
     /// Applies the process-wide compute settings of `config`: `blasThreads` > 0 sets the
     /// compute core's worker count (GEMM split workers and elementwise workers; OpenBLAS
@@ -57,6 +61,11 @@ extension ServiceModule {
         if !presets.isEmpty { describe["presets"] = presets.joined(separator: ",") }
         var def = ServiceDefinition(name: name, config: describe)
         def.readiness = { [self] in readiness() }
+        if batchesRequests {
+            def.minimumPrefetch = config.maxBatch
+            def.config["max_batch"] = String(config.maxBatch)
+            def.config["max_batch_wait_ms"] = String(config.maxBatchWaitMs)
+        }
         for m in methods(config: config) { def.add(m) }
         return def
     }

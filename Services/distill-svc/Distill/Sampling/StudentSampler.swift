@@ -25,7 +25,7 @@ public final class StudentSampler {
     /// x - t·u(x, t', t) (the step's average velocity extrapolated to t = 0); the final state once
     /// finished. [B, T, C]
     public private(set) var x0: Tensor
-    private let text: TextContext
+    private var text: TextContext
     private var rngs: [RNG]
 
     public init(student: DistillStudent, normalizer: LatentNormalizer, prompts: [TextFeatures], seeds: [UInt64],
@@ -92,6 +92,17 @@ public final class StudentSampler {
 
     /// Runs every remaining step.
     public func run() { while next() {} }
+
+    /// Keeps only the samples at `rows` (in that order), e.g. when a batched request leaves the
+    /// batch; the others continue exactly as they would have (each keeps its own noise stream).
+    public func retain(_ rows: [Int]) {
+        precondition(!rows.isEmpty && rows.allSatisfy { (0..<x.shape[0]).contains($0) }, "StudentSampler.retain: rows \(rows) out of 0..<\(x.shape[0])")
+        withNoGrad {
+            x = x.indexSelect(axis: 0, rows).detached(); x0 = x0.indexSelect(axis: 0, rows).detached()
+            text = text.rows(rows)
+        }
+        rngs = rows.map { rngs[$0] }
+    }
 
     /// The current x0 estimate in the tokenizer's scale (the preview). [B, T, C]
     public var previewLatents: Tensor { normalizer.denormalize(x0) }

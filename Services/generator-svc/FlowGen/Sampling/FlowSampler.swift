@@ -29,7 +29,7 @@ public struct SampleRequest: Sendable {
 public final class FlowSampler {
     public let model: FlowGenDiT
     public let normalizer: LatentNormalizer
-    public let request: SampleRequest
+    public private(set) var request: SampleRequest
     /// t values from 1 down to 0 (steps + 1 entries).
     public let grid: [Float]
     /// Completed steps.
@@ -38,8 +38,8 @@ public final class FlowSampler {
     public private(set) var x: Tensor
     /// x0 predicted at the last evaluation (normalised). [B, T, C]
     public private(set) var x0: Tensor
-    private let cond: TextContext
-    private let uncond: TextContext
+    private var cond: TextContext
+    private var uncond: TextContext
 
     /// Samples per model forward (see `velocity`); 1 makes sampling batch-independent to the bit.
     public let chunk: Int
@@ -109,6 +109,17 @@ public final class FlowSampler {
         step += 1
         if isFinished { x0 = x }
         return true
+    }
+
+    /// Keeps only the samples at `rows` (in that order), e.g. when a batched request leaves the
+    /// batch; the others continue exactly as they would have.
+    public func retain(_ rows: [Int]) {
+        precondition(!rows.isEmpty && rows.allSatisfy { (0..<x.shape[0]).contains($0) }, "FlowSampler.retain: rows \(rows) out of 0..<\(x.shape[0])")
+        withNoGrad {
+            x = x.indexSelect(axis: 0, rows).detached(); x0 = x0.indexSelect(axis: 0, rows).detached()
+            cond = cond.rows(rows).detachedCopy(); uncond = uncond.rows(rows).detachedCopy()
+        }
+        request.prompts = rows.map { request.prompts[$0] }; request.seeds = rows.map { request.seeds[$0] }
     }
 
     /// Runs every remaining step (`onStep` after each; return false to stop early).

@@ -13,7 +13,7 @@ public enum PerSampleForward {
         let B = shape[0], K = chunk
         let out = Tensor(uninitialized: shape)
         let rowsPer = out.count / max(B, 1)
-        withNoGrad {
+        withNoGrad { withBatchInvariance {
             var start = 0
             while start < B {
                 let idx = (0..<K).map { min(start + $0, B - 1) }
@@ -22,7 +22,7 @@ public enum PerSampleForward {
                 (out.ptr + start * rowsPer).update(from: v.ptr, count: n * rowsPer)
                 start += K
             }
-        }
+        } }
         return out
     }
 }
