@@ -28,15 +28,8 @@ enum GeneratorServeBench {
             throw ValidationFailureBench("MESH_AMQP_URL is not set: amqp_generate_overhead_ms needs RabbitMQ (eval \"$(scripts/stack up)\")")
         }
         ServiceMain.bootstrapLogging(level: .warning)
-        let home = URL(fileURLWithPath: o.home)
-        let dbPath = home.appendingPathComponent("mesh.sqlite").path
-        guard FileManager.default.fileExists(atPath: dbPath) else {
-            throw ValidationFailureBench("no embedded store at \(dbPath): run scripts/run first (it trains \(o.model)), or pass --home")
-        }
-        let store = try RunStores.open(url: "sqlite:" + dbPath)
-        try store.migrate()
+        let (store, artifacts) = try openHome(o.home, model: o.model)
         defer { store.close() }
-        let artifacts = try ArtifactStore(root: home.appendingPathComponent("artifacts"), store: store)
         let module = try ServiceCatalog.module("generator")
         let config = { (name: String) in
             ServiceConfig(service: name, artifactsDir: artifacts.root.path, prefetch: 1, worker: "bench-\(getpid())")
@@ -87,6 +80,18 @@ enum GeneratorServeBench {
         await remote.close(); await local.close()
         return res
     }
+}
+
+/// The embedded store and artifacts under `home` (what scripts/run leaves, with `model` trained).
+func openHome(_ home: String, model: String) throws -> (RunStore, ArtifactStore) {
+    let url = URL(fileURLWithPath: home)
+    let dbPath = url.appendingPathComponent("mesh.sqlite").path
+    guard FileManager.default.fileExists(atPath: dbPath) else {
+        throw ValidationFailureBench("no embedded store at \(dbPath): run scripts/run first (it trains \(model)), or pass --home")
+    }
+    let store = try RunStores.open(url: "sqlite:" + dbPath)
+    try store.migrate()
+    return (store, try ArtifactStore(root: url.appendingPathComponent("artifacts"), store: store))
 }
 
 enum GeneratorBenchPrompts {

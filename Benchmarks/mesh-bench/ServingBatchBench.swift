@@ -20,15 +20,8 @@ enum ServingBatchBench {
 
     static func run(requests: Int, maxBatch: Int, reps: Int, model: String = "generator-default",
                     home: String = ".latentmesh") async throws -> Result {
-        let homeURL = URL(fileURLWithPath: home)
-        let dbPath = homeURL.appendingPathComponent("mesh.sqlite").path
-        guard FileManager.default.fileExists(atPath: dbPath) else {
-            throw ValidationFailureBench("no embedded store at \(dbPath): run scripts/run first (it trains \(model))")
-        }
-        let store = try RunStores.open(url: "sqlite:" + dbPath)
-        try store.migrate()
+        let (store, artifacts) = try openHome(home, model: model)
         defer { store.close() }
-        let artifacts = try ArtifactStore(root: homeURL.appendingPathComponent("artifacts"), store: store)
 
         /// One in-process generator with `batch` images per batch.
         func mesh(_ batch: Int) async throws -> (MeshHost, MeshClient, InProcessTransport) {

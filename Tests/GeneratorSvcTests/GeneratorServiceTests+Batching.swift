@@ -33,17 +33,9 @@ extension GeneratorServiceTests {
         let tc = Task { try await client.call("generator.generate", c, as: Latentmesh_V1_GenerateResponse.self, timeout: .seconds(600)) }
 
         // Cancel b once its batch has made progress.
-        var runB: String?
-        let until = Date().addingTimeInterval(300)
-        while Date() < until {
-            try? mesh.store.flush()
-            if let r = try mesh.store.run(requestID: b.meta.requestID),
-               try !mesh.store.events(runID: r.runID, limit: 10).filter({ $0.type == "progress" }).isEmpty {
-                runB = r.runID; break
-            }
-            try await Task.sleep(nanoseconds: 20_000_000)
-        }
-        try await client.cancel(runID: try XCTUnwrap(runB, "the batch never reported progress"), reason: "test")
+        let progressing = try await runWithProgress(mesh, requestID: b.meta.requestID)
+        let runB = try XCTUnwrap(progressing, "the batch never reported progress")
+        try await client.cancel(runID: runB, reason: "test")
         do {
             _ = try await tb.value
             XCTFail("the cancelled request must not succeed")
@@ -58,7 +50,7 @@ extension GeneratorServiceTests {
         XCTAssertEqual(sizesC.first, 5)
         XCTAssertEqual(sizesA.last, 3, "b left the batch")
         try mesh.store.flush()
-        XCTAssertLessThan(try mesh.store.events(runID: runB!, limit: 10_000).filter { $0.type == "progress" }.count, Int(steps))
+        XCTAssertLessThan(try mesh.store.events(runID: runB, limit: 10_000).filter { $0.type == "progress" }.count, Int(steps))
 
         // Served alone (one after the other), a and c give the same bytes.
         a.meta.requestID = ""; c.meta.requestID = ""

@@ -197,6 +197,20 @@ final class GeneratorServiceTests: XCTestCase {
         await mesh.close()
     }
 
+    /// The run id of request `requestID` once it has published a progress event (nil after `timeout` s).
+    func runWithProgress(_ mesh: Mesh, requestID: String, timeout: Double = 300) async throws -> String? {
+        let until = Date().addingTimeInterval(timeout)
+        while Date() < until {
+            try? mesh.store.flush()
+            if let r = try mesh.store.run(requestID: requestID),
+               try !mesh.store.events(runID: r.runID, limit: 10).filter({ $0.type == "progress" }).isEmpty {
+                return r.runID
+            }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        return nil
+    }
+
     /// Cancelling a run by id stops sampling between steps: CANCELLED, well before its 1000 steps.
     func testCancellationInTheMiddleOfSampling() async throws {
         let mesh = try await inProcessMesh()
@@ -205,17 +219,8 @@ final class GeneratorServiceTests: XCTestCase {
         req.meta.requestID = "cancel-\(UUID().uuidString)"
         let client = mesh.client
         let call = Task { try await client.call("generator.generate", req, as: Latentmesh_V1_GenerateResponse.self, timeout: .seconds(300)) }
-        var runID: String?
-        let until = Date().addingTimeInterval(120)
-        while Date() < until {
-            try? mesh.store.flush()
-            if let r = try mesh.store.run(requestID: req.meta.requestID),
-               try !mesh.store.events(runID: r.runID, limit: 10).filter({ $0.type == "progress" }).isEmpty {
-                runID = r.runID; break
-            }
-            try await Task.sleep(nanoseconds: 50_000_000)
-        }
-        let id = try XCTUnwrap(runID, "sampling never reported progress")
+        let progressing = try await runWithProgress(mesh, requestID: req.meta.requestID)
+        let id = try XCTUnwrap(progressing, "sampling never reported progress")
         try await client.cancel(runID: id, reason: "test")
         do {
             _ = try await call.value
