@@ -1,0 +1,25 @@
+import ArgumentParser
+import Foundation
+
+/// The options of a `meshctl report AREA` that runs a named plan in its own embedded mesh:
+/// output directory, plan name, and the cache that keeps the plan's store, trained models and
+/// measurements for the next run.
+struct ReportPlanOptions: ParsableArguments {
+    @Option(help: "Output directory.") var output = "docs/results"
+    @Option(help: "Experiment plan: standard (the committed report) or quick (a smoke run; never commit its output).")
+    var plan = "standard"
+    @Option(help: "Where the report's embedded mesh keeps its store, trained models and measurements, reused by the next run (default .latentmesh/report-cache/AREA).")
+    var cache: String?
+
+    /// Refuses a plan not in `names`.
+    func validate(plans names: [String]) throws {
+        guard names.contains(plan) else {
+            throw ValidationError("--plan '\(plan)': expected one of \(names.joined(separator: ", "))")
+        }
+    }
+
+    var outputDir: URL { URL(fileURLWithPath: output) }
+
+    /// The cache folder of `area` (`--cache`, else .latentmesh/report-cache/AREA).
+    func cacheDir(_ area: String) -> URL { URL(fileURLWithPath: cache ?? ".latentmesh/report-cache/\(area)") }
+}
