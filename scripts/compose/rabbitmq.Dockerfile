@@ -4,6 +4,8 @@
 # Build context: scripts/compose.
 ARG BASE=debian:bookworm-slim
 FROM ${BASE}
+# Lets scripts/compose-test remove the images its builds leave dangling (and only those).
+LABEL org.latentmesh.image=1
 ENV DEBIAN_FRONTEND=noninteractive
 # dpkg without fsync: the image layer is written once (several times faster on overlayfs).
 RUN echo force-unsafe-io > /etc/dpkg/dpkg.cfg.d/latentmesh-unsafe-io \
