@@ -39,6 +39,13 @@ extension GeneratorServiceTests {
             XCTAssertGreaterThanOrEqual(m[k + "_high"]!, m[k]!)
         }
         XCTAssertGreaterThan(m["classifier_test_accuracy"]!, 0.5, "the judge learned real images")
+        // Anchors on as many real training images and their tokenizer reconstructions.
+        for prefix in ["real_", "recon_"] {
+            for k in ["gfd", "gfd_std", "class_accuracy", "class_accuracy_low", "color_accuracy"] { XCTAssertNotNil(m[prefix + k], prefix + k) }
+        }
+        XCTAssertGreaterThan(m["real_class_accuracy"]!, 0.5, "the judge recognises real training images")
+        XCTAssertGreaterThan(m["real_color_accuracy"]!, 0.9, "hue finds the real tint")
+        XCTAssertNotEqual(m["real_gfd"], m["recon_gfd"], "reconstructions are not the real images")
         XCTAssertTrue(r.summary.contains("12 generated"), r.summary)
         XCTAssertTrue(r.hasGrid)
         let events = try mesh.store.events(runID: a.reply.runID, limit: 10_000).filter { $0.type == "progress" }
@@ -51,6 +58,7 @@ extension GeneratorServiceTests {
         let again = try await call(mesh, "generator.evaluate", Self.evaluateRequest("gen-eval"), as: Latentmesh_V1_GeneratorEvaluateResult.self)
         XCTAssertEqual(again.response.metrics["gfd"], m["gfd"])
         XCTAssertEqual(again.response.metrics["class_accuracy"], m["class_accuracy"])
+        XCTAssertEqual(again.response.metrics["recon_gfd"], m["recon_gfd"])
         await mesh.close()
     }
 

@@ -36,6 +36,8 @@ final class GeneratorReportTests: XCTestCase {
         XCTAssertTrue(md.contains("| heun | 4 |"))
         XCTAssertTrue(md.contains("Class accuracy at guidance 3.0"), md)
         XCTAssertTrue(md.contains("target"), md)
+        XCTAssertTrue(md.contains("| anchor: real training images |") && md.contains("| anchor: tokenizer reconstructions of them |"), md)
+        XCTAssertTrue(md.contains("of the reconstructions' class accuracy"), md)
         // Rerun: models and measurements come from the home; the numbers are the same.
         lines.removeAll()
         let again = try await MeshSession.with(options) { session in

@@ -5,13 +5,18 @@ import FlowGen
 import Foundation
 import MeshKit
 import MeshProto
+import RunStore
+import VTP
 
 /// `generator.evaluate`: sample `images` prompts balanced over fmnist-color's (class, colour) pairs
 /// (caption templates, attributes kept; image i from noise of seed + i) as one step iterator
 /// with progress and cancellation between steps, decode with the generator's tokenizer, then
 /// score them with the shared `GenerationEvaluator` (gFD vs the real test split, class and colour
 /// accuracy, bootstrap spreads). Reference statistics and the class judge are computed once and
-/// kept in the artifact store (`cache.eval.*` registry entries).
+/// kept in the artifact store (`cache.eval.*` registry entries). The metrics also carry two
+/// anchors scored the same way on as many images: `real_*` (real fmnist-color training images,
+/// never the reference split) and `recon_*` (the generator's tokenizer's reconstructions of
+/// them) — the floor of gFD and the ceiling of accuracy that generation on this tokenizer can reach.
 extension GeneratorService {
     public static let evalImageRange: ClosedRange<Int32> = 2...10_000
     public static let defaultEvalImages: Int32 = 2000
@@ -89,9 +94,14 @@ extension GeneratorService {
         let m = try await context.compute {
             try evaluator.evaluate(images, attributes: attributes, progress: { _, _ in context.heartbeat() })
         }
+        // Anchors for reading the numbers: the same evaluator on real training images and on the
+        // tokenizer's reconstructions of them (once per tokenizer, evaluator, count and seed).
+        let (_, tokSHA) = try models.tokenizerRecord(tokName, context: context)
+        let anchors = try await models.anchors(preset: p.evaluator, tokenizerSHA: tokSHA, count: p.images, seed: p.seed,
+                                               evaluator: evaluator, tokenizer: tok, context: context)
         var resp = Latentmesh_V1_GeneratorEvaluateResult()
         resp.modelName = p.model
-        resp.metrics = m.dictionary
+        resp.metrics = m.dictionary.merging(anchors) { a, _ in a }
         resp.images = Int32(m.images); resp.referenceImages = Int32(m.referenceImages)
         resp.referenceDataset = m.referenceDataset; resp.fdResolution = Int32(m.fdResolution)
         resp.steps = Int32(p.steps); resp.guidance = p.guidance; resp.sampler = p.sampler.rawValue; resp.seed = p.seed
@@ -130,4 +140,49 @@ extension GeneratorModels {
         storeEvaluator(e, preset)
         return e
     }
+}
+
+extension GeneratorModels {
+    /// The registry record's checkpoint hash of tokenizer `name`.
+    func tokenizerRecord(_ name: String, context: RunContext) throws -> (ModelRecord, String) {
+        let rec = try context.models().record(name, field: "model_name", service: "tokenizer", hint: "train one with `meshctl tokenizer train`")
+        return (rec, rec.sha256)
+    }
+
+    /// `real_*` and `recon_*` metrics (see `generator.evaluate`), computed once per key in this process.
+    func anchors(preset: String, tokenizerSHA: String, count: Int, seed: UInt64, evaluator: GenerationEvaluator,
+                 tokenizer tok: VTPTokenizer, context: RunContext) async throws -> [String: Double] {
+        let key = "\(preset)|\(tokenizerSHA)|\(count)|\(seed)"
+        if let a = cachedAnchors(key) { return a }
+        await context.progress(step: 0, total: 0, message: "anchors: scoring \(count) real training images and their reconstructions (once)")
+        let a: [String: Double] = try await context.compute {
+            let train = try FashionMNISTColor(part: .train)
+            var rng = SeededRNG(seed: SeededRNG.derive(seed, 77))
+            var indices = Array(0..<train.count)
+            for i in 0..<min(count, indices.count) { indices.swapAt(i, i + Int(rng.next() % UInt64(indices.count - i))) }
+            indices = Array(indices.prefix(count))
+            let real = try train.images(at: indices)
+            let attributes = indices.map { i -> PromptAttributes in
+                let (c, k) = train.attributes(at: i)
+                return PromptAttributes(classIndex: c, colorIndex: k)
+            }
+            var recon: [ImageBuffer] = []
+            for start in stride(from: 0, to: real.count, by: 64) {
+                let chunk = Array(real[start..<min(start + 64, real.count)])
+                recon += try tok.decode(try tok.encode(chunk))
+                context.heartbeat()
+            }
+            let r = try evaluator.evaluate(real, attributes: attributes, progress: { _, _ in context.heartbeat() })
+            let q = try evaluator.evaluate(recon, attributes: attributes, progress: { _, _ in context.heartbeat() })
+            var out: [String: Double] = [:]
+            for (k, v) in r.dictionary where Self.anchorKeys.contains(k) { out["real_" + k] = v }
+            for (k, v) in q.dictionary where Self.anchorKeys.contains(k) { out["recon_" + k] = v }
+            return out
+        }
+        storeAnchors(a, key)
+        return a
+    }
+
+    static let anchorKeys: Set<String> = ["gfd", "gfd_std", "gfd_low", "gfd_high", "class_accuracy", "class_accuracy_low",
+                                          "class_accuracy_high", "color_accuracy", "color_accuracy_low", "color_accuracy_high"]
 }

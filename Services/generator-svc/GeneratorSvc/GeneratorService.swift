@@ -78,6 +78,11 @@ public final class GeneratorModels: @unchecked Sendable {
         return (try ServedModel.load(rec, field: field, models: self, registry: reg), rec)
     }
 
+    private var anchorCache: [String: [String: Double]] = [:]
+
+    func cachedAnchors(_ key: String) -> [String: Double]? { lock.withLock { anchorCache[key] } }
+    func storeAnchors(_ a: [String: Double], _ key: String) { lock.withLock { anchorCache[key] = a } }
+
     /// The evaluator prepared for `preset` in this process, if any.
     func cachedEvaluator(_ preset: String) -> GenerationEvaluator? {
         lock.lock(); defer { lock.unlock() }

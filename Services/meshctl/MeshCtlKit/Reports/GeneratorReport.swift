@@ -29,6 +29,12 @@ public enum GeneratorReport {
         public var gFD: Estimate { est("gfd", std: metrics["gfd_std"] ?? 0) }
         public var classAccuracy: Estimate { est("class_accuracy") }
         public var colorAccuracy: Estimate { est("color_accuracy") }
+        /// The `real_*` / `recon_*` anchor (`prefix`) of this measurement, if `generator.evaluate` reported it.
+        public func anchor(_ prefix: String) -> (gFD: Estimate, classAccuracy: Estimate, colorAccuracy: Estimate)? {
+            guard metrics[prefix + "gfd"] != nil else { return nil }
+            return (est(prefix + "gfd", std: metrics[prefix + "gfd_std"] ?? 0), est(prefix + "class_accuracy"), est(prefix + "color_accuracy"))
+        }
+
         func est(_ k: String, std: Double = 0) -> Estimate {
             Estimate(value: metrics[k] ?? .nan, low: metrics[k + "_low"] ?? .nan, high: metrics[k + "_high"] ?? .nan, std: std, replicates: 0)
         }

@@ -86,7 +86,7 @@ public enum GeneratorReportRenderer {
         | images | gFD | class accuracy | colour accuracy | both |
         |---|---|---|---|---|
         | \(h.images) | \(fd(h)) | \(acc(h.classAccuracy)) | \(acc(h.colorAccuracy)) | \(f(h.metrics["both_accuracy"] ?? .nan)) |
-
+        \(anchorRows(h))
         ![samples](generator/samples.png)
 
         Eight prompts, four samples each (seeds \(p.seed)…\(p.seed + 3)), guidance \(p.headlineGuidance), \(p.headlineSteps) Euler steps.
@@ -115,6 +115,17 @@ public enum GeneratorReportRenderer {
         return s
     }
 
+    /// Table rows of the anchors (same evaluator, as many images): real training images and the
+    /// tokenizer's reconstructions of them; empty when the measurement has none.
+    static func anchorRows(_ h: GeneratorReport.Measurement) -> String {
+        var rows: [String] = []
+        for (prefix, label) in [("real_", "anchor: real training images"), ("recon_", "anchor: tokenizer reconstructions of them")] {
+            guard let a = h.anchor(prefix) else { continue }
+            rows.append("| \(label) | \(f(a.gFD.value, 2)) ± \(f(a.gFD.std, 2)) | \(acc(a.classAccuracy)) | \(acc(a.colorAccuracy)) | |")
+        }
+        return rows.joined(separator: "\n") + (rows.isEmpty ? "" : "\n\nThe anchors are scored exactly like generated images: real fmnist-color training images (never the reference test split) give the floor of gFD at this image count, and the tokenizer's reconstructions of them the floor and ceiling that any generator on this tokenizer can reach.\n")
+    }
+
     /// Statements computed from the numbers (targets of issue 9).
     static func verdict(_ o: GeneratorReport.Outcome) -> [String] {
         var lines: [String] = []
@@ -128,6 +139,14 @@ public enum GeneratorReportRenderer {
         }
         lines.append(target("Class accuracy", h.classAccuracy) + " The real-trained judge scores \(f(o.classifierTestAccuracy)) on real test images.")
         lines.append(target("Colour accuracy", h.colorAccuracy))
+        if let r = h.anchor("recon_"), let real = h.anchor("real_") {
+            let share = h.classAccuracy.value / max(r.classAccuracy.value, 1e-9)
+            lines.append("Anchors at \(h.images) images: real training images gFD \(f(real.gFD.value, 2)), class accuracy \(acc(real.classAccuracy)); "
+                         + "their tokenizer reconstructions gFD \(f(r.gFD.value, 2)), class accuracy \(acc(r.classAccuracy)). "
+                         + "The generator reaches \(f(share * 100, 0)) % of the reconstructions' class accuracy"
+                         + (h.gFD.value - h.gFD.std <= r.gFD.value + r.gFD.std ? ", and its gFD is within ±1 std of theirs: the tokenizer, not the generator, bounds gFD here."
+                            : "; its gFD is \(f(h.gFD.value - r.gFD.value, 2)) above theirs."))
+        }
         // gFD over training.
         let cps = o.checkpoints.sorted { $0.trainingStep < $1.trainingStep }
         if cps.count >= 2, let a = cps.first, let b = cps.last {
