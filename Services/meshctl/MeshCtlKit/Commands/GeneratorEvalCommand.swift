@@ -44,6 +44,12 @@ struct GeneratorEvalCommand: AsyncParsableCommand {
         if json { printJSON(r.metrics.merging(["steps": Double(r.steps), "guidance": Double(r.guidance)]) { x, _ in x }); return }
         print("\nrun \(a.reply.runID): generator '\(r.modelName)', \(r.images) images, \(r.steps) \(r.sampler) steps, guidance \(r.guidance), seed \(r.seed), \(String(format: "%.0f", r.seconds)) s")
         print(r.summary)
+        let m = r.metrics
+        for (prefix, label) in [("real_", "real training images"), ("recon_", "their tokenizer reconstructions")] where m[prefix + "gfd"] != nil {
+            print("anchor, \(r.images) \(label): " + String(format: "gFD %.2f (std %.2f), class accuracy %.3f [%.3f, %.3f], colour accuracy %.3f",
+                         m[prefix + "gfd"]!, m[prefix + "gfd_std"] ?? 0, m[prefix + "class_accuracy"] ?? .nan,
+                         m[prefix + "class_accuracy_low"] ?? .nan, m[prefix + "class_accuracy_high"] ?? .nan, m[prefix + "color_accuracy"] ?? .nan))
+        }
         if r.hasGrid { print("sample grid: artifact \(r.grid.sha256)") }
     }
 }
