@@ -33,13 +33,7 @@ extension GeneratorServiceTests {
         let tc = Task { try await client.call("generator.generate", c, as: Latentmesh_V1_GenerateResponse.self, timeout: .seconds(600)) }
 
         // Cancel b once its batch has made progress.
-        let progressing = try await runWithProgress(mesh, requestID: b.meta.requestID)
-        let runB = try XCTUnwrap(progressing, "the batch never reported progress")
-        try await client.cancel(runID: runB, reason: "test")
-        do {
-            _ = try await tb.value
-            XCTFail("the cancelled request must not succeed")
-        } catch let e as ServiceError { XCTAssertEqual(e.code, .cancelled, "\(e)") }
+        let runB = try await cancelOnceProgressing(mesh, tb, requestID: b.meta.requestID)
         let ra = try await ta.value, rc = try await tc.value
         XCTAssertEqual(ra.response.images.count, 2)
         XCTAssertEqual(rc.response.images.count, 1)

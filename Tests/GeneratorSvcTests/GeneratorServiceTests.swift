@@ -211,6 +211,20 @@ final class GeneratorServiceTests: XCTestCase {
         return nil
     }
 
+    /// Cancels request `requestID` (running as `call`) once it reports progress and checks that the
+    /// call ends CANCELLED; returns its run id.
+    func cancelOnceProgressing<T>(_ mesh: Mesh, _ call: Task<T, Error>, requestID: String,
+                                  file: StaticString = #filePath, line: UInt = #line) async throws -> String {
+        let progressing = try await runWithProgress(mesh, requestID: requestID)
+        let id = try XCTUnwrap(progressing, "\(requestID) never reported progress", file: file, line: line)
+        try await mesh.client.cancel(runID: id, reason: "test")
+        do {
+            _ = try await call.value
+            XCTFail("the cancelled request must not succeed", file: file, line: line)
+        } catch let e as ServiceError { XCTAssertEqual(e.code, .cancelled, "\(e)", file: file, line: line) }
+        return id
+    }
+
     /// Cancelling a run by id stops sampling between steps: CANCELLED, well before its 1000 steps.
     func testCancellationInTheMiddleOfSampling() async throws {
         let mesh = try await inProcessMesh()
@@ -219,15 +233,7 @@ final class GeneratorServiceTests: XCTestCase {
         req.meta.requestID = "cancel-\(UUID().uuidString)"
         let client = mesh.client
         let call = Task { try await client.call("generator.generate", req, as: Latentmesh_V1_GenerateResponse.self, timeout: .seconds(300)) }
-        let progressing = try await runWithProgress(mesh, requestID: req.meta.requestID)
-        let id = try XCTUnwrap(progressing, "sampling never reported progress")
-        try await client.cancel(runID: id, reason: "test")
-        do {
-            _ = try await call.value
-            XCTFail("cancelled sampling must not succeed")
-        } catch let e as ServiceError {
-            XCTAssertEqual(e.code, .cancelled, "\(e)")
-        }
+        let id = try await cancelOnceProgressing(mesh, call, requestID: req.meta.requestID)
         try mesh.store.flush()
         let steps = try mesh.store.events(runID: id, limit: 10_000).filter { $0.type == "progress" }.count
         XCTAssertLessThan(steps, 1000, "stopped between steps")
