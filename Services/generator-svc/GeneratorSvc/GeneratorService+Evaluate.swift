@@ -96,7 +96,8 @@ extension GeneratorService {
         }
         // Anchors for reading the numbers: the same evaluator on real training images and on the
         // tokenizer's reconstructions of them (once per tokenizer, evaluator, count and seed).
-        let (_, tokSHA) = try models.tokenizerRecord(tokName, context: context)
+        let tokSHA = try context.models().record(tokName, field: "model_name", service: "tokenizer",
+                                                 hint: "train one with `meshctl tokenizer train`").sha256
         let anchors = try await models.anchors(preset: p.evaluator, tokenizerSHA: tokSHA, count: p.images, seed: p.seed,
                                                evaluator: evaluator, tokenizer: tok, context: context)
         var resp = Latentmesh_V1_GeneratorEvaluateResult()
@@ -143,12 +144,6 @@ extension GeneratorModels {
 }
 
 extension GeneratorModels {
-    /// The registry record's checkpoint hash of tokenizer `name`.
-    func tokenizerRecord(_ name: String, context: RunContext) throws -> (ModelRecord, String) {
-        let rec = try context.models().record(name, field: "model_name", service: "tokenizer", hint: "train one with `meshctl tokenizer train`")
-        return (rec, rec.sha256)
-    }
-
     /// `real_*` and `recon_*` metrics (see `generator.evaluate`), computed once per key in this process.
     func anchors(preset: String, tokenizerSHA: String, count: Int, seed: UInt64, evaluator: GenerationEvaluator,
                  tokenizer tok: VTPTokenizer, context: RunContext) async throws -> [String: Double] {
