@@ -43,11 +43,13 @@ let package = Package(
         .systemLibrary(name: "CCrypto", path: "Shared/CCrypto"),
         .target(name: "CRabbitMQ", path: "Shared/CRabbitMQ",
                 linkerSettings: [.linkedLibrary("rabbitmq")]),
+        .target(name: "CKernels", path: "Shared/CKernels",
+                cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "CPNG", path: "Shared/CPNG",
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("z")]),
 
         // MARK: Shared libraries
-        .target(name: "ComputeCore", dependencies: ["CBLAS"], path: "Shared/ComputeCore",
+        .target(name: "ComputeCore", dependencies: ["CBLAS", "CKernels"], path: "Shared/ComputeCore",
                 swiftSettings: fastMath + [.unsafeFlags(["-target-cpu", "haswell"], .when(configuration: .release))]),
         .target(name: "Models", dependencies: ["ComputeCore"], path: "Shared/Models",
                 swiftSettings: fastMath),
