@@ -17,11 +17,21 @@ void lm_fo_pack(int n, int k, const float *b, int ldb, int trans_b, float *packe
     for (int p = 0; p < panels; p++) {
         float *dst = packed + (size_t)p * NR * k;
         int j0 = p * NR, nr = n - j0 < NR ? n - j0 : NR;
-        for (int kk = 0; kk < k; kk++) {
-            float *row = dst + (size_t)kk * NR;
-            for (int j = 0; j < nr; j++)
-                row[j] = trans_b ? b[(size_t)(j0 + j) * ldb + kk] : b[(size_t)kk * ldb + j0 + j];
-            for (int j = nr; j < NR; j++) row[j] = 0;
+        if (trans_b) {
+            // B row j0 + j is contiguous over k: read it in order, write column j of the panel.
+            for (int j = 0; j < nr; j++) {
+                const float *src = b + (size_t)(j0 + j) * ldb;
+                for (int kk = 0; kk < k; kk++) dst[(size_t)kk * NR + j] = src[kk];
+            }
+            for (int j = nr; j < NR; j++)
+                for (int kk = 0; kk < k; kk++) dst[(size_t)kk * NR + j] = 0;
+        } else {
+            for (int kk = 0; kk < k; kk++) {
+                float *row = dst + (size_t)kk * NR;
+                const float *src = b + (size_t)kk * ldb + j0;
+                for (int j = 0; j < nr; j++) row[j] = src[j];
+                for (int j = nr; j < NR; j++) row[j] = 0;
+            }
         }
     }
 }

@@ -76,3 +76,26 @@ final class FixedOrderGEMMTests: XCTestCase {
         #endif
     }
 }
+
+/// `PackedWeightCache`: a weight is packed once per cache and the products keep their bits.
+final class PackedWeightCacheTests: XCTestCase {
+    func testCachedWeightsGiveTheSameBitsAndArePackedOnce() {
+        var rng = RNG(seed: 13)
+        let w1 = rng.normal([40, 24]), w2 = rng.normal([40, 24]), bias = rng.normal([40])
+        let x = rng.normal([5, 7, 24])
+        let fresh1 = withNoGrad { withBatchInvariance { Tensor.linear(x, w1, bias) } }.array
+        let fresh2 = withNoGrad { withBatchInvariance { Tensor.linear(x, w2, nil) } }.array
+        let cache = PackedWeightCache()
+        for _ in 0..<3 {
+            let (c1, c2) = withNoGrad { withBatchInvariance { withPackedWeights(cache) {
+                (Tensor.linear(x, w1, bias).array, Tensor.linear(x, w2, nil).array)
+            } } }
+            XCTAssertEqual(c1, fresh1, "w1 from the cache")
+            XCTAssertEqual(c2, fresh2, "w2 (same shape, another tensor) is not confused with w1")
+        }
+        XCTAssertEqual(cache.count, 2, "each weight packed once over three rounds")
+        // Outside withBatchInvariance the cache is not used (plain sgemm).
+        _ = withNoGrad { withPackedWeights(cache) { Tensor.linear(x, rng.normal([8, 24]), nil) } }
+        XCTAssertEqual(cache.count, 2)
+    }
+}

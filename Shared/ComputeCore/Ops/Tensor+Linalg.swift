@@ -135,8 +135,7 @@ extension Tensor {
         }
         if BatchInvariance.isEnabled {
             // Fixed-order GEMM: every row's bits are those of the row alone.
-            FixedOrderGEMM.gemm(m: rows, n: fout, k: fin, a: x.ptr, lda: fin, b: w.ptr, ldb: fin, transB: true,
-                                accumulate: bias != nil, c: out.ptr, ldc: fout)
+            FixedOrderGEMM.linear(m: rows, a: x.ptr, weight: w, accumulate: bias != nil, c: out.ptr)
         } else {
             BLAS.gemm(false, true, rows, fout, fin, 1, x.ptr, fin, w.ptr, fin, beta, out.ptr, fout)
         }

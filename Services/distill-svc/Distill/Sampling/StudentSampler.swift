@@ -26,6 +26,8 @@ public final class StudentSampler {
     public private(set) var x0: Tensor
     private var text: TextContext
     private var rngs: [RNG]
+    /// The student's weights packed once for the sampler's lifetime (it must not change meanwhile).
+    private let weights = PackedWeightCache()
 
     public init(student: DistillStudent, normalizer: LatentNormalizer, prompts: [TextFeatures], seeds: [UInt64],
                 steps: Int, chunk: Int = BatchInvariantForward.defaultChunk) throws {
@@ -64,7 +66,7 @@ public final class StudentSampler {
         let per = x.count / B, x = self.x
         switch student.method {
         case .scm:
-            let v = BatchInvariantForward.map(shape: x.shape, chunk: chunk) { idx in
+            let v = BatchInvariantForward.map(shape: x.shape, chunk: chunk, weights: weights) { idx in
                 student.net(x.indexSelect(axis: 0, idx), t: Tensor.full([idx.count], t0), text: text.rows(idx))
             }
             let est = withNoGrad { (x - v * t0).detached() }
@@ -77,7 +79,7 @@ public final class StudentSampler {
                 self.x = est
             }
         case .meanflow:
-            let u = BatchInvariantForward.map(shape: x.shape, chunk: chunk) { idx in
+            let u = BatchInvariantForward.map(shape: x.shape, chunk: chunk, weights: weights) { idx in
                 student.meanVelocity(x.indexSelect(axis: 0, idx), r: Tensor.full([idx.count], t1), t: Tensor.full([idx.count], t0),
                                      text: text.rows(idx))
             }

@@ -40,6 +40,8 @@ public final class FlowSampler {
     public private(set) var x0: Tensor
     private var cond: TextContext
     private var uncond: TextContext
+    /// The model's weights packed once for the sampler's lifetime (the model must not change meanwhile).
+    private let weights = PackedWeightCache()
 
     /// Samples per model forward (see `velocity`); the bits do not depend on it.
     public let chunk: Int
@@ -84,7 +86,7 @@ public final class FlowSampler {
     /// prompts came with it.
     func velocity(_ x: Tensor, _ t: Float) -> Tensor {
         let w = request.guidance
-        return BatchInvariantForward.map(shape: x.shape, chunk: chunk) { idx in
+        return BatchInvariantForward.map(shape: x.shape, chunk: chunk, weights: weights) { idx in
             let K = idx.count, xc = x.indexSelect(axis: 0, idx), cc = cond.rows(idx)
             if w == 1 { return model(xc, t: Tensor.full([K], t), text: cc) }
             let both = model(Tensor.concat([xc, xc], axis: 0), t: Tensor.full([2 * K], t),
