@@ -3,7 +3,7 @@ import PackageDescription
 
 // LatentMesh: five services over RabbitMQ + PostgreSQL sharing one BLAS compute core.
 // Dependency direction: executables -> method libraries / MeshKit / RunStore
-//   -> Models, Datasets, Evaluation -> ComputeCore -> CBLAS.
+//   -> Models, Datasets, Evaluation -> ComputeCore -> CBLAS, CKernels (fixed-order GEMM).
 
 let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
 /// Service executables and meshctl link the Swift standard library and Foundation statically (lld,
