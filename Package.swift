@@ -3,7 +3,7 @@ import PackageDescription
 
 // LatentMesh: five services over RabbitMQ + PostgreSQL sharing one BLAS compute core.
 // Dependency direction: executables -> method libraries / MeshKit / RunStore
-//   -> Models, Datasets, Evaluation -> ComputeCore -> CBLAS.
+//   -> Models, Datasets, Evaluation -> ComputeCore -> CBLAS, CKernels (fixed-order GEMM).
 
 let fastMath: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
 /// Service executables and meshctl link the Swift standard library and Foundation statically (lld,
@@ -43,11 +43,13 @@ let package = Package(
         .systemLibrary(name: "CCrypto", path: "Shared/CCrypto"),
         .target(name: "CRabbitMQ", path: "Shared/CRabbitMQ",
                 linkerSettings: [.linkedLibrary("rabbitmq")]),
+        .target(name: "CKernels", path: "Shared/CKernels",
+                cSettings: [.unsafeFlags(["-O3"])]),
         .target(name: "CPNG", path: "Shared/CPNG",
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("z")]),
 
         // MARK: Shared libraries
-        .target(name: "ComputeCore", dependencies: ["CBLAS"], path: "Shared/ComputeCore",
+        .target(name: "ComputeCore", dependencies: ["CBLAS", "CKernels"], path: "Shared/ComputeCore",
                 swiftSettings: fastMath + [.unsafeFlags(["-target-cpu", "haswell"], .when(configuration: .release))]),
         .target(name: "Models", dependencies: ["ComputeCore"], path: "Shared/Models",
                 swiftSettings: fastMath),

@@ -62,7 +62,7 @@ extension Tensor {
         let nb = Swift.max(nbA, nbB)
         let out = Tensor(uninitialized: batch + [m, n])
         Tensor.gemmBatched(ta, tb, m, n, k, a.ptr, ar * ac, nbA, ac, b.ptr, br * bc, nbB, bc,
-                           0, out.ptr, m * n, nb, rowUnits: a.rank == 2)
+                           0, out.ptr, m * n, nb)
         let ad = a.detached(), bd = b.detached()
         return Tensor.record(out, [a, b], backward: { g in
             if a.requiresGrad {
@@ -94,20 +94,18 @@ extension Tensor {
         }, op: "matmul")
     }
 
-    /// Loops sgemm over a batch; a side with batch count 1 is broadcast (stride 0). `rowUnits`: A is
-    /// 2-D, its rows are the samples (for `withBatchInvariance`).
+    /// Loops sgemm over a batch; a side with batch count 1 is broadcast (stride 0).
     static func gemmBatched(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int,
                             _ a: UnsafeMutablePointer<Float>, _ aStride: Int, _ na: Int, _ lda: Int,
                             _ b: UnsafeMutablePointer<Float>, _ bStride: Int, _ nbB: Int, _ ldb: Int,
-                            _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ cStride: Int, _ nb: Int,
-                            rowUnits: Bool = false) {
-        // A 2-D B against a batched A with no transpose on A: one big GEMM (one per sample under
-        // `withBatchInvariance`).
+                            _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ cStride: Int, _ nb: Int) {
+        // A 2-D B against a batched A with no transpose on A: one big GEMM (the fixed-order one
+        // under `withBatchInvariance`, so a sample's rows do not depend on the batch).
         if nbB == 1 && !ta && na == nb {
             if BatchInvariance.isEnabled {
-                // Per batch entry of a batched A; per row of a 2-D A (its rows are the samples).
-                BatchInvariance.gemmUnits(units: rowUnits ? m * nb : nb, rows: rowUnits ? 1 : m, transB: tb, n: n, k: k, a: a, lda: lda,
-                                          b: b, ldb: ldb, beta: beta, c: c, ldc: n)
+                precondition(beta == 0 || beta == 1, "gemmBatched: beta must be 0 or 1 under withBatchInvariance")
+                FixedOrderGEMM.gemm(m: m * nb, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, transB: tb,
+                                    accumulate: beta == 1, c: c, ldc: n)
             } else {
                 BLAS.gemm(false, tb, m * nb, n, k, 1, a, lda, b, ldb, beta, c, n)
             }
@@ -135,11 +133,9 @@ extension Tensor {
             }
             beta = 1
         }
-        if BatchInvariance.isEnabled && x.rank >= 2 {
-            // One GEMM per sample x[b] (its rows; one row when x is [B, in]).
-            let units = x.shape[0]
-            BatchInvariance.gemmUnits(units: units, rows: rows / units, transB: true, n: fout, k: fin, a: x.ptr, lda: fin,
-                                      b: w.ptr, ldb: fin, beta: beta, c: out.ptr, ldc: fout)
+        if BatchInvariance.isEnabled {
+            // Fixed-order GEMM: every row's bits are those of the row alone.
+            FixedOrderGEMM.linear(m: rows, a: x.ptr, weight: w, accumulate: bias != nil, c: out.ptr)
         } else {
             BLAS.gemm(false, true, rows, fout, fin, 1, x.ptr, fin, w.ptr, fin, beta, out.ptr, fout)
         }

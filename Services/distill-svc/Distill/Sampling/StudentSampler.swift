@@ -7,15 +7,14 @@ import FlowGen
 ///   t' with fresh noise from the image's own seed: x ← (1 - t')·x̂0 + t'·ε' (sCM's multistep rule;
 ///   2 steps put the middle at t = 0.5, i.e. TrigFlow τ = 1.1 with σ_d = 0.5).
 /// - MeanFlow: z_{t'} = z_t - (t - t')·u(z_t, t', t).
-/// Image i draws its noise from its own seed only and the network runs on fixed-size chunks
-/// (`PerSampleForward`, default one sample per forward), so an image is bit-identical whatever
-/// the rest of the batch.
+/// Image i draws its noise from its own seed only and the network runs batch-invariantly
+/// (`BatchInvariantForward`), so an image is bit-identical whatever the rest of the batch.
 public final class StudentSampler {
     public let student: DistillStudent
     public let normalizer: LatentNormalizer
     public let steps: Int
     public let grid: [Float]
-    /// Samples per network forward (1 = bit-identical across batch compositions).
+    /// Samples per network forward (the bits do not depend on it: `BatchInvariantForward`).
     public let chunk: Int
     /// Completed steps.
     public private(set) var step = 0
@@ -27,9 +26,11 @@ public final class StudentSampler {
     public private(set) var x0: Tensor
     private var text: TextContext
     private var rngs: [RNG]
+    /// The student's weights packed once for the sampler's lifetime (it must not change meanwhile).
+    private let weights = PackedWeightCache()
 
     public init(student: DistillStudent, normalizer: LatentNormalizer, prompts: [TextFeatures], seeds: [UInt64],
-                steps: Int, chunk: Int = 1) throws {
+                steps: Int, chunk: Int = BatchInvariantForward.defaultChunk) throws {
         guard DistillConfig.sampleStepRange.contains(steps) else {
             throw MethodError.invalidInput(field: "steps", message: "a student samples with 1...4 steps, got \(steps)")
         }
@@ -62,11 +63,11 @@ public final class StudentSampler {
     public func next() -> Bool {
         guard !isFinished else { return false }
         let B = x.shape[0], t0 = grid[step], t1 = grid[step + 1]
-        let per = x.count / B, K = chunk, x = self.x
+        let per = x.count / B, x = self.x
         switch student.method {
         case .scm:
-            let v = PerSampleForward.map(shape: x.shape, chunk: K) { idx in
-                student.net(x.indexSelect(axis: 0, idx), t: Tensor.full([K], t0), text: text.rows(idx))
+            let v = BatchInvariantForward.map(shape: x.shape, chunk: chunk, weights: weights) { idx in
+                student.net(x.indexSelect(axis: 0, idx), t: Tensor.full([idx.count], t0), text: text.rows(idx))
             }
             let est = withNoGrad { (x - v * t0).detached() }
             x0 = est
@@ -78,8 +79,8 @@ public final class StudentSampler {
                 self.x = est
             }
         case .meanflow:
-            let u = PerSampleForward.map(shape: x.shape, chunk: K) { idx in
-                student.meanVelocity(x.indexSelect(axis: 0, idx), r: Tensor.full([K], t1), t: Tensor.full([K], t0),
+            let u = BatchInvariantForward.map(shape: x.shape, chunk: chunk, weights: weights) { idx in
+                student.meanVelocity(x.indexSelect(axis: 0, idx), r: Tensor.full([idx.count], t1), t: Tensor.full([idx.count], t0),
                                      text: text.rows(idx))
             }
             x0 = withNoGrad { (x - u * t0).detached() }

@@ -40,11 +40,14 @@ public final class FlowSampler {
     public private(set) var x0: Tensor
     private var cond: TextContext
     private var uncond: TextContext
+    /// The model's weights packed once for the sampler's lifetime (the model must not change meanwhile).
+    private let weights = PackedWeightCache()
 
-    /// Samples per model forward (see `velocity`); 1 makes sampling batch-independent to the bit.
+    /// Samples per model forward (see `velocity`); the bits do not depend on it.
     public let chunk: Int
 
-    public init(model: FlowGenDiT, normalizer: LatentNormalizer, request: SampleRequest, chunk: Int = 1) throws {
+    public init(model: FlowGenDiT, normalizer: LatentNormalizer, request: SampleRequest,
+                chunk: Int = BatchInvariantForward.defaultChunk) throws {
         let mc = model.config
         guard !request.prompts.isEmpty, request.prompts.count == request.seeds.count else {
             throw MethodError.invalidInput(field: "seeds", message: "need one seed per prompt (\(request.prompts.count) prompts, \(request.seeds.count) seeds)")
@@ -78,13 +81,13 @@ public final class FlowSampler {
 
     /// Guided velocity at (x, t). [B, T, C]
     ///
-    /// The model runs on fixed-size chunks of `chunk` samples, conditional and unconditional halves
-    /// stacked (`PerSampleForward`): with `chunk` = 1 (the default) a sample's result is
-    /// bit-identical however many other prompts came with it.
+    /// The model runs on chunks of up to `chunk` samples, conditional and unconditional halves
+    /// stacked (`BatchInvariantForward`): a sample's result is bit-identical however many other
+    /// prompts came with it.
     func velocity(_ x: Tensor, _ t: Float) -> Tensor {
-        let w = request.guidance, K = chunk
-        return PerSampleForward.map(shape: x.shape, chunk: K) { idx in
-            let xc = x.indexSelect(axis: 0, idx), cc = cond.rows(idx)
+        let w = request.guidance
+        return BatchInvariantForward.map(shape: x.shape, chunk: chunk, weights: weights) { idx in
+            let K = idx.count, xc = x.indexSelect(axis: 0, idx), cc = cond.rows(idx)
             if w == 1 { return model(xc, t: Tensor.full([K], t), text: cc) }
             let both = model(Tensor.concat([xc, xc], axis: 0), t: Tensor.full([2 * K], t),
                              text: TextContext.concat(cc, uncond.rows(idx)))

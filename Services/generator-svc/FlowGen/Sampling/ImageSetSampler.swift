@@ -4,8 +4,8 @@ import Datasets
 /// Many images (an evaluation set) as one step iterator: the prompts are sampled in fixed
 /// batches of `batchSize`, each batch a `FlowSampler` whose steps are this iterator's steps; a
 /// finished batch is decoded to images at once. Image i starts from the noise of `seeds[i]`;
-/// the same (model, prompts, seeds, steps, guidance, sampler, batchSize, chunk) always gives the
-/// same images (with `chunk` > 1 an image's last bits may depend on its batch, see `FlowSampler`).
+/// the same (model, prompts, seeds, steps, guidance, sampler) always gives the same images,
+/// whatever `batchSize` and `chunk` (sampling is batch-invariant, see `BatchInvariantForward`).
 public final class ImageSetSampler {
     public let model: FlowGenModel
     public let prompts: [TextFeatures]
