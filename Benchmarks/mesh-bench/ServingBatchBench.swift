@@ -1,3 +1,5 @@
+import ComputeCore
+import FlowGen
 import Foundation
 import MeshKit
 import MeshProto
@@ -11,17 +13,32 @@ import ServiceCatalog
 /// - `batching_gain`: median over rounds of images/s with batching ÷ without.
 /// - `p50_ms` / `p99_ms` (and `_nobatch`): per-request latency from publish to reply, all rounds.
 /// - `batched_bytes_identical`: 1 if every image of the first round is byte-identical in both modes.
+/// - The roofline: `sample_gflop_per_image` (matrix-product FLOPs of one image: the model's forward
+///   x 2 for guidance x 28 steps, from its config), the GFLOP/s each mode sustains, their fraction
+///   of the machine's sgemm(1024) rate measured in the same run, and `gain_3_needs_fraction`: the
+///   fraction of that rate a batched mode would have to sustain for a gain of 3.
 enum ServingBatchBench {
     struct Result {
         var gain: Double, imgPerS: Double, imgPerSNoBatch: Double
         var p50: Double, p99: Double, p50NoBatch: Double, p99NoBatch: Double
         var identical: Bool
+        /// Matrix-product GFLOP of one image; the machine's sgemm(1024) GFLOP/s.
+        var gflopPerImage: Double, sgemmGFLOPS: Double
+        var batchedFraction: Double { imgPerS * gflopPerImage / sgemmGFLOPS }
+        var noBatchFraction: Double { imgPerSNoBatch * gflopPerImage / sgemmGFLOPS }
     }
 
     static func run(requests: Int, maxBatch: Int, reps: Int, model: String = "generator-default",
                     home: String = ".latentmesh") async throws -> Result {
         let (store, artifacts) = try openHome(home, model: model)
         defer { store.close() }
+        let registry = ModelRegistry(artifacts: artifacts)
+        let record = try registry.record(model, field: "generator")
+        let config = try FlowGenCheckpoint.load(from: try registry.file(record, field: "generator").path).model.config
+        // One forward of one sample (stepFLOPs counts forward + backward = 3 forwards), x 2 for
+        // guidance, x 28 steps.
+        let gflopPerImage = GeneratorBench.stepFLOPs(config, batch: 1) / 3 * 2 * 28 / 1e9
+        let sgemm = ComputeBench.sgemmGFLOPS(n: 1024, threads: Threads.gemmWorkers)
 
         /// One in-process generator with `batch` images per batch.
         func mesh(_ batch: Int) async throws -> (MeshHost, MeshClient, InProcessTransport) {
@@ -81,7 +98,7 @@ enum ServingBatchBench {
         await onT.close(); await offT.close()
         return Result(gain: ComputeBench.median(gains), imgPerS: ComputeBench.median(on), imgPerSNoBatch: ComputeBench.median(off),
                       p50: percentile(latOn, 50), p99: percentile(latOn, 99), p50NoBatch: percentile(latOff, 50),
-                      p99NoBatch: percentile(latOff, 99), identical: identical)
+                      p99NoBatch: percentile(latOff, 99), identical: identical, gflopPerImage: gflopPerImage, sgemmGFLOPS: sgemm)
     }
 
     /// Nearest-rank percentile of `v` (ms).

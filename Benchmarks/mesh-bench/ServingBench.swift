@@ -89,6 +89,13 @@ enum ServingBench {
             json["p50_ms"] = b.p50; json["p99_ms"] = b.p99; json["p50_ms_nobatch"] = b.p50NoBatch; json["p99_ms_nobatch"] = b.p99NoBatch
             json["batched_bytes_identical"] = b.identical ? 1 : 0; json["max_batch"] = Double(o["--max-batch"])
             json["batch_requests"] = Double(o["--batch-requests"])
+            json["sample_gflop_per_image"] = b.gflopPerImage; json["sgemm_gflops_1024"] = b.sgemmGFLOPS
+            json["gflops_batched"] = b.imgPerS * b.gflopPerImage; json["gflops_nobatch"] = b.imgPerSNoBatch * b.gflopPerImage
+            json["batched_fraction_of_sgemm"] = b.batchedFraction; json["nobatch_fraction_of_sgemm"] = b.noBatchFraction
+            json["gain_3_needs_fraction"] = 3 * b.noBatchFraction
+            print(String(format: "roofline: %.2f GFLOP of matrix products per image; without batching %.0f GFLOP/s = %.0f %% of this machine's sgemm(1024) %.0f GFLOP/s, with batching %.0f GFLOP/s = %.0f %%; a gain of 3 would need %.0f %% sustained over the whole sampler",
+                         b.gflopPerImage, b.imgPerSNoBatch * b.gflopPerImage, 100 * b.noBatchFraction, b.sgemmGFLOPS,
+                         b.imgPerS * b.gflopPerImage, 100 * b.batchedFraction, 300 * b.noBatchFraction))
         }
         let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
