@@ -41,9 +41,9 @@ public struct GenerationMetrics: Codable, Sendable, Equatable {
     /// Three lines for a terminal.
     public var summary: String {
         """
-        gFD \(gFD.formatted(2)) (std \(String(format: "%.2f", gFD.std))) of \(images) generated vs \(referenceImages) real \(referenceDataset) images, FD-EffNet at \(fdResolution) px
+        gFD \(String(format: "%.2f ± %.2f", gFD.value, gFD.std)) (± bootstrap std; a resample repeats images, so its percentile interval sits above the value) of \(images) generated vs \(referenceImages) real \(referenceDataset) images, FD-EffNet at \(fdResolution) px
         class accuracy \(classAccuracy.formatted()) (classifier trained on real images only; \(String(format: "%.3f", classifierTestAccuracy)) on \(classifierTestImages) real test images)
-        colour accuracy \(colorAccuracy.formatted()) (garment hue), both \(bothAccuracy.formatted()); 95 % bootstrap intervals
+        colour accuracy \(colorAccuracy.formatted()) (garment hue), both \(bothAccuracy.formatted()); accuracies with 95 % bootstrap intervals
         """
     }
 }
