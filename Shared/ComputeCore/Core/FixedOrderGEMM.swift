@@ -34,7 +34,7 @@ public enum FixedOrderGEMM {
         let n = w.shape[0], k = w.shape[1]
         check(m, n, k)
         if m == 0 || n == 0 { return }
-        let packed = PackedWeightCache.current?.packed(w) ?? PackedOperand(n: n, k: k, b: w.ptr, ldb: k, transB: true)
+        let packed = PackedWeightCache.current?.packed(w) ?? PackedOperand(weight: w)
         gemm(m: m, a: a, lda: k, packed: packed, accumulate: accumulate, c: c, ldc: n)
     }
 
@@ -75,6 +75,10 @@ final class PackedOperand: @unchecked Sendable {
         self.n = n; self.k = k
         buffer = .allocate(capacity: Swift.max(1, lm_fo_packed_count(Int32(n), Int32(k))))
         lm_fo_pack(Int32(n), Int32(k), b, Int32(ldb), transB ? 1 : 0, buffer)
+    }
+    /// A PyTorch-layout weight W [n, k] (C = A Wᵀ).
+    convenience init(weight w: Tensor) {
+        self.init(n: w.shape[0], k: w.shape[1], b: w.ptr, ldb: w.shape[1], transB: true)
     }
     deinit { buffer.deallocate() }
 }

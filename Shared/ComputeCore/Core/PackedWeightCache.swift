@@ -24,7 +24,7 @@ public final class PackedWeightCache: @unchecked Sendable {
     func packed(_ w: Tensor) -> PackedOperand {
         let id = ObjectIdentifier(w)
         if let hit = lock.withLock({ entries[id] }), hit.weight === w { return hit.packed }
-        let p = PackedOperand(n: w.shape[0], k: w.shape[1], b: w.ptr, ldb: w.shape[1], transB: true)
+        let p = PackedOperand(weight: w)
         lock.withLock { entries[id] = (w, p) }
         return p
     }

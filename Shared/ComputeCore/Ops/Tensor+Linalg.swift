@@ -135,7 +135,7 @@ extension Tensor {
         }
         if BatchInvariance.isEnabled {
             // Fixed-order GEMM: every row's bits are those of the row alone.
-            FixedOrderGEMM.linear(m: rows, a: x.ptr, weight: w, accumulate: bias != nil, c: out.ptr)
+            FixedOrderGEMM.linear(m: rows, a: x.ptr, weight: w, accumulate: beta == 1, c: out.ptr)
         } else {
             BLAS.gemm(false, true, rows, fout, fin, 1, x.ptr, fin, w.ptr, fin, beta, out.ptr, fout)
         }
