@@ -78,6 +78,24 @@ final class DistillTrainingTests: XCTestCase {
                 XCTAssertEqual(swapped.latents.indexSelect(axis: 0, [1]).array, one.latents.array)
             }
         }
+        // A request joining a running student batch at a step boundary gets its alone bits.
+        for method in DistillMethod.allCases {
+            let trainer = try DistillTrainer(config: try S.config(method), teacher: try S.teacher())
+            let norm = LatentNormalizer(mean: [0.1, -0.2], std: [1.5, 0.5])
+            let p = [S.prompt(seed: 1), S.prompt(seed: 2), S.prompt(seed: 3)]
+            let s = try StudentSampler(student: trainer.student, normalizer: norm, prompts: [p[0], p[2]], seeds: [1, 3], steps: 3)
+            s.next()
+            try s.append(prompts: [p[1]], seeds: [2])
+            XCTAssertEqual(s.rows.steps, [1, 1, 0])
+            s.run()
+            XCTAssertEqual(s.rows.steps, [3, 3, 3])
+            let one = try StudentSampler(student: trainer.student, normalizer: norm, prompts: [p[1]], seeds: [2], steps: 3)
+            one.run()
+            XCTAssertEqual(s.latents.indexSelect(axis: 0, [2]).array, one.latents.array, "\(method): joined after one step")
+            let two = try StudentSampler(student: trainer.student, normalizer: norm, prompts: [p[0], p[2]], seeds: [1, 3], steps: 3)
+            two.run()
+            XCTAssertEqual(s.latents.indexSelect(axis: 0, [0, 1]).array, two.latents.array, "\(method): the first rows are unchanged")
+        }
         let trainer = try DistillTrainer(config: try S.config(.scm), teacher: try S.teacher())
         let norm = LatentNormalizer.identity(channels: 2)
         let p = [S.prompt(seed: 1), S.prompt(seed: 2)]

@@ -50,6 +50,47 @@ final class FlowSamplerTests: XCTestCase {
         }
     }
 
+    /// Continuous batching: rows that join a running sampler at a step boundary (each then at its
+    /// own step, one forward for all) get exactly the bits they get alone, and so do the rows
+    /// already there; rows leave in between.
+    func testRowsJoiningAtAStepBoundaryGetTheirAloneBits() throws {
+        let m = try makeModel(), norm = LatentNormalizer(mean: [0.1, -0.2], std: [1.5, 0.5])
+        let p = (0..<4).map { FlowGenTestSupport.prompt(seed: UInt64($0), length: 2 + $0) }
+        for kind in SamplerKind.allCases {
+            func alone(_ idx: [Int], _ seeds: [UInt64]) throws -> [Float] {
+                let s = try FlowSampler(model: m, normalizer: norm,
+                                        request: SampleRequest(prompts: idx.map { p[$0] }, seeds: seeds, steps: 5, guidance: 3, sampler: kind))
+                s.run()
+                return s.latents.array
+            }
+            let s = try FlowSampler(model: m, normalizer: norm,
+                                    request: SampleRequest(prompts: [p[0], p[2]], seeds: [7, 9], steps: 5, guidance: 3, sampler: kind), chunk: 2)
+            s.next(); s.next()
+            try s.append(prompts: [p[1]], seeds: [42])
+            XCTAssertEqual(s.rows.steps, [2, 2, 0])
+            XCTAssertEqual(s.step, 0, "the least advanced row")
+            s.next()
+            try s.append(prompts: [p[3]], seeds: [11])
+            s.next(); s.next()
+            XCTAssertEqual(s.rows.steps, [5, 5, 3, 2])
+            XCTAssertFalse(s.isFinished)
+            s.retain([2, 3])                                                 // the finished rows leave
+            s.run()
+            XCTAssertEqual(s.rows.steps, [5, 5])
+            let a = s.latents.array, per = a.count / 2
+            XCTAssertEqual(Array(a[0..<per]), try alone([1], [42]), "\(kind): joined after 2 steps")
+            XCTAssertEqual(Array(a[per...]), try alone([3], [11]), "\(kind): joined after 3 steps")
+            XCTAssertEqual(s.previewLatents.array, a, "finished rows preview their result")
+            // The rows that were there first are unchanged by the joins.
+            let first = try FlowSampler(model: m, normalizer: norm,
+                                        request: SampleRequest(prompts: [p[0], p[2]], seeds: [7, 9], steps: 5, guidance: 3, sampler: kind))
+            first.next(); first.next()
+            try first.append(prompts: [p[1]], seeds: [42])
+            first.run()
+            XCTAssertEqual(first.latents.indexSelect(axis: 0, [0, 1]).array, try alone([0, 2], [7, 9]), "\(kind)")
+        }
+    }
+
     /// The sampler's guided velocity is v_u + w (v_c - v_u) on every channel, from separate forwards.
     func testGuidedVelocityMatchesSeparateForwards() throws {
         let m = try makeModel()
@@ -58,7 +99,7 @@ final class FlowSamplerTests: XCTestCase {
                                 request: SampleRequest(prompts: prompts, seeds: [1, 2], steps: 4, guidance: 2.5))
         var rng = RNG(seed: 8)
         let x = rng.normal([2, 4, 2])
-        let v = s.velocity(x, 0.6).array
+        let v = s.velocity(x, ts: [0.6, 0.6], ids: [0, 1]).array
         let t = Tensor.full([2], 0.6)
         let vc = withNoGrad { m(x, t: t, text: TextContext(prompts, tokens: 4, dim: 8)) }.array
         let vu = withNoGrad { m(x, t: t, text: m.nullContext(batch: 2, tokens: 4)) }.array

@@ -56,4 +56,40 @@ extension GeneratorServiceTests {
         XCTAssertNotEqual(aloneC.images[0].png, aloneA.response.images[0].png)
         await mesh.close()
     }
+
+    /// A request that arrives while a batch runs joins it at the next step boundary (continuous
+    /// batching), leaves it when its own steps are done, and its images are the bytes it gets alone.
+    func testARequestJoinsARunningBatchAtAStepBoundary() async throws {
+        let mesh = try await inProcessMesh(maxBatch: 16, maxBatchWaitMs: 0)
+        _ = try await trainModels(mesh, tokenizer: "tok-join", generator: "gen-join")
+        let steps: Int32 = 120
+        var a = Self.generateRequest("gen-join", prompts: ["a red dress"], n: 2, seed: 5, steps: steps)
+        var b = Self.generateRequest("gen-join", prompts: ["a blue sneaker"], n: 1, seed: 7, steps: steps)
+        a.meta.requestID = "join-a-\(UUID().uuidString)"; b.meta.requestID = "join-b-\(UUID().uuidString)"
+        let client = mesh.client
+        let ta = Task { try await client.call("generator.generate", a, as: Latentmesh_V1_GenerateResponse.self, timeout: .seconds(600)) }
+        // b is sent once a's batch is sampling.
+        let progressingA = try await runWithProgress(mesh, requestID: a.meta.requestID)
+        XCTAssertNotNil(progressingA, "a never reported progress")
+        let rb = try await client.call("generator.generate", b, as: Latentmesh_V1_GenerateResponse.self, timeout: .seconds(600))
+        let ra = try await ta.value
+        let sizesA = try batchSizes(mesh, runID: ra.reply.runID), sizesB = try batchSizes(mesh, runID: rb.reply.runID)
+        XCTAssertEqual(sizesA.first, 2, "a started alone")
+        XCTAssertEqual(sizesB.first, 3, "b joined a's running batch")
+        XCTAssertEqual(sizesB.last, 1, "a left the batch when its steps were done; b went on alone")
+        try mesh.store.flush()
+        let stepsB = try mesh.store.events(runID: rb.reply.runID, limit: 10_000).filter { $0.type == "progress" }.compactMap { e -> Int? in
+            let obj = try? JSONSerialization.jsonObject(with: Data(e.payloadJSON.utf8)) as? [String: Any]
+            return (obj?["step"] as? NSNumber)?.intValue
+        }
+        XCTAssertEqual(stepsB.first, 1, "b started at its own step 0")
+        XCTAssertEqual(stepsB.max(), Int(steps), "b took all its own steps")
+
+        a.meta.requestID = ""; b.meta.requestID = ""
+        let aloneA = try await call(mesh, "generator.generate", a, as: Latentmesh_V1_GenerateResponse.self).response
+        let aloneB = try await call(mesh, "generator.generate", b, as: Latentmesh_V1_GenerateResponse.self).response
+        XCTAssertEqual(aloneA.images.map(\.png), ra.response.images.map(\.png))
+        XCTAssertEqual(aloneB.images.map(\.png), rb.response.images.map(\.png))
+        await mesh.close()
+    }
 }

@@ -56,4 +56,22 @@ final class BatchPlannerTests: XCTestCase {
         XCTAssertEqual(p.arrive(2, key: "m", items: 1, now: 0), [])
         XCTAssertEqual(p.finish("m", now: 0), [.init(key: "m", ids: [2], items: 1)])
     }
+
+    func testWaitingRequestsJoinARunningBatchWhenThereIsRoom() {
+        var p = Planner(maxItems: 4, maxWait: 10)
+        XCTAssertEqual(p.arrive(1, key: "m", items: 4, now: 0), [.init(key: "m", ids: [1], items: 4)])
+        XCTAssertEqual(p.join("m", room: 2), [], "nothing waits")
+        XCTAssertEqual(p.arrive(2, key: "m", items: 1, now: 1), [])
+        XCTAssertEqual(p.arrive(3, key: "m", items: 2, now: 2), [])
+        XCTAssertEqual(p.arrive(4, key: "m", items: 1, urgent: true, now: 3), [])
+        XCTAssertEqual(p.arrive(5, key: "x", items: 1, now: 3), [], "another key is not joined")
+        XCTAssertEqual(p.join("m", room: 0), [], "a full batch takes nobody")
+        XCTAssertEqual(p.join("m", room: 2), [4, 2], "urgent first, then arrival order, up to the room")
+        XCTAssertEqual(p.waitingCount("m"), 1)
+        XCTAssertEqual(p.join("m", room: 1), [], "the first in line does not fit, so nobody overtakes it")
+        XCTAssertEqual(p.join("m", room: 3), [3])
+        XCTAssertEqual(p.waitingCount("m"), 0)
+        XCTAssertEqual(p.waitingCount("x"), 1)
+        XCTAssertTrue(p.isRunning("m"), "joining does not end the batch")
+    }
 }

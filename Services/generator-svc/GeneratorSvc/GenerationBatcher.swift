@@ -8,7 +8,9 @@ import VTP
 /// Batching of concurrent `generator.generate` requests inside one worker: requests for the same
 /// model, sampler, steps and guidance are sampled in one batch (`BatchPlanner`: at most
 /// `maxImages` images, started when nothing of that key runs and the batch is full or its oldest
-/// request waited `maxWait`; requests that arrive meanwhile go in the next batch). Every request
+/// request waited `maxWait`; requests that arrive while it runs join it at the next step boundary
+/// when it has room — continuous batching: every row keeps its own step, `SamplerRows` — and
+/// finished requests leave it as soon as their last step is done). Every request
 /// keeps its own run: progress (with the batch size), previews of its own images, cancellation
 /// between steps (a cancelled request leaves the batch, `LatentSampler.retain`; the others go
 /// on) and its own reply. Sampling is batch-invariant (per-sample noise, `withBatchInvariance`
@@ -35,6 +37,8 @@ public final class GenerationBatcher: @unchecked Sendable {
         var continuation: CheckedContinuation<Tensor, Error>
         /// Its rows in the running batch.
         var rowRange: Range<Int> = 0..<0
+        /// When its rows entered the batch (its throughput counts from here).
+        var joined = Date()
     }
 
     public let maxImages: Int
@@ -88,7 +92,7 @@ public final class GenerationBatcher: @unchecked Sendable {
         for b in batches {
             let list = lock.withLock { b.ids.compactMap { members.removeValue(forKey: $0) } }
             Task.detached { [weak self] in
-                await self?.run(list)
+                await self?.run(list, key: b.key)
                 guard let self else { return }
                 let (next, wake) = self.lock.withLock { (self.planner.finish(b.key, now: self.now), self.planner.wakeAt) }
                 self.launch(next)
@@ -97,59 +101,103 @@ public final class GenerationBatcher: @unchecked Sendable {
         }
     }
 
-    /// Samples one batch to the end (or until every member left).
-    private func run(_ list: [Member]) async {
-        var active = list.filter { m in
-            do { try m.context.checkCancelled(); return true } catch { m.continuation.resume(throwing: error); return false }
-        }
-        guard let first = active.first else { return }
-        Self.renumber(&active)
-        let sampler: any LatentSampler
-        do {
-            sampler = try first.served.sampler(prompts: active.flatMap(\.prompts), seeds: active.flatMap(\.seeds),
-                                               settings: first.settings)
-        } catch {
-            active.forEach { $0.continuation.resume(throwing: error) }
-            return
-        }
-        if active.count > 1 {
-            first.context.logger.debug("generate: batch of \(active.reduce(0) { $0 + $1.prompts.count }) images from \(active.count) requests")
-        }
-        let t0 = Date()
-        while !sampler.isFinished {
-            // Cancelled members leave; the others' rows continue unchanged.
-            var left = false
+    /// Samples one batch until every member finished or left. At every step boundary cancelled
+    /// members leave, waiting requests of the same key join while the batch has room
+    /// (`BatchPlanner.join`; they start at step 0 on the same grid), and finished members are
+    /// answered and leave; the other rows go on unchanged.
+    private func run(_ list: [Member], key: Key) async {
+        var pending = list, active: [Member] = []
+        var sampler: (any LatentSampler)?
+        while true {
+            // Cancelled members leave.
+            let before = active.count
             active = active.filter { m in
-                do { try m.context.checkCancelled(); return true } catch { m.continuation.resume(throwing: error); left = true; return false }
+                do { try m.context.checkCancelled(); return true } catch { m.continuation.resume(throwing: error); return false }
             }
-            if active.isEmpty { return }
-            if left { sampler.retain(active.flatMap { Array($0.rowRange) }); Self.renumber(&active) }
-            _ = await ComputeGate.shared.run { sampler.next() }
+            if active.count < before { keep(&active, in: &sampler) }
+            // Waiting requests of this key join at this step boundary.
+            let room = maxImages - (active + pending).reduce(0) { $0 + $1.prompts.count }
+            if room > 0 {
+                pending += lock.withLock { planner.join(key, room: room).compactMap { members.removeValue(forKey: $0) } }
+            }
+            enter(pending, into: &active, sampler: &sampler)
+            pending = []
+            guard let current = sampler, !active.isEmpty else { return }
+            _ = await ComputeGate.shared.run { current.next() }
             let images = active.reduce(0) { $0 + $1.prompts.count }
-            let elapsed = max(Date().timeIntervalSince(t0), 1e-9)
+            var done: [Member] = []
             for m in active {
                 let n = m.prompts.count, offset = m.rowRange.lowerBound
-                await m.context.progress(step: sampler.step, total: sampler.totalSteps,
-                                         metrics: ["t": Double(sampler.t), "batch_images": Double(images)],
-                                         itemsPerSecond: Double(n * sampler.step) / elapsed)
-                if m.previewEvery > 0 && sampler.step % m.previewEvery == 0 && !sampler.isFinished {
-                    let rows = sampler.previewLatents.slice(axis: 0, offset, offset + min(8, n)).copy()
+                let step = current.rows.steps[offset], total = current.totalSteps
+                let elapsed = max(Date().timeIntervalSince(m.joined), 1e-9)
+                await m.context.progress(step: step, total: total,
+                                         metrics: ["t": Double(current.grid[step]), "batch_images": Double(images)],
+                                         itemsPerSecond: Double(n * step) / elapsed)
+                if step == total { done.append(m); continue }
+                if m.previewEvery > 0 && step % m.previewEvery == 0 {
+                    let rows = current.previewLatents.slice(axis: 0, offset, offset + min(8, n)).copy()
                     if let imgs = try? await ComputeGate.shared.run({ try m.tokenizer.decode(rows) }),
                        let grid = try? ImageGrid.make(imgs, columns: min(8, imgs.count)), let png = try? PNGCodec.encode(grid) {
-                        await m.context.preview(step: sampler.step, png: Data(png),
-                                                caption: "x0 estimate at step \(sampler.step)/\(sampler.totalSteps)")
+                        await m.context.preview(step: step, png: Data(png), caption: "x0 estimate at step \(step)/\(total)")
                     }
                 }
+            }
+            // Finished members are answered and leave the batch.
+            if !done.isEmpty {
+                let latents = current.latents                                // [B, T, C]
+                for m in done {
+                    do {
+                        try m.context.checkCancelled()
+                        m.continuation.resume(returning: latents.slice(axis: 0, m.rowRange.lowerBound, m.rowRange.upperBound).copy())
+                    } catch { m.continuation.resume(throwing: error) }
+                }
+                let finished = Set(done.map(\.rowRange.lowerBound))
+                active.removeAll { finished.contains($0.rowRange.lowerBound) }
+                keep(&active, in: &sampler)
             }
             sweepWaiting()
             await Task.yield()
         }
-        let latents = sampler.latents                                        // [B, T, C]
-        for m in active {
-            do {
-                try m.context.checkCancelled()
-                m.continuation.resume(returning: latents.slice(axis: 0, m.rowRange.lowerBound, m.rowRange.upperBound).copy())
-            } catch { m.continuation.resume(throwing: error) }
+    }
+
+    /// The sampler keeps only `active`'s rows (none left: no sampler), renumbered in order.
+    private func keep(_ active: inout [Member], in sampler: inout (any LatentSampler)?) {
+        guard !active.isEmpty else { sampler = nil; return }
+        sampler?.retain(active.flatMap { Array($0.rowRange) })
+        Self.renumber(&active)
+    }
+
+    /// `entering` members (not cancelled) get rows at step 0: appended to the running sampler, or
+    /// a new sampler when none runs. A member whose rows cannot be added is answered with the error.
+    private func enter(_ entering: [Member], into active: inout [Member], sampler: inout (any LatentSampler)?) {
+        var list = entering.filter { m in
+            do { try m.context.checkCancelled(); return true } catch { m.continuation.resume(throwing: error); return false }
+        }
+        guard !list.isEmpty else { return }
+        let now = Date()
+        for i in list.indices { list[i].joined = now }
+        if let sampler {
+            for var m in list {
+                do {
+                    try sampler.append(prompts: m.prompts, seeds: m.seeds)
+                    let offset = sampler.rows.count - m.prompts.count
+                    m.rowRange = offset..<(offset + m.prompts.count)
+                    active.append(m)
+                } catch { m.continuation.resume(throwing: error) }
+            }
+            list[0].context.logger.debug("generate: \(list.count) request(s) joined a running batch (now \(sampler.rows.count) images)")
+            return
+        }
+        Self.renumber(&list)
+        do {
+            sampler = try list[0].served.sampler(prompts: list.flatMap(\.prompts), seeds: list.flatMap(\.seeds),
+                                                 settings: list[0].settings)
+            active = list
+            if list.count > 1 {
+                list[0].context.logger.debug("generate: batch of \(list.reduce(0) { $0 + $1.prompts.count }) images from \(list.count) requests")
+            }
+        } catch {
+            list.forEach { $0.continuation.resume(throwing: error) }
         }
     }
 

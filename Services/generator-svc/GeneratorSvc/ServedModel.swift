@@ -5,16 +5,22 @@ import MeshKit
 import RunStore
 
 /// What `generator.generate` drives: sampling of a batch of latents as a step iterator (progress,
-/// previews and cancellation happen between steps).
+/// previews, cancellation and requests joining happen between steps).
 public protocol LatentSampler: AnyObject {
-    /// Completed steps.
+    /// Completed steps of the least advanced row.
     var step: Int { get }
     var totalSteps: Int { get }
     var isFinished: Bool { get }
-    /// Noise level before the next step (0 once finished).
+    /// Noise level of the least advanced row before its next step (0 once finished).
     var t: Float { get }
-    /// Advances one step; false once finished.
+    /// t before each step (totalSteps + 1 values, the last 0).
+    var grid: [Float] { get }
+    /// Completed steps of each row (rows join at step 0).
+    var rows: SamplerRows { get }
+    /// Advances every unfinished row by one step; false once finished.
     @discardableResult func next() -> Bool
+    /// Adds one image per (prompt, seed) at step 0; the rows already here go on unchanged.
+    func append(prompts: [TextFeatures], seeds: [UInt64]) throws
     /// The current x0 estimate in the tokenizer's scale. [B, T, C]
     var previewLatents: Tensor { get }
     /// Final (or current) latents in the tokenizer's scale. [B, T, C]

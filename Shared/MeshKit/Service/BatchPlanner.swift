@@ -3,7 +3,8 @@ import Foundation
 /// Which waiting requests a worker samples together: requests with the same key (model,
 /// sampler, steps, ...) form one batch of at most `maxItems` items (images), started when no
 /// batch of that key is running and either enough items wait or the oldest has waited
-/// `maxWait`. Requests that arrive while a batch runs wait for the next one. Urgent requests are
+/// `maxWait`. Requests that arrive while a batch runs join it at a step boundary when it has room
+/// (`join`), otherwise they wait for the next one. Urgent requests are
 /// taken before normal ones, otherwise first come first served; a request larger than
 /// `maxItems` is a batch of its own.
 ///
@@ -68,6 +69,25 @@ public struct BatchPlanner<Key: Hashable & Sendable, ID: Hashable & Sendable>: S
         precondition(running.contains(key), "BatchPlanner: finish(\(key)) without a running batch")
         running.remove(key)
         return admit(now: now)
+    }
+
+    /// Requests of `key` that join its running batch now, at a step boundary, filling at most
+    /// `room` items: urgent first, then arrival order, stopping at the first that does not fit (so
+    /// a large request is not overtaken forever; it starts the next batch). They need no wait: the
+    /// batch is already running.
+    public mutating func join(_ key: Key, room: Int) -> [ID] {
+        precondition(running.contains(key), "BatchPlanner: join(\(key)) without a running batch")
+        guard room > 0, let list = waiting[key] else { return [] }
+        let order = list.indices.sorted { (list[$0].urgent ? 0 : 1, list[$0].arrived, $0) < (list[$1].urgent ? 0 : 1, list[$1].arrived, $1) }
+        var taken: Set<Int> = [], items = 0
+        for i in order {
+            guard items + list[i].items <= room else { break }
+            taken.insert(i); items += list[i].items
+        }
+        guard !taken.isEmpty else { return [] }
+        let rest = list.indices.filter { !taken.contains($0) }.map { list[$0] }
+        waiting[key] = rest.isEmpty ? nil : rest
+        return order.filter { taken.contains($0) }.map { list[$0].id }
     }
 
     /// The clock reached `now`; returns the batches whose wait is over.

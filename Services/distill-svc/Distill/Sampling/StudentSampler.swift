@@ -16,11 +16,11 @@ public final class StudentSampler {
     public let grid: [Float]
     /// Samples per network forward (the bits do not depend on it: `BatchInvariantForward`).
     public let chunk: Int
-    /// Completed steps.
-    public private(set) var step = 0
+    /// Completed steps of each row (rows may join later at step 0: `append`).
+    public private(set) var rows: SamplerRows
     /// Current state (normalised). [B, T, C]
     public private(set) var x: Tensor
-    /// The x0 estimate of the last step (normalised): sCM's consistency output, MeanFlow's
+    /// The x0 estimate of the row's last step (normalised): sCM's consistency output, MeanFlow's
     /// x - t·u(x, t', t) (the step's average velocity extrapolated to t = 0); the final state once
     /// finished. [B, T, C]
     public private(set) var x0: Tensor
@@ -34,75 +34,108 @@ public final class StudentSampler {
         guard DistillConfig.sampleStepRange.contains(steps) else {
             throw MethodError.invalidInput(field: "steps", message: "a student samples with 1...4 steps, got \(steps)")
         }
-        guard !prompts.isEmpty, prompts.count == seeds.count else {
-            throw MethodError.invalidInput(field: "seeds", message: "need one seed per prompt (\(prompts.count) prompts, \(seeds.count) seeds)")
-        }
         guard (1...256).contains(chunk) else { throw MethodError.invalidInput(field: "chunk", message: "must be in 1...256, got \(chunk)") }
         let mc = student.net.config
         self.student = student; self.normalizer = normalizer; self.steps = steps; self.chunk = chunk
         grid = FlowSchedule.grid(steps: steps, shift: mc.shift)
-        rngs = seeds.map { RNG(seed: $0) }
-        let per = mc.tokens * mc.latentChannels
-        let noise = Tensor(uninitialized: [prompts.count, mc.tokens, mc.latentChannels])
-        for i in 0..<prompts.count {
-            let n = rngs[i].normal([per])
-            (noise.ptr + i * per).update(from: n.ptr, count: per)
-        }
-        x = noise
-        x0 = Tensor(zeros: noise.shape)
-        text = TextContext(prompts, tokens: mc.textTokens, dim: mc.textDim)
+        rows = SamplerRows(totalSteps: steps, rows: 0)
+        rngs = []
+        x = Tensor(zeros: [1]); x0 = x                                     // replaced by append
+        text = TextContext([], tokens: 0, dim: 0)
+        try append(prompts: prompts, seeds: seeds)
     }
 
     public var totalSteps: Int { steps }
-    public var isFinished: Bool { step >= steps }
-    /// Noise level before the next step (0 once finished).
+    /// Completed steps of the least advanced row.
+    public var step: Int { rows.leastStep }
+    public var isFinished: Bool { rows.isFinished }
+    /// Noise level of the least advanced row before its next step (0 once finished).
     public var t: Float { grid[min(step, steps)] }
 
-    /// Advances one step; returns false once finished.
+    /// Advances every unfinished row by one step; returns false once finished. One forward serves
+    /// all unfinished rows (each at its own t); the update runs per group of rows at the same step.
     @discardableResult
     public func next() -> Bool {
         guard !isFinished else { return false }
-        let B = x.shape[0], t0 = grid[step], t1 = grid[step + 1]
-        let per = x.count / B, x = self.x
-        switch student.method {
-        case .scm:
-            let v = BatchInvariantForward.map(shape: x.shape, chunk: chunk, weights: weights) { idx in
-                student.net(x.indexSelect(axis: 0, idx), t: Tensor.full([idx.count], t0), text: text.rows(idx))
+        let live = rows.live, groups = rows.groups
+        let per = x.count / max(x.shape[0], 1)
+        let xl = x.indexSelect(axis: 0, live)                                 // [L, T, C]
+        let t0s = live.map { grid[rows.steps[$0]] }, t1s = live.map { grid[rows.steps[$0] + 1] }
+        let out = BatchInvariantForward.map(shape: xl.shape, chunk: chunk, weights: weights) { idx in
+            let xc = xl.indexSelect(axis: 0, idx), tc = text.rows(idx.map { live[$0] }), K = idx.count
+            let t0 = Tensor(idx.map { t0s[$0] }, shape: [K])
+            switch student.method {
+            case .scm: return student.net(xc, t: t0, text: tc)
+            case .meanflow: return student.meanVelocity(xc, r: Tensor(idx.map { t1s[$0] }, shape: [K]), t: t0, text: tc)
             }
-            let est = withNoGrad { (x - v * t0).detached() }
-            x0 = est
-            if t1 > 0 {
-                let eps = Tensor(uninitialized: x.shape)
-                for i in 0..<B { let n = rngs[i].normal([per]); (eps.ptr + i * per).update(from: n.ptr, count: per) }
-                self.x = withNoGrad { (est * (1 - t1) + eps * t1).detached() }
-            } else {
-                self.x = est
-            }
-        case .meanflow:
-            let u = BatchInvariantForward.map(shape: x.shape, chunk: chunk, weights: weights) { idx in
-                student.meanVelocity(x.indexSelect(axis: 0, idx), r: Tensor.full([idx.count], t1), t: Tensor.full([idx.count], t0),
-                                     text: text.rows(idx))
-            }
-            x0 = withNoGrad { (x - u * t0).detached() }
-            self.x = withNoGrad { (x - u * (t0 - t1)).detached() }
         }
-        step += 1
-        if isFinished { x0 = self.x }
+        var newX = x, newX0 = x0
+        for g in groups {
+            let t0 = grid[g.step], t1 = grid[g.step + 1], ids = g.positions.map { live[$0] }
+            let xg = xl.indexSelect(axis: 0, g.positions), og = out.indexSelect(axis: 0, g.positions)
+            var est: Tensor, xn: Tensor
+            switch student.method {
+            case .scm:
+                est = withNoGrad { (xg - og * t0).detached() }
+                if t1 > 0 {
+                    let eps = Tensor(uninitialized: xg.shape)
+                    for (k, r) in ids.enumerated() { let n = rngs[r].normal([per]); (eps.ptr + k * per).update(from: n.ptr, count: per) }
+                    xn = withNoGrad { (est * (1 - t1) + eps * t1).detached() }
+                } else {
+                    xn = est
+                }
+            case .meanflow:
+                est = withNoGrad { (xg - og * t0).detached() }
+                xn = withNoGrad { (xg - og * (t0 - t1)).detached() }
+            }
+            if g.step + 1 == steps { est = xn }
+            newX = newX.scatter(axis: 0, ids, xn); newX0 = newX0.scatter(axis: 0, ids, est)
+        }
+        x = newX; x0 = newX0
+        rows.advance()
         return true
     }
 
     /// Runs every remaining step.
     public func run() { while next() {} }
 
+    /// Adds one image per (prompt, seed) at step 0 (a request joining a running batch at a step
+    /// boundary); each draws its noise from its own seed only.
+    public func append(prompts: [TextFeatures], seeds: [UInt64]) throws {
+        guard !prompts.isEmpty, prompts.count == seeds.count else {
+            throw MethodError.invalidInput(field: "seeds", message: "need one seed per prompt (\(prompts.count) prompts, \(seeds.count) seeds)")
+        }
+        let mc = student.net.config, per = mc.tokens * mc.latentChannels
+        var streams = seeds.map { RNG(seed: $0) }
+        let noise = Tensor(uninitialized: [prompts.count, mc.tokens, mc.latentChannels])
+        for i in 0..<prompts.count {
+            let n = streams[i].normal([per])
+            (noise.ptr + i * per).update(from: n.ptr, count: per)
+        }
+        let fresh = TextContext(prompts, tokens: mc.textTokens, dim: mc.textDim)
+        if rows.count == 0 {
+            x = noise; x0 = Tensor(zeros: noise.shape); text = fresh
+        } else {
+            withNoGrad {
+                x = Tensor.concat([x, noise], axis: 0).detached()
+                x0 = Tensor.concat([x0, Tensor(zeros: noise.shape)], axis: 0).detached()
+                text = TextContext.concat(text, fresh)
+            }
+        }
+        rngs += streams
+        rows.append(prompts.count)
+    }
+
     /// Keeps only the samples at `rows` (in that order), e.g. when a batched request leaves the
     /// batch; the others continue exactly as they would have (each keeps its own noise stream).
-    public func retain(_ rows: [Int]) {
-        precondition(!rows.isEmpty && rows.allSatisfy { (0..<x.shape[0]).contains($0) }, "StudentSampler.retain: rows \(rows) out of 0..<\(x.shape[0])")
+    public func retain(_ keep: [Int]) {
+        precondition(!keep.isEmpty && keep.allSatisfy { (0..<x.shape[0]).contains($0) }, "StudentSampler.retain: rows \(keep) out of 0..<\(x.shape[0])")
         withNoGrad {
-            x = x.indexSelect(axis: 0, rows).detached(); x0 = x0.indexSelect(axis: 0, rows).detached()
-            text = text.rows(rows)
+            x = x.indexSelect(axis: 0, keep).detached(); x0 = x0.indexSelect(axis: 0, keep).detached()
+            text = text.rows(keep)
         }
-        rngs = rows.map { rngs[$0] }
+        rngs = keep.map { rngs[$0] }
+        rows.retain(keep)
     }
 
     /// The current x0 estimate in the tokenizer's scale (the preview). [B, T, C]

@@ -23,20 +23,22 @@ public struct SampleRequest: Sendable {
 
 /// Sampling as a step iterator: `next()` advances the ODE by one step on the shifted grid
 /// (`FlowSchedule.grid`), with classifier-free guidance on every latent channel. Between steps a
-/// caller can report progress, look at the x0 prediction (`previewLatents`) or stop (cancel).
-/// Image i starts from noise drawn from its own seed and every op is per-sample with a fixed text
-/// length, so an image does not depend on what else is in the batch.
+/// caller can report progress, look at the x0 prediction (`previewLatents`), stop (cancel), let
+/// rows leave (`retain`) or let new rows join at step 0 (`append`: continuous batching; each row
+/// keeps its own step, `rows`). Image i starts from noise drawn from its own seed and every op is
+/// per-sample with a fixed text length, so an image does not depend on what else is in the batch
+/// or when it joined.
 public final class FlowSampler {
     public let model: FlowGenDiT
     public let normalizer: LatentNormalizer
     public private(set) var request: SampleRequest
     /// t values from 1 down to 0 (steps + 1 entries).
     public let grid: [Float]
-    /// Completed steps.
-    public private(set) var step = 0
+    /// Completed steps of each row.
+    public private(set) var rows: SamplerRows
     /// Current state x_t (normalised). [B, T, C]
     public private(set) var x: Tensor
-    /// x0 predicted at the last evaluation (normalised). [B, T, C]
+    /// x0 predicted at the row's last evaluation (normalised; zeros before its first step). [B, T, C]
     public private(set) var x0: Tensor
     private var cond: TextContext
     private var uncond: TextContext
@@ -49,9 +51,7 @@ public final class FlowSampler {
     public init(model: FlowGenDiT, normalizer: LatentNormalizer, request: SampleRequest,
                 chunk: Int = BatchInvariantForward.defaultChunk) throws {
         let mc = model.config
-        guard !request.prompts.isEmpty, request.prompts.count == request.seeds.count else {
-            throw MethodError.invalidInput(field: "seeds", message: "need one seed per prompt (\(request.prompts.count) prompts, \(request.seeds.count) seeds)")
-        }
+        try Self.validate(prompts: request.prompts, seeds: request.seeds)
         guard request.steps >= 1 && request.steps <= 1000 else {
             throw MethodError.invalidInput(field: "steps", message: "must be in 1...1000, got \(request.steps)")
         }
@@ -61,68 +61,134 @@ public final class FlowSampler {
         guard chunk >= 1 && chunk <= 256 else { throw MethodError.invalidInput(field: "chunk", message: "must be in 1...256, got \(chunk)") }
         self.model = model; self.normalizer = normalizer; self.request = request; self.chunk = chunk
         grid = FlowSchedule.grid(steps: request.steps, shift: mc.shift)
-        let B = request.prompts.count, per = mc.tokens * mc.latentChannels
-        let noise = Tensor(uninitialized: [B, mc.tokens, mc.latentChannels])
-        for (i, seed) in request.seeds.enumerated() {
+        rows = SamplerRows(totalSteps: request.steps, rows: request.prompts.count)
+        x = Self.noise(seeds: request.seeds, tokens: mc.tokens, channels: mc.latentChannels)
+        x0 = Tensor(zeros: x.shape)
+        cond = TextContext(request.prompts, tokens: mc.textTokens, dim: mc.textDim)
+        uncond = withNoGrad { model.nullContext(batch: request.prompts.count, tokens: mc.textTokens) }.detachedCopy()
+    }
+
+    private static func validate(prompts: [TextFeatures], seeds: [UInt64]) throws {
+        guard !prompts.isEmpty, prompts.count == seeds.count else {
+            throw MethodError.invalidInput(field: "seeds", message: "need one seed per prompt (\(prompts.count) prompts, \(seeds.count) seeds)")
+        }
+    }
+
+    /// Initial noise, row i from seed i only. [B, T, C]
+    static func noise(seeds: [UInt64], tokens: Int, channels: Int) -> Tensor {
+        let per = tokens * channels
+        let noise = Tensor(uninitialized: [seeds.count, tokens, channels])
+        for (i, seed) in seeds.enumerated() {
             var rng = RNG(seed: seed)
             let n = rng.normal([per])
             (noise.ptr + i * per).update(from: n.ptr, count: per)
         }
-        x = noise
-        x0 = Tensor(zeros: noise.shape)
-        cond = TextContext(request.prompts, tokens: mc.textTokens, dim: mc.textDim)
-        uncond = withNoGrad { model.nullContext(batch: B, tokens: mc.textTokens) }.detachedCopy()
+        return noise
     }
 
     public var totalSteps: Int { request.steps }
-    public var isFinished: Bool { step >= request.steps }
-    /// Current noise level t.
+    /// Completed steps of the least advanced row.
+    public var step: Int { rows.leastStep }
+    public var isFinished: Bool { rows.isFinished }
+    /// Noise level of the least advanced row before its next step (0 once finished).
     public var t: Float { grid[step] }
 
-    /// Guided velocity at (x, t). [B, T, C]
+    /// Guided velocity of `x` ([L, T, C]) whose row j is sample `ids[j]` at noise level `ts[j]`. [L, T, C]
     ///
     /// The model runs on chunks of up to `chunk` samples, conditional and unconditional halves
     /// stacked (`BatchInvariantForward`): a sample's result is bit-identical however many other
-    /// prompts came with it.
-    func velocity(_ x: Tensor, _ t: Float) -> Tensor {
+    /// prompts came with it and whatever their noise levels.
+    func velocity(_ x: Tensor, ts: [Float], ids: [Int]) -> Tensor {
         let w = request.guidance
         return BatchInvariantForward.map(shape: x.shape, chunk: chunk, weights: weights) { idx in
-            let K = idx.count, xc = x.indexSelect(axis: 0, idx), cc = cond.rows(idx)
-            if w == 1 { return model(xc, t: Tensor.full([K], t), text: cc) }
-            let both = model(Tensor.concat([xc, xc], axis: 0), t: Tensor.full([2 * K], t),
-                             text: TextContext.concat(cc, uncond.rows(idx)))
+            let K = idx.count, rowsOf = idx.map { ids[$0] }
+            let xc = x.indexSelect(axis: 0, idx), cc = cond.rows(rowsOf), tc = idx.map { ts[$0] }
+            if w == 1 { return model(xc, t: Tensor(tc, shape: [K]), text: cc) }
+            let both = model(Tensor.concat([xc, xc], axis: 0), t: Tensor(tc + tc, shape: [2 * K]),
+                             text: TextContext.concat(cc, uncond.rows(rowsOf)))
             let halves = both.split(axis: 0, sizes: [K, K])
             return FlowSchedule.guide(conditional: halves[0], unconditional: halves[1], scale: w)
         }
     }
 
-    /// Advances one step; returns false once finished.
+    /// Guided velocity of rows 0..<B at one noise level `t`. [B, T, C]
+    func velocity(_ x: Tensor, _ t: Float) -> Tensor {
+        velocity(x, ts: Array(repeating: t, count: x.shape[0]), ids: Array(0..<x.shape[0]))
+    }
+
+    /// Advances every unfinished row by one step; returns false once finished.
+    ///
+    /// One guided forward serves all unfinished rows (each at its own t); the update runs per
+    /// group of rows at the same step with that step's scalars, exactly as for a batch of them alone.
     @discardableResult
     public func next() -> Bool {
         guard !isFinished else { return false }
-        let t0 = grid[step], t1 = grid[step + 1], dt = t1 - t0
-        let v = velocity(x, t0)
-        x0 = withNoGrad { (x - v * t0).detached() }
-        var xn = withNoGrad { (x + v * dt).detached() }
-        if request.sampler == .heun && t1 > 0 {
-            let v2 = velocity(xn, t1)
-            xn = withNoGrad { (x + (v + v2) * (dt / 2)).detached() }
+        let live = rows.live, groups = rows.groups
+        let ts = live.map { grid[rows.steps[$0]] }
+        let xl = x.indexSelect(axis: 0, live)                                // [L, T, C]
+        let v = velocity(xl, ts: ts, ids: live)                              // [L, T, C]
+        var newX = x, newX0 = x0
+        // Euler for every group; Heun's corrector for the rows whose next t is not 0, in one forward.
+        var euler: [(group: SamplerRows.Group, xn: Tensor)] = []
+        for g in groups {
+            let t0 = grid[g.step], t1 = grid[g.step + 1], dt = t1 - t0
+            let xg = xl.indexSelect(axis: 0, g.positions), vg = v.indexSelect(axis: 0, g.positions)
+            let x0g = withNoGrad { (xg - vg * t0).detached() }
+            newX0 = newX0.scatter(axis: 0, g.positions.map { live[$0] }, x0g)
+            euler.append((g, withNoGrad { (xg + vg * dt).detached() }))
         }
-        x = xn
-        step += 1
-        if isFinished { x0 = x }
+        let corrected = request.sampler == .heun ? euler.filter { grid[$0.group.step + 1] > 0 } : []
+        var v2: Tensor?
+        if !corrected.isEmpty {
+            let ids = corrected.flatMap { $0.group.positions.map { live[$0] } }
+            v2 = velocity(Tensor.concat(corrected.map(\.xn), axis: 0),
+                          ts: corrected.flatMap { e in e.group.positions.map { _ in grid[e.group.step + 1] } }, ids: ids)
+        }
+        var offset = 0
+        for (g, xnEuler) in euler {
+            let t0 = grid[g.step], t1 = grid[g.step + 1], dt = t1 - t0
+            let ids = g.positions.map { live[$0] }
+            var xn = xnEuler
+            if let v2, request.sampler == .heun && t1 > 0 {
+                let xg = xl.indexSelect(axis: 0, g.positions), vg = v.indexSelect(axis: 0, g.positions)
+                let v2g = v2.slice(axis: 0, offset, offset + ids.count)
+                offset += ids.count
+                xn = withNoGrad { (xg + (vg + v2g) * (dt / 2)).detached() }
+            }
+            newX = newX.scatter(axis: 0, ids, xn)
+            if g.step + 1 == request.steps { newX0 = newX0.scatter(axis: 0, ids, xn) }
+        }
+        x = newX; x0 = newX0
+        rows.advance()
         return true
+    }
+
+    /// Adds one image per (prompt, seed) at step 0 (continuous batching: requests join a running
+    /// batch at a step boundary); they take the same grid as the rows already here.
+    public func append(prompts: [TextFeatures], seeds: [UInt64]) throws {
+        try Self.validate(prompts: prompts, seeds: seeds)
+        let mc = model.config
+        withNoGrad {
+            let n = Self.noise(seeds: seeds, tokens: mc.tokens, channels: mc.latentChannels)
+            x = Tensor.concat([x, n], axis: 0).detached()
+            x0 = Tensor.concat([x0, Tensor(zeros: n.shape)], axis: 0).detached()
+            cond = TextContext.concat(cond, TextContext(prompts, tokens: mc.textTokens, dim: mc.textDim)).detachedCopy()
+            uncond = TextContext.concat(uncond, model.nullContext(batch: prompts.count, tokens: mc.textTokens)).detachedCopy()
+        }
+        request.prompts += prompts; request.seeds += seeds
+        rows.append(prompts.count)
     }
 
     /// Keeps only the samples at `rows` (in that order), e.g. when a batched request leaves the
     /// batch; the others continue exactly as they would have.
-    public func retain(_ rows: [Int]) {
-        precondition(!rows.isEmpty && rows.allSatisfy { (0..<x.shape[0]).contains($0) }, "FlowSampler.retain: rows \(rows) out of 0..<\(x.shape[0])")
+    public func retain(_ keep: [Int]) {
+        precondition(!keep.isEmpty && keep.allSatisfy { (0..<x.shape[0]).contains($0) }, "FlowSampler.retain: rows \(keep) out of 0..<\(x.shape[0])")
         withNoGrad {
-            x = x.indexSelect(axis: 0, rows).detached(); x0 = x0.indexSelect(axis: 0, rows).detached()
-            cond = cond.rows(rows).detachedCopy(); uncond = uncond.rows(rows).detachedCopy()
+            x = x.indexSelect(axis: 0, keep).detached(); x0 = x0.indexSelect(axis: 0, keep).detached()
+            cond = cond.rows(keep).detachedCopy(); uncond = uncond.rows(keep).detachedCopy()
         }
-        request.prompts = rows.map { request.prompts[$0] }; request.seeds = rows.map { request.seeds[$0] }
+        request.prompts = keep.map { request.prompts[$0] }; request.seeds = keep.map { request.seeds[$0] }
+        rows.retain(keep)
     }
 
     /// Runs every remaining step (`onStep` after each; return false to stop early).
