@@ -15,7 +15,10 @@ import VTP
 public enum PersonalizeReport {
     /// Registry names of the plan's frozen models.
     public static func modelNames(_ plan: PersonalizePlan) -> (tokenizer: String, generator: String) {
-        ("report-personalize-tok-\(plan.name)", "report-personalize-gen-\(plan.name)")
+        let tok = ReportModelNames.tokenizer("report-personalize-tok-\(plan.name)", preset: plan.tokenizerPreset,
+                                             steps: plan.tokenizerSteps, seed: 0)
+        return (tok, ReportModelNames.generator("report-personalize-gen-\(plan.name)", preset: plan.generatorPreset,
+                                                steps: plan.generatorSteps, trainLimit: plan.generatorTrainLimit, seed: 0, tokenizer: tok))
     }
 
     /// Runs plan `planName` on `session`'s mesh; writes `outputDir/personalize.md` and

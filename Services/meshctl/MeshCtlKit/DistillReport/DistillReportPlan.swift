@@ -49,8 +49,17 @@ public struct DistillReportPlan: Sendable, Equatable {
         }
     }
 
-    /// Registry names in the report's own store.
-    public var tokenizerName: String { "report-tokenizer" }
-    public var teacherName: String { "report-teacher" }
-    public func studentName(_ method: String, scale: Float) -> String { "report-\(method)-x\(Int(scale))" }
+    /// Registry names in the report's own store, derived from the training recipe
+    /// (`ReportModelNames`): a changed plan trains new models rather than reusing the old ones.
+    public var tokenizerName: String {
+        ReportModelNames.tokenizer("report-tokenizer", preset: tokenizerPreset, steps: Int(tokenizerSteps), seed: seed)
+    }
+    public var teacherName: String {
+        ReportModelNames.generator("report-teacher", preset: generatorPreset, steps: Int(generatorSteps),
+                                   trainLimit: Int(generatorTrainLimit), seed: seed, tokenizer: tokenizerName)
+    }
+    public func studentName(_ method: String, scale: Float) -> String {
+        ReportModelNames.name("report-\(method)-x\(Int(scale))",
+                              ["student", distillPreset, String(distillSteps), String(distillData), String(seed), teacherName])
+    }
 }

@@ -65,8 +65,10 @@ public enum GeneratorReport {
         let t0 = Date()
         let registry = ModelRegistry(artifacts: session.artifacts)
         let tag = "report-\(plan.name)"
-        let tokName = "\(tag)-tokenizer", genName = "\(tag)-generator"
-        // 1. Tokenizer and generator (trained once; reused while registered in this home).
+        let tokName = ReportModelNames.tokenizer("\(tag)-tokenizer", preset: plan.tokenizerPreset, steps: plan.tokenizerSteps, seed: plan.seed)
+        let genName = ReportModelNames.generator("\(tag)-generator", preset: plan.generatorPreset, steps: plan.generatorSteps,
+                                                 trainLimit: plan.trainLimit, seed: plan.seed, tokenizer: tokName)
+        // 1. Tokenizer and generator (trained once per recipe; reused while registered in this home).
         if try !registry.exists(tokName) {
             log("training tokenizer \(plan.tokenizerPreset) (\(plan.tokenizerSteps) steps)")
             var t = Latentmesh_V1_TokenizerTrainRequest()

@@ -1,0 +1,23 @@
+/// Names of the models a report trains in its cache home, derived from their training recipe, so
+/// a report whose plan changed (another preset, budget, seed, data limit or tokenizer) trains
+/// new models instead of silently reusing the old plan's: `<prefix>-<8 hex digits of FNV-1a of
+/// the recipe>`.
+public enum ReportModelNames {
+    /// The tokenizer trained with `preset` for `steps` steps from `seed`.
+    public static func tokenizer(_ prefix: String, preset: String, steps: Int, seed: UInt64) -> String {
+        name(prefix, ["tokenizer", preset, String(steps), String(seed)])
+    }
+
+    /// The generator trained on `tokenizer`'s latents with `preset` for `steps` steps.
+    public static func generator(_ prefix: String, preset: String, steps: Int, trainLimit: Int, seed: UInt64,
+                                 tokenizer: String) -> String {
+        name(prefix, ["generator", preset, String(steps), String(trainLimit), String(seed), tokenizer])
+    }
+
+    static func name(_ prefix: String, _ recipe: [String]) -> String {
+        var h: UInt32 = 2_166_136_261
+        for byte in recipe.joined(separator: "|").utf8 { h = (h ^ UInt32(byte)) &* 16_777_619 }
+        let hex = String(h, radix: 16)
+        return "\(prefix)-\(String(repeating: "0", count: 8 - hex.count))\(hex)"
+    }
+}
