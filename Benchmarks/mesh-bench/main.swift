@@ -3,6 +3,7 @@
 import Foundation
 
 let areas: [String: (String, ([String]) async throws -> Void)] = [
+    "kernels": ("fixed-order GEMM (batch-invariant sampling) vs sgemm on flowgen-s products, GFLOP/s", { try KernelBench.run(arguments: $0) }),
     "mesh": ("transport round trips (RabbitMQ and in-process) and audit writes", { try await MeshBench.run(arguments: $0) }),
     "compute": ("sgemm GFLOPS and a reference ViT training step (MFU)", { try ComputeBench.run(arguments: $0) }),
     "data": ("MiniLM sentences/s, EfficientNet images/s, 10k-image FD wall time", { try DataBench.run(arguments: $0) }),

@@ -66,11 +66,44 @@ static void block_portable(int rows, int k, const float *a, int lda, const float
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-/// AVX2 kernel: 6 rows x 16 columns in 12 accumulators; fewer rows use the same per-row chain.
+/// Writes one row's accumulators (columns 0-7 in lo, 8-15 in hi) to C: nr valid columns; with
+/// `accumulate`, C = c + chain (one rounding). Straight from the registers for a full panel.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void store_row_avx2(__m256 lo, __m256 hi, float *c, int nr, int accumulate) {
+    if (nr == NR) {
+        if (accumulate) { lo = _mm256_add_ps(_mm256_loadu_ps(c), lo); hi = _mm256_add_ps(_mm256_loadu_ps(c + 8), hi); }
+        _mm256_storeu_ps(c, lo); _mm256_storeu_ps(c + 8, hi);
+        return;
+    }
+    float t[NR] __attribute__((aligned(32)));
+    _mm256_store_ps(t, lo); _mm256_store_ps(t + 8, hi);
+    if (accumulate) { for (int j = 0; j < nr; j++) c[j] = c[j] + t[j]; }
+    else { memcpy(c, t, sizeof(float) * (size_t)nr); }
+}
+
+/// R (1-5) rows x 16 columns in 2R accumulators, all rows in one pass over k (the rows' chains
+/// interleave, which hides the FMA latency that one row's two chains cannot). R is a constant at
+/// every call site, so the loops over rows unroll and the accumulators stay in registers.
+__attribute__((target("avx2,fma"), always_inline))
+static inline void block_rows_avx2(const int R, int k, const float *a, int lda, const float *panel,
+                                   float *c, int ldc, int nr, int accumulate) {
+    __m256 lo[MR - 1], hi[MR - 1];
+    for (int r = 0; r < R; r++) { lo[r] = _mm256_setzero_ps(); hi[r] = _mm256_setzero_ps(); }
+    for (int kk = 0; kk < k; kk++) {
+        const float *bp = panel + (size_t)kk * NR;
+        __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
+        for (int r = 0; r < R; r++) {
+            __m256 av = _mm256_broadcast_ss(a + (size_t)r * lda + kk);
+            lo[r] = _mm256_fmadd_ps(av, b0, lo[r]); hi[r] = _mm256_fmadd_ps(av, b1, hi[r]);
+        }
+    }
+    for (int r = 0; r < R; r++) store_row_avx2(lo[r], hi[r], c + (size_t)r * ldc, nr, accumulate);
+}
+
+/// AVX2 kernel: 6 rows x 16 columns in 12 accumulators; fewer rows use the same per-element chain.
 __attribute__((target("avx2,fma")))
 static void block_avx2(int rows, int k, const float *a, int lda, const float *panel,
                        float *c, int ldc, int nr, int accumulate) {
-    float acc[MR * NR] __attribute__((aligned(32)));
     if (rows == MR) {
         __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
         __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
@@ -87,26 +120,21 @@ static void block_avx2(int rows, int k, const float *a, int lda, const float *pa
             av = _mm256_broadcast_ss(a4 + kk); c40 = _mm256_fmadd_ps(av, b0, c40); c41 = _mm256_fmadd_ps(av, b1, c41);
             av = _mm256_broadcast_ss(a5 + kk); c50 = _mm256_fmadd_ps(av, b0, c50); c51 = _mm256_fmadd_ps(av, b1, c51);
         }
-        _mm256_store_ps(acc + 0, c00); _mm256_store_ps(acc + 8, c01);
-        _mm256_store_ps(acc + 16, c10); _mm256_store_ps(acc + 24, c11);
-        _mm256_store_ps(acc + 32, c20); _mm256_store_ps(acc + 40, c21);
-        _mm256_store_ps(acc + 48, c30); _mm256_store_ps(acc + 56, c31);
-        _mm256_store_ps(acc + 64, c40); _mm256_store_ps(acc + 72, c41);
-        _mm256_store_ps(acc + 80, c50); _mm256_store_ps(acc + 88, c51);
-    } else {
-        for (int r = 0; r < rows; r++) {
-            __m256 r0 = _mm256_setzero_ps(), r1 = _mm256_setzero_ps();
-            const float *arow = a + (size_t)r * lda;
-            for (int kk = 0; kk < k; kk++) {
-                const float *bp = panel + (size_t)kk * NR;
-                __m256 av = _mm256_broadcast_ss(arow + kk);
-                r0 = _mm256_fmadd_ps(av, _mm256_loadu_ps(bp), r0);
-                r1 = _mm256_fmadd_ps(av, _mm256_loadu_ps(bp + 8), r1);
-            }
-            _mm256_store_ps(acc + r * NR, r0); _mm256_store_ps(acc + r * NR + 8, r1);
-        }
+        store_row_avx2(c00, c01, c, nr, accumulate);
+        store_row_avx2(c10, c11, c + (size_t)ldc, nr, accumulate);
+        store_row_avx2(c20, c21, c + 2 * (size_t)ldc, nr, accumulate);
+        store_row_avx2(c30, c31, c + 3 * (size_t)ldc, nr, accumulate);
+        store_row_avx2(c40, c41, c + 4 * (size_t)ldc, nr, accumulate);
+        store_row_avx2(c50, c51, c + 5 * (size_t)ldc, nr, accumulate);
+        return;
     }
-    store_block(acc, rows, nr, c, ldc, accumulate);
+    switch (rows) {
+    case 5: block_rows_avx2(5, k, a, lda, panel, c, ldc, nr, accumulate); break;
+    case 4: block_rows_avx2(4, k, a, lda, panel, c, ldc, nr, accumulate); break;
+    case 3: block_rows_avx2(3, k, a, lda, panel, c, ldc, nr, accumulate); break;
+    case 2: block_rows_avx2(2, k, a, lda, panel, c, ldc, nr, accumulate); break;
+    default: block_rows_avx2(1, k, a, lda, panel, c, ldc, nr, accumulate); break;
+    }
 }
 
 static int detect_avx2(void) {
