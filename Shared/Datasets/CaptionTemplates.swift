@@ -23,6 +23,12 @@ public struct CaptionTemplates: Sendable, Equatable {
         "a photo of a {class}", "a black and white photo of a {class}", "a low resolution photo of a {class}",
         "a picture of a {class}", "a {class}",
     ])
+    /// Class prompts whose wording no training caption of any dataset here uses (evaluation of a
+    /// CLIP head with unseen templates; the class names themselves are seen in training).
+    public static let heldOut = CaptionTemplates([
+        "an image showing one {class}", "{class}, catalogue shot", "this item is a {class}",
+        "a product listing for a {class}",
+    ])
     /// Emoji.
     public static let emoji = CaptionTemplates([
         "an emoji of {class}", "an icon of {class}", "a cartoon {class}", "{class}",

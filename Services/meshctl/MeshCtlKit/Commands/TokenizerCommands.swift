@@ -110,12 +110,12 @@ public struct TokenizerCommand: AsyncParsableCommand {
         }
     }
 
-    /// `meshctl tokenizer eval MODEL`: rFD, PSNR, SSIM, zero-shot and linear probes.
+    /// `meshctl tokenizer eval MODEL`: rFD, PSNR, SSIM, held-out-template text classification and linear probes.
     struct Eval: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Evaluate a tokenizer (a registered model name or a .safetensors path).")
         @Argument(help: "Model name or checkpoint file.") var model: String
-        @Option(help: "Validation images for reconstruction metrics.") var images = 500
+        @Option(help: "Validation images for reconstruction metrics (rFD, PSNR, SSIM).") var images = 2000
         @Option(help: "EfficientNet input resolution for FD-EffNet.") var fdResolution = 96
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var connection: ConnectionOptions

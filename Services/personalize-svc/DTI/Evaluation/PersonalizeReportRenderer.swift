@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 
 /// `docs/results/personalize.md`: tables with spread and verdicts computed from the numbers.
@@ -20,10 +21,7 @@ public enum PersonalizeReportRenderer {
     /// "holds" when the paired difference is above 2 standard errors, "does not hold" below −2, else "not shown".
     static func judge(_ d: (mean: Double, se: Double, n: Int)?, wantPositive: Bool = true) -> String {
         guard let d else { return "not shown (no runs)" }
-        let z = wantPositive ? d.mean : -d.mean
-        if z > 2 * d.se && d.se.isFinite { return "holds" }
-        if z < -2 * d.se && d.se.isFinite { return "does not hold" }
-        return "not shown"
+        return Verdict.judge(difference: d.mean, standardError: d.se, wantPositive: wantPositive).rawValue
     }
 
     static func f(_ x: Double?, _ p: Int = 3) -> String { x.map { $0.isFinite ? String(format: "%.\(p)f", $0) : "n/a" } ?? "n/a" }

@@ -3,37 +3,54 @@ import Datasets
 import Evaluation
 import Foundation
 
-/// Metrics of one trained tokenizer (METHODS.md §1, "The experiment that proves it").
+/// Metrics of one trained tokenizer (METHODS.md §1, "The experiment that proves it"), each with
+/// its spread (`Estimate`: bootstrap over the scored images).
 public struct TokenizerMetrics: Codable, Sendable, Equatable {
-    /// FD-EffNet between validation images and their reconstructions (at `fdResolution` px).
-    public var rFD: Double
+    /// FD-EffNet between validation images and their reconstructions (at `fdResolution` px); std
+    /// over bootstrap resamples of the image pairs.
+    public var rFD: Estimate
     public var psnr: Double
     public var ssim: Double
-    /// Zero-shot top-1 on Fashion-MNIST test with text prompts (nil: no CLIP head trained or not Fashion-MNIST).
-    public var zeroShot: Double?
-    /// Linear-probe top-1 on the mean-pooled bottleneck latent and on the CLS.
-    public var probeLatent: Double
-    public var probeCLS: Double
+    /// CLIP-head text classification of test images with prompt templates never used in training
+    /// captions (`CaptionTemplates.heldOut`). Not zero-shot: the class names are in the training
+    /// captions. nil: no CLIP head, or a dataset without class captions.
+    public var heldOutText: Estimate?
+    /// Linear probes (L2 strength chosen on a tuning part of the train split, scored on the
+    /// validation split) on the full latent grid the generator consumes [T·C], the mean-pooled
+    /// latent [C] and the CLS.
+    public var probeGrid: Estimate
+    public var probeLatent: Estimate
+    public var probeCLS: Estimate
+    /// Probe images: train, tune (chose the L2 strength), scored.
+    public var probeSplit: [Int]
     public var evalImages: Int
     public var fdResolution: Int
 
     /// As flat metrics for the run audit.
     public var dictionary: [String: Double] {
-        var d = ["rfd": rFD, "psnr": psnr, "ssim": ssim, "probe_latent": probeLatent, "probe_cls": probeCLS]
-        if let z = zeroShot { d["zero_shot"] = z }
+        var d = ["rfd": rFD.value, "rfd_std": rFD.std, "psnr": psnr, "ssim": ssim, "probe_grid": probeGrid.value,
+                 "probe_latent": probeLatent.value, "probe_cls": probeCLS.value]
+        if let z = heldOutText { d["heldout_text"] = z.value }
         return d
     }
 }
 
-/// Evaluates a tokenizer: reconstruction (rFD, PSNR, SSIM) on the validation split, zero-shot
-/// on Fashion-MNIST test, linear probes on pooled latents and CLS.
+/// Evaluates a tokenizer: reconstruction (rFD, PSNR, SSIM) on the validation split, text
+/// classification with held-out templates on the test split, linear probes on the latent grid,
+/// the pooled latent and the CLS. Knobs are never chosen on the images they are scored on.
 public struct TokenizerEvaluator {
-    public var reconstructionImages = 500
+    public var reconstructionImages = 2000
     public var probeTrain = 2000
-    public var probeValidation = 1000
-    public var zeroShotImages = 1000
+    /// Train-split images (disjoint from `probeTrain`) that choose each probe's L2 strength.
+    public var probeTune = 1000
+    /// Validation-split images the probes are scored on.
+    public var probeScored = 2000
+    public var heldOutTextImages = 2000
     public var fdResolution = 96
     public var batchSize = 64
+    public var bootstrap = 200
+    /// rFD resamples (each one FD on 1,280-d features).
+    public var fdBootstrap = 10
     public init() {}
 
     public func evaluate(_ tok: VTPTokenizer, data: VTPData, text: TextEmbeddingCache,
@@ -50,37 +67,64 @@ public struct TokenizerEvaluator {
         var psnr = 0.0, ssim = 0.0
         for (a, b) in zip(originals, recons) { psnr += min(try ImageQuality.psnr(a, b), 100); ssim += try ImageQuality.ssim(a, b) }
         let fx = try effnet ?? EffNetFeatureExtractor(resolution: fdResolution)
-        let rfd = try fx.frechetDistance(originals, recons)
-
-        // Linear probes on frozen features.
-        func features(_ idx: [Int]) throws -> (lat: [[Float]], cls: [[Float]], y: [Int]) {
-            var lat: [[Float]] = [], cls: [[Float]] = []
-            for chunk in stride(from: 0, to: idx.count, by: batchSize) {
-                let part = Array(idx[chunk..<min(idx.count, chunk + batchSize)])
-                let (z, c) = try tok.encodeWithCLS(try data.images(part, size: size))
-                lat += tok.rows(withNoGrad { z.mean(axis: 1) })
-                cls += tok.rows(c)
-            }
-            return (lat, cls, idx.map { data.dataset.label(at: $0) })
+        let fo = fx.features(originals, batchSize: batchSize), fr = fx.features(recons, batchSize: batchSize)
+        let rfd = try FrechetDistance.distance(fo, fr)
+        var rng = SeededRNG(seed: 0xfd)
+        let rfdReps = try (0..<fdBootstrap).map { _ -> Double in
+            let idx = Bootstrap.resample(fo.count, rng: &rng)
+            return try FrechetDistance.distance(idx.map { fo[$0] }, idx.map { fr[$0] })
         }
-        var rng = SeededRNG(seed: 99)
-        let trainIdx = Array(data.train.shuffled(using: &rng).prefix(probeTrain))
-        let tr = try features(trainIdx), va = try features(Array(data.validation.suffix(probeValidation)))
+
+        // Linear probes: fit on probe-train, choose L2 on probe-tune (both train split), score on validation.
+        var shuffle = SeededRNG(seed: 99)
+        let pool = data.train.shuffled(using: &shuffle)
+        let trainIdx = Array(pool.prefix(probeTrain)), tuneIdx = Array(pool.dropFirst(probeTrain).prefix(probeTune))
+        let scoredIdx = Array(data.validation.suffix(probeScored))
+        let tr = try probeFeatures(tok, data: data, trainIdx), tu = try probeFeatures(tok, data: data, tuneIdx)
+        let sc = try probeFeatures(tok, data: data, scoredIdx)
         let classes = max(2, data.dataset.classNames.count)
-        let pLat = try LinearProbe(trainX: tr.lat, trainY: tr.y, valX: va.lat, valY: va.y, classes: classes)
-        let pCLS = try LinearProbe(trainX: tr.cls, trainY: tr.y, valX: va.cls, valY: va.y, classes: classes)
-
-        // Zero-shot on Fashion-MNIST test with the trained CLIP head.
-        var zeroShot: Double?
-        if tok.config.variant.usesCLIP && tok.config.train.dataset.hasPrefix("fashion-mnist") {
-            let test = try DatasetCatalog.open("fashion-mnist-test", resolution: size, rgb: true)
-            let zs = try ZeroShotClassifier(classNames: test.classNames, templates: test.templates) { tok.clipText(text.embed($0)) }
-            zeroShot = try zs.accuracy(on: test, indices: Array(0..<min(test.count, zeroShotImages)), batchSize: batchSize) {
-                try tok.clipEmbedding($0.map { $0.width == size ? $0 : $0.resized(to: size) })
-            }
+        func probe(_ kind: KeyPath<ProbeFeatures, [[Float]]>, seed: UInt64) throws -> Estimate {
+            let p = try LinearProbe(trainX: tr[keyPath: kind], trainY: tr.y, valX: tu[keyPath: kind], valY: tu.y, classes: classes)
+            let ok = zip(p.predict(sc[keyPath: kind]), sc.y).map { $0 == $1 ? 1.0 : 0.0 }
+            return Bootstrap.mean(ok, replicates: bootstrap, seed: seed)
         }
-        return TokenizerMetrics(rFD: rfd, psnr: psnr / Double(originals.count), ssim: ssim / Double(originals.count),
-                                zeroShot: zeroShot, probeLatent: pLat.result.validationAccuracy,
-                                probeCLS: pCLS.result.validationAccuracy, evalImages: originals.count, fdResolution: fx.resolution)
+
+        // Text classification with templates no training caption uses, on the test split.
+        var heldOut: Estimate?
+        let testName = ["fashion-mnist": "fashion-mnist-test", "fmnist-color": "fmnist-color-test"][tok.config.train.dataset]
+        if tok.config.variant.usesCLIP, let testName {
+            let test = try DatasetCatalog.open(testName, resolution: size, rgb: true)
+            let zs = try ZeroShotClassifier(classNames: test.classNames, templates: .heldOut) { tok.clipText(text.embed($0)) }
+            let n = min(test.count, heldOutTextImages)
+            var ok: [Double] = []
+            for chunk in stride(from: 0, to: n, by: batchSize) {
+                let idx = Array(chunk..<min(n, chunk + batchSize))
+                let imgs = try idx.map { try test.image(at: $0) }.map { $0.width == size ? $0 : $0.resized(to: size) }
+                let pred = try zs.predict(try tok.clipEmbedding(imgs))
+                ok += zip(pred, idx).map { $0 == test.label(at: $1) ? 1.0 : 0.0 }
+            }
+            heldOut = Bootstrap.mean(ok, replicates: bootstrap, seed: 4)
+        }
+        return TokenizerMetrics(rFD: Estimate.from(value: rfd, replicates: rfdReps), psnr: psnr / Double(originals.count),
+                                ssim: ssim / Double(originals.count), heldOutText: heldOut,
+                                probeGrid: try probe(\.grid, seed: 1), probeLatent: try probe(\.pooled, seed: 2),
+                                probeCLS: try probe(\.cls, seed: 3), probeSplit: [trainIdx.count, tuneIdx.count, scoredIdx.count],
+                                evalImages: originals.count, fdResolution: fx.resolution)
+    }
+
+    /// Frozen features of images `idx`: the latent grid flattened [T·C], its token mean [C], the CLS, labels.
+    struct ProbeFeatures { var grid: [[Float]] = [], pooled: [[Float]] = [], cls: [[Float]] = [], y: [Int] = [] }
+
+    func probeFeatures(_ tok: VTPTokenizer, data: VTPData, _ idx: [Int]) throws -> ProbeFeatures {
+        var f = ProbeFeatures()
+        for chunk in stride(from: 0, to: idx.count, by: batchSize) {
+            let part = Array(idx[chunk..<min(idx.count, chunk + batchSize)])
+            let (z, c) = try tok.encodeWithCLS(try data.images(part, size: tok.imageSize))   // z [B, T, C]
+            f.grid += tok.rows(z.reshaped([z.shape[0], z.shape[1] * z.shape[2]]))
+            f.pooled += tok.rows(withNoGrad { z.mean(axis: 1) })
+            f.cls += tok.rows(c)
+        }
+        f.y = idx.map { data.dataset.label(at: $0) }
+        return f
     }
 }

@@ -1,0 +1,83 @@
+import ComputeCore
+import Datasets
+import Evaluation
+import Foundation
+import XCTest
+@testable import VTP
+
+/// The tokenizer evaluation's honesty rules: held-out wording, separate tuning and scoring
+/// images, spreads on every number, verdicts computed against the spread.
+final class TokenizerEvaluatorTests: XCTestCase {
+    func testHeldOutTemplatesUseWordingNoTrainingCaptionUses() throws {
+        let training = CaptionTemplates.photo.templates + FashionMNISTColor.captionTemplates
+        func wording(_ t: String) -> String {
+            t.replacingOccurrences(of: "{class}", with: "").replacingOccurrences(of: "{color}", with: "")
+                .split(separator: " ").joined(separator: " ")
+        }
+        let seen = Set(training.map(wording))
+        for t in CaptionTemplates.heldOut.templates {
+            XCTAssertTrue(t.contains("{class}"), t)
+            XCTAssertFalse(seen.contains(wording(t)), "'\(t)' has the wording of a training template")
+        }
+        // No held-out prompt equals any training caption of either dataset.
+        let fm = CaptionTemplates.photo
+        for cls in ["dress", "sneaker", "T-shirt/top"] {
+            let train = Set(fm.all(cls) + (0..<10).flatMap { c in (0..<8).flatMap { FashionMNISTColor.captions(classIndex: c, colorIndex: $0) } })
+            XCTAssertTrue(Set(CaptionTemplates.heldOut.all(cls)).isDisjoint(with: train), cls)
+        }
+    }
+
+    func testEvaluationTunesAndScoresOnSeparateImagesAndCarriesSpreads() throws {
+        let t = try VTPFixtures.trainer(try VTPFixtures.config(.vtp, steps: 2))
+        try t.step(); try t.step()
+        let tok = VTPTokenizer(model: t.model, config: t.config)
+        var ev = TokenizerEvaluator()
+        let half = t.data.train.count / 2
+        ev.reconstructionImages = 24; ev.probeTrain = half; ev.probeTune = t.data.train.count - half
+        ev.probeScored = min(24, t.data.validation.count); ev.heldOutTextImages = 40; ev.fdResolution = 32
+        ev.bootstrap = 50; ev.fdBootstrap = 3; ev.batchSize = 16
+        let m = try ev.evaluate(tok, data: t.data, text: try VTPFixtures.text())
+        XCTAssertEqual(m.probeSplit, [half, t.data.train.count - half, ev.probeScored])
+        XCTAssertEqual(m.evalImages, 24)
+        XCTAssertTrue(m.rFD.value.isFinite && m.rFD.value > 0)
+        XCTAssertEqual(m.rFD.replicates, 3)
+        XCTAssertGreaterThan(m.rFD.std, 0, "rFD carries its bootstrap spread")
+        for p in [m.probeGrid, m.probeLatent, m.probeCLS] {
+            XCTAssertTrue((0...1).contains(p.value))
+            XCTAssertEqual(p.replicates, 50)
+            XCTAssertLessThanOrEqual(p.low, p.value + 1e-12); XCTAssertGreaterThanOrEqual(p.high, p.value - 1e-12)
+        }
+        let held = try XCTUnwrap(m.heldOutText, "a CLIP variant on Fashion-MNIST gets the held-out-template score")
+        XCTAssertTrue((0...1).contains(held.value))
+        // The AE has no CLIP head: no text score.
+        let ae = try VTPFixtures.trainer(try VTPFixtures.config(.ae, steps: 1))
+        try ae.step()
+        XCTAssertNil(try ev.evaluate(VTPTokenizer(model: ae.model, config: ae.config), data: ae.data, text: try VTPFixtures.text()).heldOutText)
+    }
+
+    func testVerdictsAreJudgedAgainstTheSpread() {
+        func est(_ v: Double, _ s: Double) -> Estimate { Estimate(value: v, low: v - 2 * s, high: v + 2 * s, std: s, replicates: 100) }
+        XCTAssertEqual(Verdict.judge(est(0.70, 0.01), minus: est(0.60, 0.01)), .holds)
+        XCTAssertEqual(Verdict.judge(est(0.61, 0.01), minus: est(0.60, 0.01)), .notShown)
+        XCTAssertEqual(Verdict.judge(est(0.50, 0.01), minus: est(0.60, 0.01)), .doesNotHold)
+        XCTAssertEqual(Verdict.judge(est(50, 2), minus: est(80, 2), wantPositive: false), .holds, "lower is better")
+        XCTAssertEqual(Verdict.judge(difference: .nan, standardError: 1), .notShown)
+
+        func metrics(grid: Double, cls: Double, rfd: Double) -> TokenizerMetrics {
+            TokenizerMetrics(rFD: est(rfd, 1), psnr: 20, ssim: 0.5, heldOutText: nil, probeGrid: est(grid, 0.01),
+                             probeLatent: est(grid, 0.01), probeCLS: est(cls, 0.01), probeSplit: [10, 10, 10], evalImages: 10,
+                             fdResolution: 96)
+        }
+        func entry(_ v: VTPVariant, _ b: Double, _ m: TokenizerMetrics) -> VTPReport.Entry {
+            VTPReport.Entry(variant: v.rawValue, budget: b, steps: 1, seconds: 1, imagesPerSecond: 1, metrics: m, losses: [:])
+        }
+        var r = VTPReport()
+        r.budgets = [1, 3]
+        let text = r.verdict([entry(.ae, 1, metrics(grid: 0.50, cls: 0.50, rfd: 100)), entry(.vtp, 1, metrics(grid: 0.60, cls: 0.51, rfd: 120)),
+                              entry(.ae, 3, metrics(grid: 0.50, cls: 0.50, rfd: 80)), entry(.vtp, 3, metrics(grid: 0.70, cls: 0.40, rfd: 90))])
+        XCTAssertTrue(text.contains("x1.0, a semantic latent (vtp's probe above the AE's): on the latent grid vtp − ae = +0.100 ± 0.014 (holds); on the CLS +0.010 ± 0.014 (not shown)"), text)
+        XCTAssertTrue(text.contains("on the CLS -0.100 ± 0.014 (does not hold)"), text)
+        XCTAssertTrue(text.contains("difference +0.100 ± 0.020: holds"), text)
+        XCTAssertTrue(text.contains("ae from x1.0 to x3.0: rFD 100.0 -> 80.0 (holds that it improves)"), text)
+    }
+}
