@@ -77,7 +77,7 @@ final class LongTaskTests: XCTestCase {
             XCTAssertTrue(ExactMatchSet.isCorrect(ex.responseText, ex))
             // one swapped pair or one dropped number is wrong
             var swapped = output
-            if let i = zip(output, output.dropFirst()).firstIndex(where: { $0 != $1 }) { swapped.swapAt(i, i + 1) }
+            if let i = output.indices.dropLast().first(where: { output[$0] != output[$0 + 1] }) { swapped.swapAt(i, i + 1) }
             XCTAssertFalse(ExactMatchSet.isCorrect(swapped.map(String.init).joined(separator: " "), ex))
             XCTAssertFalse(ExactMatchSet.isCorrect(output.dropLast().map(String.init).joined(separator: " "), ex))
         }
@@ -137,7 +137,7 @@ final class LongTaskTests: XCTestCase {
         let corpus = ["the cat sat on the mat.", "the dog ate the bone.", "a bird in the hand is worth two in the bush.",
                       "the early bird catches the worm.", "there is no place like home."]
         let judge = CharNGramJudge(corpus: corpus, order: 4)
-        let real = "the bird sat on the bone."
+        let real = "a dog in the house is worth more."   // held-out text: new combinations cost bits
         let degenerate = "the the the the the the the the."
         // the plain n-gram score prefers the degenerate text; the charged score does not
         XCTAssertLessThan(judge.bitsPerCharacter(degenerate, prompt: ""), judge.bitsPerCharacter(real, prompt: ""))
