@@ -39,6 +39,9 @@ public struct EvaluationResult: Sendable, Codable, Equatable {
     public var examples: Int
     /// Exact-match tasks: share of examples solved (`ExactMatchSet.isCorrect`). Text: 0.
     public var exactMatch: Double
+    /// Exact-match tasks: share of responses identical to the reference, every step included
+    /// (stricter than `exactMatch` for addition; the same for sorting). Text: 0.
+    public var exactResponse: Double = 0
     /// Text: judge bits per character (lower = closer to the corpus). Arithmetic: 0.
     public var judgeBitsPerChar: Double
     /// Text: judge bits per character with repeats charged (`CharNGramJudge.chargedBitsPerCharacter`):
@@ -70,19 +73,23 @@ public enum DecodeEvaluation {
     public static func exactMatch(_ d: DecoderUnderTest, task: SequenceExample.Task, examples: [SequenceExample],
                                   maxTokens: Int) -> EvaluationResult {
         let vocab = CharVocabulary()
-        var correct = 0, tokens = 0, forwards = 0, unverified = 0, below = 0
+        var correct = 0, identical = 0, tokens = 0, forwards = 0, unverified = 0, below = 0
         let t0 = Date()
         for ex in examples {
             let out = d.decode(ex.prompt, maxTokens: maxTokens)
             tokens += out.tokens.count; forwards += out.forwards; unverified += out.unverifiedCommits
             below += out.belowThresholdCommits
-            if ExactMatchSet.isCorrect(vocab.decode(out.tokens), ex) { correct += 1 }
+            let text = vocab.decode(out.tokens)
+            if ExactMatchSet.isCorrect(text, ex) { correct += 1 }
+            if text == ex.responseText { identical += 1 }
         }
-        return EvaluationResult(decoder: d.name, task: task.rawValue, examples: examples.count,
+        var r = EvaluationResult(decoder: d.name, task: task.rawValue, examples: examples.count,
                                 exactMatch: examples.isEmpty ? 0 : Double(correct) / Double(examples.count),
                                 judgeBitsPerChar: 0, distinct4: 0, generatedTokens: tokens, forwards: forwards,
                                 seconds: Date().timeIntervalSince(t0), unverifiedCommits: unverified,
                                 belowThresholdCommits: below)
+        r.exactResponse = examples.isEmpty ? 0 : Double(identical) / Double(examples.count)
+        return r
     }
 
     /// Continues every text prompt; scored by the n-gram judge and 4-gram diversity.
