@@ -85,7 +85,8 @@ public struct DecodeCommand: AsyncParsableCommand {
 /// `meshctl report decode`: trains the three models, evaluates them side by side and writes
 /// `decode.md` (Table 1 layout, sweeps, where the paper's claims hold).
 public enum DecodeReport {
-    /// - preset: an experiment plan (`standard` for the committed report, `quick` for a smoke run).
+    /// - preset: an experiment plan (`standard` for the committed report, `quick` for a smoke run,
+    ///   `long` for the longer tasks; it writes `decode-long.md` so the standard report stays).
     /// - modelsDir: when given, the trained models are also written there as `<name>/model.safetensors`
     ///   (ar / mdm / refusion; the report cache) for `mesh-bench decode --models`.
     public static func run(outputDir: URL, preset: String, modelsDir: URL? = nil,
@@ -98,7 +99,7 @@ public enum DecodeReport {
         let outcome = try DecodeExperiment(plan: plan, data: data).run(log: log)
         let md = DecodeReportRenderer.markdown(outcome, environment: ReportProvenance.current().dictionary)
         try FileManager.default.createDirectory(at: outputDir, withIntermediateDirectories: true)
-        let file = outputDir.appendingPathComponent("decode.md")
+        let file = outputDir.appendingPathComponent(preset == "long" ? "decode-long.md" : "decode.md")
         try md.write(to: file, atomically: true, encoding: .utf8)
         if let modelsDir {
             for m in outcome.models {
