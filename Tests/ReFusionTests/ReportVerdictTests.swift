@@ -69,6 +69,31 @@ final class ReportVerdictTests: XCTestCase {
         XCTAssertTrue(md.contains("| 40 of 2000 | 0 |"), "the draft-keeping row counts its unverified commits over both tasks")
     }
 
+    /// Text quality: repeats-charged bits decide, but repetitive text (distinct 4-grams below 80 %
+    /// of the held-out text's) never counts as closer to the corpus.
+    func testTextVerdictNeverRewardsRepetitiveText() {
+        func text(_ charged: Double, _ distinct: Double) -> EvaluationResult {
+            var r = result("x", "text", tps: 1000, tpf: 1)
+            r.chargedBitsPerChar = charged; r.distinct4 = distinct
+            return r
+        }
+        func verdict(_ rf: EvaluationResult, _ mdm: EvaluationResult) -> String {
+            DecodeReportRenderer.textVerdict(rf, mdm, referenceCharged: 2.8, referenceDistinct: 0.6)
+        }
+        XCTAssertEqual(verdict(text(3.0, 0.55), text(3.5, 0.5)),
+                       "- Text quality, ReFusion vs MDM: judge 3.00 vs 3.50 bits/char with repeats charged (held-out cookies: 2.80), "
+                       + "distinct 4-grams 0.55 vs 0.50 (held-out cookies: 0.60) — ReFusion's text is closer to the corpus.\n")
+        XCTAssertTrue(verdict(text(3.5, 0.55), text(3.0, 0.5)).hasSuffix("— MDM's text is closer to the corpus.\n"))
+        // ReFusion scores better bits but repeats itself (0.30 < 0.8 * 0.60): MDM is the better text
+        XCTAssertTrue(verdict(text(2.5, 0.30), text(3.0, 0.5)).hasSuffix(
+            "ReFusion's text is repetitive (distinct 4-grams below 80 % of real text's); MDM's text is closer to the corpus.\n"))
+        XCTAssertTrue(verdict(text(3.5, 0.50), text(2.0, 0.2)).hasSuffix(
+            "MDM's text is repetitive (distinct 4-grams below 80 % of real text's); ReFusion's text is closer to the corpus.\n"))
+        XCTAssertTrue(verdict(text(2.5, 0.3), text(2.0, 0.2)).hasSuffix("both decoders' text is repetitive (distinct 4-grams below 80 % of real text's): **not shown**.\n"))
+        // exactly at the floor (0.48 = 0.8 * 0.60) counts as not repetitive
+        XCTAssertTrue(verdict(text(3.0, 0.48), text(3.5, 0.5)).hasSuffix("— ReFusion's text is closer to the corpus.\n"))
+    }
+
     func testClaimsFailOrStayUnshownWhenTheNumbersSaySo() {
         // ReFusion 2 points ahead of MDM (inside 2 SE), slower than AR with fewer tokens per forward,
         // no faster than MDM, within the paper's AR gap, boundary labels hurting

@@ -7,6 +7,34 @@ public enum DecodeReportRenderer {
     static func f(_ x: Double, _ d: Int = 1) -> String { String(format: "%.\(d)f", x) }
     static func pct(_ x: Double) -> String { String(format: "%.1f %%", 100 * x) }
 
+    /// Share of the held-out text's distinct 4-grams below which a decoder's text counts as repetitive.
+    static let repetitiveBelow = 0.8
+
+    /// The text-quality claim: the judge with repeats charged decides between decoders whose
+    /// pooled distinct 4-grams reach `repetitiveBelow` of the held-out text's; a repetitive
+    /// decoder loses to a non-repetitive one whatever its bits (an n-gram judge scores word salad
+    /// of frequent strings well, so repetitive text is never "closer to the corpus").
+    static func textVerdict(_ rt: EvaluationResult, _ mt: EvaluationResult, referenceCharged: Double,
+                            referenceDistinct: Double) -> String {
+        var s = "- Text quality, ReFusion vs MDM: judge \(f(rt.chargedBitsPerChar, 2)) vs \(f(mt.chargedBitsPerChar, 2)) bits/char "
+        s += "with repeats charged (held-out cookies: \(f(referenceCharged, 2))), distinct 4-grams \(f(rt.distinct4, 2)) vs "
+        s += "\(f(mt.distinct4, 2)) (held-out cookies: \(f(referenceDistinct, 2))) — "
+        let floor = repetitiveBelow * referenceDistinct
+        let rOK = rt.distinct4 >= floor, mOK = mt.distinct4 >= floor
+        switch (rOK, mOK) {
+        case (false, false):
+            return s + "both decoders' text is repetitive (distinct 4-grams below \(Int(repetitiveBelow * 100)) % of real text's): **not shown**.\n"
+        case (true, false):
+            return s + "MDM's text is repetitive (distinct 4-grams below \(Int(repetitiveBelow * 100)) % of real text's); "
+                + "ReFusion's text is closer to the corpus.\n"
+        case (false, true):
+            return s + "ReFusion's text is repetitive (distinct 4-grams below \(Int(repetitiveBelow * 100)) % of real text's); "
+                + "MDM's text is closer to the corpus.\n"
+        case (true, true):
+            return s + (rt.chargedBitsPerChar < mt.chargedBitsPerChar ? "ReFusion's text is closer to the corpus.\n" : "MDM's text is closer to the corpus.\n")
+        }
+    }
+
     static func taskTitle(_ t: SequenceExample.Task) -> String {
         switch t {
         case .arithmetic: return "arithmetic"
@@ -77,6 +105,8 @@ public enum DecodeReportRenderer {
         let ref = refTest.map { judge.bitsPerCharacter($0.responseText, prompt: $0.promptText) }
         let refCharged = refTest.map { judge.chargedBitsPerCharacter($0.responseText, prompt: $0.promptText) }
         let n = Double(max(ref.count, 1))
+        let refDistinct = CharNGramJudge.distinctFraction(refTest.map(\.responseText), n: 4)
+        let refChargedMean = refCharged.reduce(0, +) / n
         s += "\(f(ref.reduce(0, +) / n, 2)) bits/char (\(f(refCharged.reduce(0, +) / n, 2)) with repeats charged), distinct 4-grams "
         s += "\(f(CharNGramJudge.distinctFraction(refTest.map(\.responseText), n: 4), 2)). An n-gram judge rewards text made of the corpus's most "
         s += "frequent strings, so generations are also scored with repeats charged: every character completing a 6-gram already in the prompt or "
@@ -130,8 +160,7 @@ public enum DecodeReportRenderer {
             s += "(\(accGap >= 0 ? "+" : "")\(f(accGap)) points; 2 SE = \(f(2 * se)) points on \(Int(n)) problems) — "
             s += accGap > 2 * se ? "**holds**.\n" : (accGap > 0 ? "**not shown**: ReFusion is ahead but within sampling noise.\n" : "**does not hold** here.\n")
             if let rt = res("ReFusion", "text"), let mt = res("MDM (LLaDA-style)", "text") {
-                s += "- Text quality, ReFusion vs MDM: judge \(f(rt.judgeBitsPerChar, 2)) vs \(f(mt.judgeBitsPerChar, 2)) bits/char — "
-                s += (rt.judgeBitsPerChar < mt.judgeBitsPerChar ? "ReFusion's text is closer to the corpus.\n" : "MDM's text is closer to the corpus.\n")
+                s += textVerdict(rt, mt, referenceCharged: refChargedMean, referenceDistinct: refDistinct)
             }
             for task in ["arithmetic", "text"] {
                 guard let a = res("AR (KV cache)", task), let m = res("MDM (LLaDA-style)", task), let r = res("ReFusion", task) else { continue }
