@@ -94,6 +94,8 @@ enum DecodeBench {
             figures["\(key)_tok_per_s"] = r.tokensPerSecond
             figures["\(key)_tok_per_forward"] = r.tokensPerForward
             figures["\(key)_exact_match"] = r.exactMatch
+            figures["\(key)_unverified_commits"] = Double(r.unverifiedCommits)
+            figures["\(key)_below_threshold_commits"] = Double(r.belowThresholdCommits)
         }
 
         // Replicas through RabbitMQ.
@@ -112,6 +114,10 @@ enum DecodeBench {
             "ar_tok_per_forward": figures["ar_tok_per_forward"]!, "mdm_tok_per_forward": figures["mdm_tok_per_forward"]!,
             "ar_exact_match": figures["ar_exact_match"]!, "mdm_exact_match": figures["mdm_exact_match"]!,
             "refusion_exact_match": figures["refusion_exact_match"]!,
+            // tokens committed without a causal check (0 for the faithful default) / by an "at least one" fallback
+            "refusion_unverified_commits": figures["refusion_unverified_commits"]!,
+            "refusion_below_threshold_commits": figures["refusion_below_threshold_commits"]!,
+            "mdm_below_threshold_commits": figures["mdm_below_threshold_commits"]!,
         ]
         json["repetitions"] = repetitions
         json["replicas2_over_1"] = replicas.map { $0.ratio as Any } ?? NSNull()

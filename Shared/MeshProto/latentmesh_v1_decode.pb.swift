@@ -53,6 +53,9 @@ public nonisolated struct Latentmesh_V1_DecodeRunRequest: Sendable {
 
   public var seed: UInt64 = 0
 
+  /// mode refusion: faithful (default) | draft-keeping | draft-keeping-refill
+  public var refusionVariant: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -74,6 +77,12 @@ public nonisolated struct Latentmesh_V1_DecodeRunResponse: Sendable {
   public var forwards: Int32 = 0
 
   public var seconds: Double = 0
+
+  /// tokens committed without a causal check (draft-keeping variants only)
+  public var unverifiedCommits: Int32 = 0
+
+  /// tokens committed by an "at least one token" fallback below the threshold
+  public var belowThresholdCommits: Int32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -143,7 +152,7 @@ fileprivate nonisolated let _protobuf_package = "latentmesh.v1"
 
 nonisolated extension Latentmesh_V1_DecodeRunRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DecodeRunRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}meta\0\u{1}prompt\0\u{1}mode\0\u{3}model_name\0\u{3}max_tokens\0\u{3}slot_size\0\u{3}block_size\0\u{3}slot_threshold\0\u{3}token_threshold\0\u{1}seed\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}meta\0\u{1}prompt\0\u{1}mode\0\u{3}model_name\0\u{3}max_tokens\0\u{3}slot_size\0\u{3}block_size\0\u{3}slot_threshold\0\u{3}token_threshold\0\u{1}seed\0\u{3}refusion_variant\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -161,6 +170,7 @@ nonisolated extension Latentmesh_V1_DecodeRunRequest: SwiftProtobuf.Message, Swi
       case 8: try { try decoder.decodeSingularFloatField(value: &self.slotThreshold) }()
       case 9: try { try decoder.decodeSingularFloatField(value: &self.tokenThreshold) }()
       case 10: try { try decoder.decodeSingularUInt64Field(value: &self.seed) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.refusionVariant) }()
       default: break
       }
     }
@@ -201,6 +211,9 @@ nonisolated extension Latentmesh_V1_DecodeRunRequest: SwiftProtobuf.Message, Swi
     if self.seed != 0 {
       try visitor.visitSingularUInt64Field(value: self.seed, fieldNumber: 10)
     }
+    if !self.refusionVariant.isEmpty {
+      try visitor.visitSingularStringField(value: self.refusionVariant, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -215,6 +228,7 @@ nonisolated extension Latentmesh_V1_DecodeRunRequest: SwiftProtobuf.Message, Swi
     if lhs.slotThreshold != rhs.slotThreshold {return false}
     if lhs.tokenThreshold != rhs.tokenThreshold {return false}
     if lhs.seed != rhs.seed {return false}
+    if lhs.refusionVariant != rhs.refusionVariant {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -222,7 +236,7 @@ nonisolated extension Latentmesh_V1_DecodeRunRequest: SwiftProtobuf.Message, Swi
 
 nonisolated extension Latentmesh_V1_DecodeRunResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DecodeRunResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{3}prompt_tokens\0\u{3}generated_tokens\0\u{1}forwards\0\u{1}seconds\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}text\0\u{3}prompt_tokens\0\u{3}generated_tokens\0\u{1}forwards\0\u{1}seconds\0\u{3}unverified_commits\0\u{3}below_threshold_commits\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -235,6 +249,8 @@ nonisolated extension Latentmesh_V1_DecodeRunResponse: SwiftProtobuf.Message, Sw
       case 3: try { try decoder.decodeSingularInt32Field(value: &self.generatedTokens) }()
       case 4: try { try decoder.decodeSingularInt32Field(value: &self.forwards) }()
       case 5: try { try decoder.decodeSingularDoubleField(value: &self.seconds) }()
+      case 6: try { try decoder.decodeSingularInt32Field(value: &self.unverifiedCommits) }()
+      case 7: try { try decoder.decodeSingularInt32Field(value: &self.belowThresholdCommits) }()
       default: break
       }
     }
@@ -256,6 +272,12 @@ nonisolated extension Latentmesh_V1_DecodeRunResponse: SwiftProtobuf.Message, Sw
     if self.seconds.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.seconds, fieldNumber: 5)
     }
+    if self.unverifiedCommits != 0 {
+      try visitor.visitSingularInt32Field(value: self.unverifiedCommits, fieldNumber: 6)
+    }
+    if self.belowThresholdCommits != 0 {
+      try visitor.visitSingularInt32Field(value: self.belowThresholdCommits, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -265,6 +287,8 @@ nonisolated extension Latentmesh_V1_DecodeRunResponse: SwiftProtobuf.Message, Sw
     if lhs.generatedTokens != rhs.generatedTokens {return false}
     if lhs.forwards != rhs.forwards {return false}
     if lhs.seconds != rhs.seconds {return false}
+    if lhs.unverifiedCommits != rhs.unverifiedCommits {return false}
+    if lhs.belowThresholdCommits != rhs.belowThresholdCommits {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

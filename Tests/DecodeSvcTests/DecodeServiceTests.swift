@@ -52,6 +52,13 @@ final class DecodeServiceTests: XCTestCase {
         r = runRequest("1+2=", mode: "mdm"); r.tokenThreshold = -0.5
         await expectInvalid(r, field: "token_threshold")
         await expectInvalid(runRequest("1+2=", mode: "ar", model: "../etc"), field: "model_name")
+        r = runRequest("1+2=", mode: "refusion"); r.refusionVariant = "draftKeeping"
+        await expectInvalid(r, field: "refusion_variant")
+        r = runRequest("1+2=", mode: "ar"); r.refusionVariant = "draft-keeping"
+        await expectInvalid(r, field: "refusion_variant")
+        r = runRequest("1+2=", mode: ""); r.refusionVariant = "draft-keeping-refill"
+        XCTAssertEqual(try DecodeService.validate(r).variant, .draftKeepingRefill, "the default mode is refusion")
+        XCTAssertEqual(try DecodeService.validate(runRequest("1+2=", mode: "refusion")).variant, .faithful)
         var t = Latentmesh_V1_DecodeTrainRequest()
         t.objective = "gpt"
         do {
@@ -126,6 +133,17 @@ final class DecodeServiceTests: XCTestCase {
         let remote = try await client.call("decode.run", r, as: Latentmesh_V1_DecodeRunResponse.self)
         XCTAssertEqual(remote.response.text, CharVocabulary().decode(local.tokens))
         XCTAssertEqual(Int(remote.response.forwards), local.forwards)
+        XCTAssertEqual(remote.response.unverifiedCommits, 0, "the faithful default verifies every token")
+        XCTAssertEqual(Int(remote.response.belowThresholdCommits), local.belowThresholdCommits)
+        // the draft-keeping variant by name: the reply carries its counters
+        var dk = ReFusionDecoder(model: model, parameters: d.parameters, variant: .draftKeeping)
+        let localKept = dk.decode(prompt: [CharVocabulary.bos] + CharVocabulary().encode("12+34="))
+        r.refusionVariant = "draft-keeping"
+        let kept = try await client.call("decode.run", r, as: Latentmesh_V1_DecodeRunResponse.self)
+        XCTAssertEqual(kept.response.text, CharVocabulary().decode(localKept.tokens))
+        XCTAssertEqual(Int(kept.response.unverifiedCommits), localKept.unverifiedCommits)
+        XCTAssertGreaterThan(kept.response.unverifiedCommits, 0, "at least the first slot's first token is taken on plan confidence")
+        XCTAssertEqual(Int(kept.response.belowThresholdCommits), localKept.belowThresholdCommits)
         // a causal model cannot run the MDM decoder
         do {
             _ = try await client.call("decode.run", runRequest("1+2=", mode: "mdm", model: "ar"), as: Latentmesh_V1_DecodeRunResponse.self)

@@ -1,3 +1,4 @@
+import TestKit
 import XCTest
 @testable import ReFusion
 
@@ -25,5 +26,41 @@ final class ExperimentTests: XCTestCase {
         XCTAssertTrue(md.contains("| ReFusion, draft-keeping II-b |"))
         XCTAssertTrue(md.contains("Does ReFusion training keep AR ability?"))
         XCTAssertTrue(md.contains("Decoder variants: the faithful decoder"))
+        XCTAssertTrue(md.contains("| Unverified commits | Below-threshold commits |"))
+        XCTAssertTrue(md.contains("| held-out cookies (reference) |"))
+        XCTAssertFalse(md.contains("## Longer exact-match tasks"), "the quick plan has no extra tasks")
+        for r in o.main where r.task == "text" {
+            XCTAssertGreaterThanOrEqual(r.chargedBitsPerChar, r.judgeBitsPerChar - 1e-9, r.decoder)
+        }
+    }
+
+    /// The quick plan with the longer tasks and the full fortunes corpus: trained on, evaluated
+    /// for every decoder, and rendered in their own table.
+    func testQuickPlanWithLongTasksAndFullCorpus() throws {
+        try TestRequirement.require(FortuneCorpus.fullFiles().count > FortuneCorpus.defaultFiles.count,
+                                    "fortunes", hint: "scripts/bootstrap installs the Debian package fortunes")
+        var plan = try XCTUnwrap(DecodeExperiment.Plan.named("quick"))
+        plan.extraTasks = [.longAddition, .sorting]; plan.corpus = .full
+        plan.slotSweep = [4]; plan.thresholdSweep = [0.7]; plan.arithmeticTestCount = 2
+        plan.trainExamplesPerTask = 500; plan.arSteps = 8; plan.mdmSteps = 8; plan.refusionSteps = 4
+        plan.parameters.slotThreshold = 0; plan.parameters.tokenThreshold = 0   // whole blocks per forward: a fast wiring check
+        let data = try DecodeExperiment.standardData(plan: plan)
+        XCTAssertEqual(data.extra.map(\.task), [.longAddition, .sorting])
+        XCTAssertGreaterThan(data.textTrain.count, 3000, "the full corpus")
+        let o = try DecodeExperiment(plan: plan, data: data).run()
+        for task in ["longAddition", "sorting"] {
+            let rows = o.main.filter { $0.task == task }
+            XCTAssertEqual(rows.count, 6, task)
+            for r in rows {
+                XCTAssertEqual(r.examples, plan.arithmeticTestCount, "\(task) \(r.decoder)")
+                XCTAssertGreaterThan(r.forwards, 0)
+                XCTAssertLessThanOrEqual(r.exactResponse, r.exactMatch + 1e-12, "a whole-response match is an answer match")
+            }
+        }
+        let md = DecodeReportRenderer.markdown(o)
+        XCTAssertTrue(md.contains("Debian package `fortunes`"))
+        XCTAssertTrue(md.contains("## Longer exact-match tasks"))
+        XCTAssertTrue(md.contains("| ReFusion | long addition (3-4 digits, step by step) |"))
+        XCTAssertTrue(md.contains("| MDM (LLaDA-style) | sorting (12-20 two-digit numbers) |"))
     }
 }

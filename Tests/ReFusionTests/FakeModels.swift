@@ -149,3 +149,47 @@ final class ScriptedBidirectionalModel: BidirectionalTokenModel {
         return Logits(rows: tokens.count, vocab: vocabSize, values: values)
     }
 }
+
+/// A scripted causal model with pseudo-random predictions and confidences, fixed by `seed`:
+/// a clean token at position p predicts a token hashed from the clean tokens it sees at
+/// positions <= p (so its causal predictions depend on the committed prefix only, as a real
+/// model's do); a [MASK] at p predicts a token hashed from p and the clean tokens it sees (a
+/// plan draft that is right or wrong at random), with a random confidence in 0.3...0.99
+/// either way. [EOS] comes up about once in `eosOdds` predictions.
+final class RandomModel: CausalTokenModel {
+    let vocabSize = 20
+    let seed: UInt64
+    let eosOdds: UInt64
+    init(seed: UInt64, eosOdds: UInt64 = 40) { self.seed = seed; self.eosOdds = eosOdds }
+    func makeCache() -> DecodeCache { FakeCache() }
+
+    private func hash(_ xs: [Int]) -> UInt64 {
+        var h = seed &* 0x9E37_79B9_7F4A_7C15
+        for x in xs { h = SeededRandom.hash(h ^ UInt64(bitPattern: Int64(x))) }
+        return h
+    }
+
+    private func row(_ h: UInt64) -> [Float] {
+        let token = h % eosOdds == 0 ? CharVocabulary.eos : 4 + Int((h >> 8) % 16)
+        let prob = 0.3 + Float((h >> 20) % 70) / 100
+        return peakedLogits(vocab: vocabSize, token: token, prob: prob)
+    }
+
+    func forward(tokens: [Int], positions: [Int], cache: DecodeCache) -> Logits {
+        let c = cache as! FakeCache
+        for (t, p) in zip(tokens, positions) { c.entries.append((t, p)) }
+        let base = c.entries.count - tokens.count
+        var values: [Float] = []
+        for i in 0..<tokens.count {
+            let p = positions[i]
+            let clean = c.entries[0...(base + i)].filter { $0.token != CharVocabulary.mask }
+            if tokens[i] == CharVocabulary.mask {
+                values += row(hash([-1, p] + clean.sorted { $0.position < $1.position }.map(\.token)))
+            } else {
+                let prefix = clean.filter { $0.position <= p }.sorted { $0.position < $1.position }
+                values += row(hash([-2] + prefix.map(\.token) + prefix.map(\.position)))
+            }
+        }
+        return Logits(rows: tokens.count, vocab: vocabSize, values: values)
+    }
+}

@@ -46,7 +46,14 @@ public enum DecodeService {
         public var mode: DecodeMode
         public var modelName: String
         public var parameters: DecodeParameters
+        /// Mode refusion: which II-a/II-b rules run (`.faithful` unless the request names another).
+        public var variant: ReFusionDecoder.Variant = .faithful
     }
+
+    /// `refusion_variant` values of a `DecodeRunRequest` (empty = faithful).
+    public static let variantNames: [String: ReFusionDecoder.Variant] = [
+        "faithful": .faithful, "draft-keeping": .draftKeeping, "draft-keeping-refill": .draftKeepingRefill,
+    ]
 
     /// Validates a `DecodeRunRequest` (INVALID_ARGUMENT naming the field and the limit).
     public static func validate(_ r: Latentmesh_V1_DecodeRunRequest) throws -> RunPlan {
@@ -70,7 +77,18 @@ public enum DecodeService {
         do { try p.validate() } catch let e as DecodeParameters.Invalid {
             throw ServiceError(.invalidArgument, field: e.field, e.message)
         }
-        return RunPlan(mode: mode, modelName: name, parameters: p)
+        var variant = ReFusionDecoder.Variant.faithful
+        if !r.refusionVariant.isEmpty {
+            guard let v = variantNames[r.refusionVariant] else {
+                throw ServiceError.invalid("refusion_variant",
+                                           "'\(r.refusionVariant)' must be one of \(variantNames.keys.sorted().joined(separator: ", "))")
+            }
+            guard mode == .refusion else {
+                throw ServiceError.invalid("refusion_variant", "applies to mode refusion only, not mode \(mode.rawValue)")
+            }
+            variant = v
+        }
+        return RunPlan(mode: mode, modelName: name, parameters: p, variant: variant)
     }
 
     static func run(_ r: Latentmesh_V1_DecodeRunRequest, context: RunContext) async throws -> Latentmesh_V1_DecodeRunResponse {
@@ -92,7 +110,8 @@ public enum DecodeService {
         try context.checkCancelled()
         let t0 = Date()
         let out = await context.compute {
-            DecoderUnderTest(name: plan.mode.rawValue, mode: plan.mode, model: model, parameters: plan.parameters)
+            DecoderUnderTest(name: plan.mode.rawValue, mode: plan.mode, model: model, parameters: plan.parameters,
+                             variant: plan.variant)
                 .decode(prompt, maxTokens: plan.parameters.maxTokens)
         }
         var resp = Latentmesh_V1_DecodeRunResponse()
@@ -101,6 +120,8 @@ public enum DecodeService {
         resp.generatedTokens = Int32(out.tokens.count)
         resp.forwards = Int32(out.forwards)
         resp.seconds = Date().timeIntervalSince(t0)
+        resp.unverifiedCommits = Int32(out.unverifiedCommits)
+        resp.belowThresholdCommits = Int32(out.belowThresholdCommits)
         return resp
     }
 }

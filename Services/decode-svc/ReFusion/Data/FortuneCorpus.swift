@@ -1,21 +1,63 @@
 import Foundation
 
 /// The natural-language corpus: fortune cookies from the Debian package `fortunes-min`
-/// (/usr/share/games/fortunes/{fortunes,literature,riddles}), one cookie per example,
-/// whitespace collapsed, kept if short enough. Split into train/test by a seeded hash.
+/// (/usr/share/games/fortunes/{fortunes,literature,riddles}, ~460 short cookies) or, as the
+/// larger option, every cookie file of the Debian package `fortunes` installed beside them
+/// (`Source.full`, ~6,000 short cookies), one cookie per example, whitespace collapsed, kept if
+/// short enough. Split into train/test by a seeded hash.
 ///
 /// A text example's prompt is the first `promptWords` words; the response is the rest.
 public struct FortuneCorpus: Sendable {
     public static let defaultDirectory = "/usr/share/games/fortunes"
     public static let defaultFiles = ["fortunes", "literature", "riddles"]
 
+    /// Which Debian package's cookie files to read.
+    public enum Source: String, Sendable, CaseIterable {
+        /// `fortunes-min`: the three files of `defaultFiles`.
+        case min
+        /// `fortunes`: every cookie file in the directory (`fullFiles(directory:)`).
+        case full
+
+        /// The Debian package that installs this source.
+        public var debianPackage: String { self == .min ? "fortunes-min" : "fortunes" }
+    }
+
+    /// Cookie files in `directory` (no `.dat`/`.u8` indexes, no `ascii-art`), sorted; with the
+    /// Debian package `fortunes` installed these are its ~40 topic files plus fortunes-min's three.
+    public static func fullFiles(directory: String = FortuneCorpus.defaultDirectory) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { n in
+            !n.hasSuffix(".dat") && !n.hasSuffix(".u8") && !n.hasPrefix(".") && n != "ascii-art"
+                && !FileManager.default.fileExists(atPath: directory + "/" + n + "/.")   // no subdirectories (off/)
+        }.sorted()
+    }
+
+    /// Loads the cookies of `source` (see `init(directory:files:...)`). `.full` needs the Debian
+    /// package `fortunes`: with only `fortunes-min` installed it throws `MissingCorpus`.
+    public init(source: Source, directory: String = FortuneCorpus.defaultDirectory, maxCharacters: Int = 80,
+                heldOutPercent: Int = 10, seed: UInt64 = 1) throws {
+        switch source {
+        case .min:
+            try self.init(directory: directory, files: Self.defaultFiles, maxCharacters: maxCharacters,
+                          heldOutPercent: heldOutPercent, seed: seed)
+        case .full:
+            let files = Self.fullFiles(directory: directory)
+            guard files.count > Self.defaultFiles.count else {
+                throw MissingCorpus(path: directory + " (only \(files.count) cookie files)", package: "fortunes")
+            }
+            try self.init(directory: directory, files: files, maxCharacters: maxCharacters,
+                          heldOutPercent: heldOutPercent, seed: seed)
+        }
+    }
+
     public let train: [String]
     public let test: [String]
 
     public struct MissingCorpus: Error, CustomStringConvertible {
         public let path: String
+        public var package = "fortunes-min"
         public var description: String {
-            "fortune corpus not found at \(path): install the Debian package fortunes-min (scripts/bootstrap)"
+            "fortune corpus not found at \(path): install the Debian package \(package) (scripts/bootstrap)"
         }
     }
 

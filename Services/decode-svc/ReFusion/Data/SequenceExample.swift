@@ -2,7 +2,9 @@
 /// must produce (without [EOS]; builders append it). `answer` is the verifiable part of
 /// the response (empty for free text).
 public struct SequenceExample: Sendable, Equatable {
-    public enum Task: String, Sendable, CaseIterable { case arithmetic, text }
+    /// `arithmetic` (`ArithmeticTask`), `text` (`FortuneCorpus`), and the longer exact-match
+    /// tasks `longAddition` (`LongAdditionTask`) and `sorting` (`SortingTask`).
+    public enum Task: String, Sendable, CaseIterable { case arithmetic, text, longAddition, sorting }
 
     public var task: Task
     public var prompt: [Int]

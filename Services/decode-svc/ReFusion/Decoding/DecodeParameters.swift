@@ -65,10 +65,15 @@ public struct DecodeOutput: Sendable, Equatable {
     public var finished: Bool
     /// Tokens committed without a causal check (ReFusion's draft-keeping variants; 0 otherwise).
     public var unverifiedCommits: Int
+    /// Tokens committed by an "at least one token" fallback although their probability was not
+    /// above the decoder's threshold: ReFusion II-b commits the causal argmax (the token greedy AR
+    /// decoding would commit, so still causally checked); MDM unmasks its most confident position.
+    /// A terminating [EOS] committed this way counts; 0 for AR, which has no threshold.
+    public var belowThresholdCommits: Int
 
-    public init(tokens: [Int], forwards: Int, finished: Bool, unverifiedCommits: Int = 0) {
+    public init(tokens: [Int], forwards: Int, finished: Bool, unverifiedCommits: Int = 0, belowThresholdCommits: Int = 0) {
         self.tokens = tokens; self.forwards = forwards; self.finished = finished
-        self.unverifiedCommits = unverifiedCommits
+        self.unverifiedCommits = unverifiedCommits; self.belowThresholdCommits = belowThresholdCommits
     }
 
     public var tokensPerForward: Double { forwards > 0 ? Double(tokens.count) / Double(forwards) : 0 }

@@ -2,8 +2,9 @@
 /// the response starts as `maxTokens` [MASK]s; blocks of `blockSize` are decoded left to
 /// right; each step runs the bidirectional model over the whole sequence (no KV cache is
 /// possible) and unmasks every masked position of the current block whose top probability
-/// exceeds `threshold` (at least the most confident one). Output is truncated at the first
-/// [EOS]; decoding stops after a block that contains one.
+/// exceeds `threshold` (at least the most confident one, counted in
+/// `DecodeOutput.belowThresholdCommits`). Output is truncated at the first [EOS]; decoding
+/// stops after a block that contains one.
 public enum MDMDecoder {
     public static func decode(model: BidirectionalTokenModel, prompt: [Int], maxTokens: Int, blockSize: Int,
                               threshold: Float) -> DecodeOutput {
@@ -12,6 +13,7 @@ public enum MDMDecoder {
         var seq = prompt + [Int](repeating: CharVocabulary.mask, count: maxTokens)
         let positions = Array(0..<seq.count)
         var forwards = 0
+        var fallbackPositions: [Int] = []   // response indices unmasked by the "at least one" rule
         var blockStart = 0
         outer: while blockStart < maxTokens {
             let block = blockStart..<min(blockStart + blockSize, maxTokens)
@@ -25,16 +27,19 @@ public enum MDMDecoder {
                     return (i, b.token, b.prob)
                 }
                 var chosen = cands.filter { $0.2 > threshold }
-                if chosen.isEmpty { chosen = [cands.max { $0.2 < $1.2 }!] }
+                if chosen.isEmpty {
+                    chosen = [cands.max { $0.2 < $1.2 }!]
+                    fallbackPositions.append(chosen[0].0)
+                }
                 for (i, t, _) in chosen { seq[P + i] = t }
             }
             if block.contains(where: { seq[P + $0] == CharVocabulary.eos }) { break outer }
             blockStart = block.upperBound
         }
         let resp = Array(seq[P...])
-        if let e = resp.firstIndex(of: CharVocabulary.eos) {
-            return DecodeOutput(tokens: Array(resp[..<e]), forwards: forwards, finished: true)
-        }
-        return DecodeOutput(tokens: resp, forwards: forwards, finished: false)
+        let end = resp.firstIndex(of: CharVocabulary.eos)
+        let tokens = Array(resp[..<(end ?? resp.count)])
+        return DecodeOutput(tokens: tokens, forwards: forwards, finished: end != nil,
+                            belowThresholdCommits: fallbackPositions.filter { $0 < tokens.count || $0 == end }.count)
     }
 }

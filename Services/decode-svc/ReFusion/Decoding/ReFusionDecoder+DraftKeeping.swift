@@ -72,7 +72,7 @@ extension ReFusionDecoder {
         stats.unverifiedCommits += 1       // token 0 on plan confidence (or forced by "at least one")
         if alive && a < first.tokens.count {
             let next = v.best(kept + a - 1, banned: ARDecoder.banned)
-            complete(first.range, drafts: first.tokens, accepted: a, nextPrediction: next.token, s)
+            complete(first.range, drafts: first.tokens, accepted: a, nextPrediction: next, s)
         }
         stats.slotsCompletedIteratively += 1
         // later selected slots: verify their plan drafts afresh, then iterate
@@ -83,9 +83,10 @@ extension ReFusionDecoder {
     }
 
     /// Completes slot `range` whose first `accepted` tokens are committed (and cached).
-    /// `nextPrediction` is the model's next-token prediction after them (nil when accepted == 0).
-    private mutating func complete(_ range: Range<Int>, drafts: [Int], accepted: Int, nextPrediction: Int?,
-                                   _ s: State) {
+    /// `nextPrediction` is the model's next-token prediction after them, with its probability
+    /// (nil when accepted == 0); committed at or below tau_token it counts in `Stats.argmaxCommits`.
+    private mutating func complete(_ range: Range<Int>, drafts: [Int], accepted: Int,
+                                   nextPrediction: (token: Int, prob: Float)?, _ s: State) {
         let tau = parameters.tokenThreshold
         var d = drafts
         var a = accepted
@@ -94,7 +95,7 @@ extension ReFusionDecoder {
             refillSuffix(range, &d, a, s)
         }
         while a < d.count {
-            if let n = next { d[a] = n }
+            if let n = next { d[a] = n.token }
             let base = s.cache.count + s.pendingPrompt.count
             let suffix = Array(d[a...])
             let v = run(suffix, (range.lowerBound + a..<range.upperBound).map { s.P + $0 }, s)
@@ -102,11 +103,12 @@ extension ReFusionDecoder {
             var m = 1
             while m < suffix.count && suffix[m - 1] != CharVocabulary.eos && v.probability(m - 1, suffix[m]) > tau { m += 1 }
             s.cache.truncate(to: base + m)
-            if next == nil { stats.unverifiedCommits += 1 }   // the slot's first draft, accepted unchecked
+            if let n = next { if n.prob <= tau { stats.argmaxCommits += 1 } }   // the causal argmax, forced
+            else { stats.unverifiedCommits += 1 }                               // the slot's first draft, accepted unchecked
             for j in 0..<m where !commit(range.lowerBound + a + j, suffix[j], s) { return }
             a += m
             guard a < d.count else { return }
-            next = v.best(m - 1, banned: ARDecoder.banned).token
+            next = v.best(m - 1, banned: ARDecoder.banned)
             if variant == .draftKeepingRefill && d.count - a >= 2 { refillSuffix(range, &d, a, s) }
         }
     }

@@ -54,7 +54,8 @@ public struct ReFusionDecoder {
         /// Slots finished by the II-b loop.
         public var slotsCompletedIteratively = 0
         /// Tokens committed in II-b as the causal argmax although their probability was not
-        /// above tau_token (what greedy AR decoding would commit; causally checked).
+        /// above tau_token (what greedy AR decoding would commit; causally checked): the
+        /// "at least one token" fallback. Reported as `DecodeOutput.belowThresholdCommits`.
         public var argmaxCommits = 0
         /// Tokens committed without any causal check (only `.draftKeeping*`; 0 when faithful).
         public var unverifiedCommits = 0
@@ -105,7 +106,7 @@ public struct ReFusionDecoder {
         let tokens = (0..<end).map { s.filled[$0]! }
         // tokens after [EOS] that a draft-keeping step committed unverified are dropped with it; the count stays conservative
         return DecodeOutput(tokens: tokens, forwards: s.forwards, finished: s.eosAt != nil,
-                            unverifiedCommits: stats.unverifiedCommits)
+                            unverifiedCommits: stats.unverifiedCommits, belowThresholdCommits: stats.argmaxCommits)
     }
 
     /// One forward; a still pending prompt is prefilled together with this call.

@@ -9,7 +9,8 @@ public struct CharNGramJudge: Sendable {
     public let order: Int
     private var counts: [[String: [Character: Int]]]   // counts[n][history] -> next char counts
     private var totals: [[String: Int]]
-    private let alphabet: Int
+    /// Characters the uniform floor spreads over (plus one for the end marker).
+    public let alphabet: Int
 
     public init(corpus: [String], order: Int = 4, alphabet: Int = 96) {
         self.order = order; self.alphabet = alphabet

@@ -37,10 +37,16 @@ public struct EvaluationResult: Sendable, Codable, Equatable {
     public var decoder: String
     public var task: String
     public var examples: Int
-    /// Arithmetic: share of final answers exactly right. Text: 0.
+    /// Exact-match tasks: share of examples solved (`ExactMatchSet.isCorrect`). Text: 0.
     public var exactMatch: Double
+    /// Exact-match tasks: share of responses identical to the reference, every step included
+    /// (stricter than `exactMatch` for addition; the same for sorting). Text: 0.
+    public var exactResponse: Double = 0
     /// Text: judge bits per character (lower = closer to the corpus). Arithmetic: 0.
     public var judgeBitsPerChar: Double
+    /// Text: judge bits per character with repeats charged (`CharNGramJudge.chargedBitsPerCharacter`):
+    /// what the text earns beyond copying itself. Exact-match tasks: 0.
+    public var chargedBitsPerChar: Double = 0
     /// Text: distinct character 4-grams / all 4-grams of the generations (degeneration check).
     public var distinct4: Double
     public var generatedTokens: Int
@@ -48,6 +54,9 @@ public struct EvaluationResult: Sendable, Codable, Equatable {
     public var seconds: Double
     /// Tokens committed without a causal check (ReFusion draft-keeping variants).
     public var unverifiedCommits: Int = 0
+    /// Tokens committed by an "at least one token" fallback below the threshold
+    /// (`DecodeOutput.belowThresholdCommits`).
+    public var belowThresholdCommits: Int = 0
 
     public var tokensPerSecond: Double { seconds > 0 ? Double(generatedTokens) / seconds : 0 }
     public var tokensPerForward: Double { forwards > 0 ? Double(generatedTokens) / Double(forwards) : 0 }
@@ -56,43 +65,59 @@ public struct EvaluationResult: Sendable, Codable, Equatable {
 public enum DecodeEvaluation {
     /// Decodes every example; arithmetic is scored by exact match of the final answer.
     public static func arithmetic(_ d: DecoderUnderTest, examples: [SequenceExample], maxTokens: Int) -> EvaluationResult {
+        exactMatch(d, task: .arithmetic, examples: examples, maxTokens: maxTokens)
+    }
+
+    /// Decodes every example of an exact-match `task` and scores it with `ExactMatchSet.isCorrect`
+    /// (addition: the final answer; sorting: the whole response). `task` names the result.
+    public static func exactMatch(_ d: DecoderUnderTest, task: SequenceExample.Task, examples: [SequenceExample],
+                                  maxTokens: Int) -> EvaluationResult {
         let vocab = CharVocabulary()
-        var correct = 0, tokens = 0, forwards = 0, unverified = 0
+        var correct = 0, identical = 0, tokens = 0, forwards = 0, unverified = 0, below = 0
         let t0 = Date()
         for ex in examples {
             let out = d.decode(ex.prompt, maxTokens: maxTokens)
             tokens += out.tokens.count; forwards += out.forwards; unverified += out.unverifiedCommits
-            if ArithmeticTask.extractAnswer(vocab.decode(out.tokens)) == ex.answer { correct += 1 }
+            below += out.belowThresholdCommits
+            let text = vocab.decode(out.tokens)
+            if ExactMatchSet.isCorrect(text, ex) { correct += 1 }
+            if text == ex.responseText { identical += 1 }
         }
-        return EvaluationResult(decoder: d.name, task: "arithmetic", examples: examples.count,
+        var r = EvaluationResult(decoder: d.name, task: task.rawValue, examples: examples.count,
                                 exactMatch: examples.isEmpty ? 0 : Double(correct) / Double(examples.count),
                                 judgeBitsPerChar: 0, distinct4: 0, generatedTokens: tokens, forwards: forwards,
-                                seconds: Date().timeIntervalSince(t0), unverifiedCommits: unverified)
+                                seconds: Date().timeIntervalSince(t0), unverifiedCommits: unverified,
+                                belowThresholdCommits: below)
+        r.exactResponse = examples.isEmpty ? 0 : Double(identical) / Double(examples.count)
+        return r
     }
 
     /// Continues every text prompt; scored by the n-gram judge and 4-gram diversity.
     public static func text(_ d: DecoderUnderTest, examples: [SequenceExample], maxTokens: Int,
                             judge: CharNGramJudge) -> (EvaluationResult, samples: [(String, String)]) {
         let vocab = CharVocabulary()
-        var tokens = 0, forwards = 0, unverified = 0, bits = 0.0
-        var grams = Set<String>(), gramCount = 0
+        var tokens = 0, forwards = 0, unverified = 0, below = 0, bits = 0.0
         var samples: [(String, String)] = []
         let t0 = Date()
         for ex in examples {
             let out = d.decode(ex.prompt, maxTokens: maxTokens)
             tokens += out.tokens.count; forwards += out.forwards; unverified += out.unverifiedCommits
+            below += out.belowThresholdCommits
             let s = vocab.decode(out.tokens)
             samples.append((ex.promptText, s))
-            let chars = Array(s)
-            if chars.count >= 4 { for i in 0...(chars.count - 4) { grams.insert(String(chars[i..<(i + 4)])); gramCount += 1 } }
         }
         let seconds = Date().timeIntervalSince(t0)
-        for (p, s) in samples { bits += judge.bitsPerCharacter(s, prompt: p) }
-        let r = EvaluationResult(decoder: d.name, task: "text", examples: examples.count, exactMatch: 0,
-                                 judgeBitsPerChar: examples.isEmpty ? 0 : bits / Double(examples.count),
-                                 distinct4: gramCount > 0 ? Double(grams.count) / Double(gramCount) : 0,
+        var charged = 0.0
+        for (p, s) in samples {
+            bits += judge.bitsPerCharacter(s, prompt: p); charged += judge.chargedBitsPerCharacter(s, prompt: p)
+        }
+        let n = Double(max(examples.count, 1))
+        var r = EvaluationResult(decoder: d.name, task: "text", examples: examples.count, exactMatch: 0,
+                                 judgeBitsPerChar: bits / n,
+                                 distinct4: CharNGramJudge.distinctFraction(samples.map(\.1), n: 4),
                                  generatedTokens: tokens, forwards: forwards, seconds: seconds,
-                                 unverifiedCommits: unverified)
+                                 unverifiedCommits: unverified, belowThresholdCommits: below)
+        r.chargedBitsPerChar = charged / n
         return (r, samples)
     }
 }

@@ -21,8 +21,19 @@ public struct DecodeExperiment {
         public var slotSweep: [Int]
         public var thresholdSweep: [Float]
         public var seed: UInt64
+        /// Longer exact-match tasks trained and evaluated beside the arithmetic (`.longAddition`, `.sorting`).
+        public var extraTasks: [SequenceExample.Task] = []
+        /// The text corpus: `fortunes-min` or the Debian package `fortunes` (`.full`).
+        public var corpus: FortuneCorpus.Source = .min
+        /// Training examples generated per exact-match task (arithmetic and each extra task).
+        public var trainExamplesPerTask = 20_000
 
-        /// `quick` (seconds; for tests), `standard` (the committed report, ~15 min on 2 cores).
+        /// `quick` (seconds; for tests), `standard` (the committed report, ~15 min on 2 cores),
+        /// `long` (`standard` plus long addition and sorting, 64-128-token responses, on the full
+        /// fortunes corpus with the `base` model, ~1.3 M parameters). Not yet run: scaling the
+        /// standard plan's measured 22 ms per step by parameters (x8), mean sequence length (x2.3)
+        /// and batch (x1.3) gives ~0.55 s per step, ~2.3 h for its 15,000 steps on 2 cores (an
+        /// estimate, not a measurement); the step counts are a starting point, not tuned.
         public static func named(_ name: String) -> Plan? {
             var plan: Plan
             switch name {
@@ -38,12 +49,19 @@ public struct DecodeExperiment {
                             parameters: DecodeParameters(maxTokens: 32, slotSize: 4, blockSize: 8, slotThreshold: 0.5,
                                                          tokenThreshold: 0.7),
                             slotSweep: [1, 2, 4, 8], thresholdSweep: [0.3, 0.5, 0.7, 0.9], seed: 1)
+            case "long":
+                plan = Plan(modelPreset: "base", maxDigits: 2, arSteps: 3000, mdmSteps: 6000, refusionSteps: 3000,
+                            batchSize: 32, learningRate: 1e-3, arithmeticTestCount: 200, textTestCount: 100,
+                            parameters: DecodeParameters(maxTokens: 128, slotSize: 4, blockSize: 16, slotThreshold: 0.5,
+                                                         tokenThreshold: 0.7),
+                            slotSweep: [2, 4, 8], thresholdSweep: [0.3, 0.5, 0.7, 0.9], seed: 1,
+                            extraTasks: [.longAddition, .sorting], corpus: .full)
             default: return nil
             }
             plan.name = name
             return plan
         }
-        public static let names = ["quick", "standard"]
+        public static let names = ["quick", "standard", "long"]
     }
 
     public struct TrainedModel {
@@ -77,8 +95,10 @@ public struct DecodeExperiment {
 
     public static func standardData(plan: Plan, corpusDirectory: String = FortuneCorpus.defaultDirectory) throws
         -> DecodeDataset {
-        try DecodeDataset.standard(seed: plan.seed, arithmeticTestCount: plan.arithmeticTestCount, maxDigits: plan.maxDigits,
-                                   corpusDirectory: corpusDirectory)
+        try DecodeDataset.standard(seed: plan.seed, arithmeticTrainCount: plan.trainExamplesPerTask,
+                                   arithmeticTestCount: plan.arithmeticTestCount, maxDigits: plan.maxDigits,
+                                   corpusDirectory: corpusDirectory, corpus: plan.corpus, extraTasks: plan.extraTasks,
+                                   extraTrainCount: plan.trainExamplesPerTask)
     }
 
     /// Trains one model, reporting `(step, total, loss)` every `every` steps; `shouldStop` is checked between steps.
@@ -151,6 +171,11 @@ public struct DecodeExperiment {
             let again = DecodeEvaluation.text(d, examples: textTest, maxTokens: textMax, judge: judge).0
             if again.seconds < r.seconds { r = again }
             main.append(r); samples[d.name] = s
+            for x in data.extra {
+                main.append(Self.fasterOfTwo {
+                    DecodeEvaluation.exactMatch(d, task: x.task, examples: x.test, maxTokens: data.responseBudget(x.task))
+                })
+            }
         }
         var slot: [(Int, EvaluationResult)] = []
         for k in plan.slotSweep {

@@ -27,6 +27,7 @@ public struct DecodeCommand: AsyncParsableCommand {
         @Option(help: "ReFusion tau_slot in (0, 1].") var slotThreshold: Float?
         @Option(help: "ReFusion tau_token / MDM unmasking threshold in (0, 1].") var tokenThreshold: Float?
         @Option(help: "Seed (recorded; decoding is greedy).") var seed: UInt64?
+        @Option(help: "ReFusion variant: faithful (default) | draft-keeping | draft-keeping-refill.") var variant: String?
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var connection: ConnectionOptions
 
@@ -35,21 +36,24 @@ public struct DecodeCommand: AsyncParsableCommand {
             r.prompt = prompt; r.mode = mode ?? ""; r.modelName = model ?? ""
             r.maxTokens = maxTokens ?? 0; r.slotSize = slotSize ?? 0; r.blockSize = blockSize ?? 0
             r.slotThreshold = slotThreshold ?? 0; r.tokenThreshold = tokenThreshold ?? 0; r.seed = seed ?? 0
+            r.refusionVariant = variant ?? ""
             let a = try await MeshSession.with(connection) { session in
                 try await session.client.call("decode.run", r, as: Latentmesh_V1_DecodeRunResponse.self, timeout: .seconds(600))
             }
             let x = a.response
             if json {
                 printJSON(["text": x.text, "prompt_tokens": x.promptTokens, "generated_tokens": x.generatedTokens,
-                           "forwards": x.forwards, "seconds": x.seconds, "run_id": a.reply.runID, "worker": a.reply.worker])
+                           "forwards": x.forwards, "seconds": x.seconds, "unverified_commits": x.unverifiedCommits,
+                           "below_threshold_commits": x.belowThresholdCommits, "run_id": a.reply.runID, "worker": a.reply.worker])
                 return
             }
             print(prompt + x.text)
             let tps = x.seconds > 0 ? Double(x.generatedTokens) / x.seconds : 0
-            print(String(format: "[%@] %d tokens in %d forwards (%.2f tok/forward), %.1f ms, %.0f tok/s, run %@ on %@",
+            print(String(format: "[%@] %d tokens in %d forwards (%.2f tok/forward), %.1f ms, %.0f tok/s, "
+                         + "%d unverified, %d below-threshold commits, run %@ on %@",
                          mode ?? "default mode", x.generatedTokens, x.forwards,
                          x.forwards > 0 ? Double(x.generatedTokens) / Double(x.forwards) : 0,
-                         x.seconds * 1000, tps, a.reply.runID, a.reply.worker))
+                         x.seconds * 1000, tps, x.unverifiedCommits, x.belowThresholdCommits, a.reply.runID, a.reply.worker))
         }
     }
 
@@ -81,7 +85,8 @@ public struct DecodeCommand: AsyncParsableCommand {
 /// `meshctl report decode`: trains the three models, evaluates them side by side and writes
 /// `decode.md` (Table 1 layout, sweeps, where the paper's claims hold).
 public enum DecodeReport {
-    /// - preset: an experiment plan (`standard` for the committed report, `quick` for a smoke run).
+    /// - preset: an experiment plan (`standard` for the committed report, `quick` for a smoke run,
+    ///   `long` for the longer tasks; it writes `decode-long.md` so the standard report stays).
     /// - modelsDir: when given, the trained models are also written there as `<name>/model.safetensors`
     ///   (ar / mdm / refusion; the report cache) for `mesh-bench decode --models`.
     public static func run(outputDir: URL, preset: String, modelsDir: URL? = nil,
@@ -94,7 +99,7 @@ public enum DecodeReport {
         let outcome = try DecodeExperiment(plan: plan, data: data).run(log: log)
         let md = DecodeReportRenderer.markdown(outcome, environment: ReportProvenance.current().dictionary)
         try FileManager.default.createDirectory(at: outputDir, withIntermediateDirectories: true)
-        let file = outputDir.appendingPathComponent("decode.md")
+        let file = outputDir.appendingPathComponent(preset == "long" ? "decode-long.md" : "decode.md")
         try md.write(to: file, atomically: true, encoding: .utf8)
         if let modelsDir {
             for m in outcome.models {

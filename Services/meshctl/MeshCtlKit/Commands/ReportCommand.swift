@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ReFusion
 
 /// `meshctl report AREA`: regenerates a committed report under docs/results/.
 struct ReportCommand: AsyncParsableCommand {
@@ -17,11 +18,13 @@ struct ReportDecodeCommand: AsyncParsableCommand {
         abstract: "Train AR / MDM / ReFusion models, evaluate the three decoders, write docs/results/decode.md (~12 min on 2 cores).")
 
     @Option(help: "Output directory.") var output = "docs/results"
-    @Option(help: "Experiment plan: standard (the committed report) or quick (seconds, smoke test).") var plan = "standard"
+    @Option(help: "Experiment plan: standard (the committed report), quick (seconds, smoke test) or long (longer tasks, full fortunes, base model; writes decode-long.md).") var plan = "standard"
     @Option(help: "Where trained models are kept and reused.") var models = ".latentmesh/report-cache/decode"
 
     func validate() throws {
-        guard ["standard", "quick"].contains(plan) else { throw ValidationError("--plan '\(plan)': expected standard or quick") }
+        guard DecodeExperiment.Plan.names.contains(plan) else {
+            throw ValidationError("--plan '\(plan)': expected one of \(DecodeExperiment.Plan.names.joined(separator: ", "))")
+        }
     }
 
     func run() async throws {

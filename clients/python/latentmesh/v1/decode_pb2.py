@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from latentmesh.v1 import common_pb2 as latentmesh_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1alatentmesh/v1/decode.proto\x12\rlatentmesh.v1\x1a\x1alatentmesh/v1/common.proto\"\xe8\x01\n\x10\x44\x65\x63odeRunRequest\x12(\n\x04meta\x18\x01 \x01(\x0b\x32\x1a.latentmesh.v1.RequestMeta\x12\x0e\n\x06prompt\x18\x02 \x01(\t\x12\x0c\n\x04mode\x18\x03 \x01(\t\x12\x12\n\nmodel_name\x18\x04 \x01(\t\x12\x12\n\nmax_tokens\x18\x05 \x01(\x05\x12\x11\n\tslot_size\x18\x06 \x01(\x05\x12\x12\n\nblock_size\x18\x07 \x01(\x05\x12\x16\n\x0eslot_threshold\x18\x08 \x01(\x02\x12\x17\n\x0ftoken_threshold\x18\t \x01(\x02\x12\x0c\n\x04seed\x18\n \x01(\x04\"u\n\x11\x44\x65\x63odeRunResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x15\n\rprompt_tokens\x18\x02 \x01(\x05\x12\x18\n\x10generated_tokens\x18\x03 \x01(\x05\x12\x10\n\x08\x66orwards\x18\x04 \x01(\x05\x12\x0f\n\x07seconds\x18\x05 \x01(\x01\"\x92\x01\n\x12\x44\x65\x63odeTrainRequest\x12(\n\x04meta\x18\x01 \x01(\x0b\x32\x1a.latentmesh.v1.RequestMeta\x12\x0e\n\x06preset\x18\x02 \x01(\t\x12\x11\n\tobjective\x18\x03 \x01(\t\x12\r\n\x05steps\x18\x04 \x01(\x03\x12\x0c\n\x04seed\x18\x05 \x01(\x04\x12\x12\n\nmodel_name\x18\x06 \x01(\t\"\xd7\x01\n\x11\x44\x65\x63odeTrainResult\x12\x12\n\nmodel_name\x18\x01 \x01(\t\x12.\n\ncheckpoint\x18\x02 \x01(\x0b\x32\x1a.latentmesh.v1.ArtifactRef\x12I\n\rfinal_metrics\x18\x03 \x03(\x0b\x32\x32.latentmesh.v1.DecodeTrainResult.FinalMetricsEntry\x1a\x33\n\x11\x46inalMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1alatentmesh/v1/decode.proto\x12\rlatentmesh.v1\x1a\x1alatentmesh/v1/common.proto\"\x82\x02\n\x10\x44\x65\x63odeRunRequest\x12(\n\x04meta\x18\x01 \x01(\x0b\x32\x1a.latentmesh.v1.RequestMeta\x12\x0e\n\x06prompt\x18\x02 \x01(\t\x12\x0c\n\x04mode\x18\x03 \x01(\t\x12\x12\n\nmodel_name\x18\x04 \x01(\t\x12\x12\n\nmax_tokens\x18\x05 \x01(\x05\x12\x11\n\tslot_size\x18\x06 \x01(\x05\x12\x12\n\nblock_size\x18\x07 \x01(\x05\x12\x16\n\x0eslot_threshold\x18\x08 \x01(\x02\x12\x17\n\x0ftoken_threshold\x18\t \x01(\x02\x12\x0c\n\x04seed\x18\n \x01(\x04\x12\x18\n\x10refusion_variant\x18\x0b \x01(\t\"\xb2\x01\n\x11\x44\x65\x63odeRunResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x15\n\rprompt_tokens\x18\x02 \x01(\x05\x12\x18\n\x10generated_tokens\x18\x03 \x01(\x05\x12\x10\n\x08\x66orwards\x18\x04 \x01(\x05\x12\x0f\n\x07seconds\x18\x05 \x01(\x01\x12\x1a\n\x12unverified_commits\x18\x06 \x01(\x05\x12\x1f\n\x17\x62\x65low_threshold_commits\x18\x07 \x01(\x05\"\x92\x01\n\x12\x44\x65\x63odeTrainRequest\x12(\n\x04meta\x18\x01 \x01(\x0b\x32\x1a.latentmesh.v1.RequestMeta\x12\x0e\n\x06preset\x18\x02 \x01(\t\x12\x11\n\tobjective\x18\x03 \x01(\t\x12\r\n\x05steps\x18\x04 \x01(\x03\x12\x0c\n\x04seed\x18\x05 \x01(\x04\x12\x12\n\nmodel_name\x18\x06 \x01(\t\"\xd7\x01\n\x11\x44\x65\x63odeTrainResult\x12\x12\n\nmodel_name\x18\x01 \x01(\t\x12.\n\ncheckpoint\x18\x02 \x01(\x0b\x32\x1a.latentmesh.v1.ArtifactRef\x12I\n\rfinal_metrics\x18\x03 \x03(\x0b\x32\x32.latentmesh.v1.DecodeTrainResult.FinalMetricsEntry\x1a\x33\n\x11\x46inalMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'latentmesh.v1.decode_pb2', globals())
@@ -24,13 +24,13 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _DECODETRAINRESULT_FINALMETRICSENTRY._options = None
   _DECODETRAINRESULT_FINALMETRICSENTRY._serialized_options = b'8\001'
   _DECODERUNREQUEST._serialized_start=74
-  _DECODERUNREQUEST._serialized_end=306
-  _DECODERUNRESPONSE._serialized_start=308
-  _DECODERUNRESPONSE._serialized_end=425
-  _DECODETRAINREQUEST._serialized_start=428
-  _DECODETRAINREQUEST._serialized_end=574
-  _DECODETRAINRESULT._serialized_start=577
-  _DECODETRAINRESULT._serialized_end=792
-  _DECODETRAINRESULT_FINALMETRICSENTRY._serialized_start=741
-  _DECODETRAINRESULT_FINALMETRICSENTRY._serialized_end=792
+  _DECODERUNREQUEST._serialized_end=332
+  _DECODERUNRESPONSE._serialized_start=335
+  _DECODERUNRESPONSE._serialized_end=513
+  _DECODETRAINREQUEST._serialized_start=516
+  _DECODETRAINREQUEST._serialized_end=662
+  _DECODETRAINRESULT._serialized_start=665
+  _DECODETRAINRESULT._serialized_end=880
+  _DECODETRAINRESULT_FINALMETRICSENTRY._serialized_start=829
+  _DECODETRAINRESULT_FINALMETRICSENTRY._serialized_end=880
 # @@protoc_insertion_point(module_scope)
