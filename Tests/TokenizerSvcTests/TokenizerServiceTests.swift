@@ -123,6 +123,10 @@ final class TokenizerServiceTests: XCTestCase {
         await assertServiceError(.invalidArgument, field: "preset") { try await self.call(mesh, "tokenizer.train", badTrain, as: Latentmesh_V1_TokenizerTrainResult.self) }
         badTrain = Self.trainRequest(name, steps: -1)
         await assertServiceError(.invalidArgument, field: "steps") { try await self.call(mesh, "tokenizer.train", badTrain, as: Latentmesh_V1_TokenizerTrainResult.self) }
+        badTrain = Self.trainRequest(name); badTrain.trainLimit = -5
+        await assertServiceError(.invalidArgument, field: "train_limit") { try await self.call(mesh, "tokenizer.train", badTrain, as: Latentmesh_V1_TokenizerTrainResult.self) }
+        badTrain.trainLimit = 64
+        XCTAssertEqual(try TokenizerService.validate(badTrain).config.train.trainLimit, 64, "train_limit reaches the config")
     }
 
     func testInProcessRoundTripAndInvalidInputs() async throws {

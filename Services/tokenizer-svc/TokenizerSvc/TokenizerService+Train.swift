@@ -28,6 +28,8 @@ extension TokenizerService {
         }
         guard (0...maxSteps).contains(req.steps) else { throw ServiceError.outOfRange("steps", req.steps, 0...maxSteps) }
         if req.steps > 0 { config.train.steps = Int(req.steps) }
+        guard (0...maxTrainLimit).contains(req.trainLimit) else { throw ServiceError.outOfRange("train_limit", req.trainLimit, 0...maxTrainLimit) }
+        if req.trainLimit > 0 { config.train.trainLimit = Int(req.trainLimit) }
         config.train.seed = req.seed
         let name = req.checkpointName.isEmpty ? req.preset : req.checkpointName
         try ModelRegistry.validate(name: name, field: "checkpoint_name")

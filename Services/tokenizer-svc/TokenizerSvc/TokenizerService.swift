@@ -12,6 +12,8 @@ public enum TokenizerService {
     public static let maxBatch = 256
     /// Largest step count accepted by train.
     public static let maxSteps: Int64 = 1_000_000
+    /// Largest `train_limit` (images) a tokenizer.train request may ask for.
+    public static let maxTrainLimit: Int64 = 10_000_000
     /// Registry kind of a trained tokenizer.
     public static let modelKind = "vtp-tokenizer"
 

@@ -21,6 +21,7 @@ public struct TokenizerCommand: AsyncParsableCommand {
         @Option(help: "Steps (default: the preset's).") var steps: Int64?
         @Option(help: "Seed (default: the service's).") var seed: UInt64?
         @Option(help: "Model name (default: the preset).") var name: String?
+        @Option(help: "Train on at most this many train-split images (default: all).") var trainLimit: Int64?
         @Flag(help: "Continue from the model registered under the name.") var resume = false
         @Option(help: "Request id (idempotency key); default a fresh one.") var requestID: String?
         @Flag(help: "List presets and exit.") var listPresets = false
@@ -31,7 +32,7 @@ public struct TokenizerCommand: AsyncParsableCommand {
             guard let preset else { throw ValidationError("--preset is required (see --list-presets)") }
             var req = Latentmesh_V1_TokenizerTrainRequest()
             req.preset = preset; req.steps = steps ?? 0; req.seed = seed ?? 0; req.checkpointName = name ?? ""
-            req.resume = resume; req.meta.requestID = requestID ?? ""
+            req.resume = resume; req.meta.requestID = requestID ?? ""; req.trainLimit = trainLimit ?? 0
             let a = try await MeshSession.with(connection) { session in
                 try await session.callFollowing("tokenizer.train", req, as: Latentmesh_V1_TokenizerTrainResult.self)
             }

@@ -112,21 +112,8 @@ public enum GeneratorReport {
         let cacheDir = session.home.appendingPathComponent("report-measurements")
         try FileManager.default.createDirectory(at: cacheDir, withIntermediateDirectories: true)
         func measure(_ model: String, step: Int, images: Int, steps: Int, guidance: Float, sampler: String) async throws -> Measurement {
-            let sha = try registry.record(model, field: "model").sha256
-            let key = EvaluationCache.key("measure", [sha, String(images), String(steps), String(guidance), sampler, plan.evaluator, String(plan.seed)])
-            let file = cacheDir.appendingPathComponent(key + ".json")
-            if let d = try? Data(contentsOf: file), let m = try? JSONDecoder().decode(Measurement.self, from: d) { return m }
-            log("evaluating \(model): \(images) images, \(steps) \(sampler) steps, guidance \(guidance)")
-            var r = Latentmesh_V1_GeneratorEvaluateRequest()
-            r.modelName = model; r.images = Int32(images); r.steps = Int32(steps); r.guidance = guidance; r.sampler = sampler
-            r.seed = plan.seed; r.evaluator = plan.evaluator
-            let a = try await session.callFollowing("generator.evaluate", r, as: Latentmesh_V1_GeneratorEvaluateResult.self)
-            let m = Measurement(model: model, trainingStep: step, images: images, steps: steps, guidance: guidance, sampler: sampler,
-                                metrics: a.response.metrics, referenceImages: Int(a.response.referenceImages),
-                                fdResolution: Int(a.response.fdResolution), seconds: a.response.seconds, runID: a.reply.runID)
-            try JSONEncoder().encode(m).write(to: file)
-            log(String(format: "  gFD %.2f (std %.2f), class %.3f, colour %.3f", m.gFD.value, m.gFD.std, m.classAccuracy.value, m.colorAccuracy.value))
-            return m
+            try await Self.measure(model, step: step, images: images, steps: steps, guidance: guidance, sampler: sampler,
+                                   evaluator: plan.evaluator, seed: plan.seed, session: session, cacheDir: cacheDir, log: log)
         }
         let final = plan.generatorSteps
         let headline = try await measure(genName, step: final, images: plan.headlineImages, steps: plan.headlineSteps,
@@ -165,6 +152,28 @@ public enum GeneratorReport {
         try md.write(to: outputDir.appendingPathComponent("generator.md"), atomically: true, encoding: .utf8)
         try JSONEncoder().encode(outcome).write(to: figDir.appendingPathComponent("outcome.json"))
         return outcome
+    }
+
+    /// One `generator.evaluate` of `model` (a registered generator), cached in `cacheDir` by the
+    /// checkpoint's hash and every setting, so a rerun or an interrupted report reuses it.
+    static func measure(_ model: String, step: Int, images: Int, steps: Int, guidance: Float, sampler: String, evaluator: String,
+                        seed: UInt64, session: MeshSession, cacheDir: URL, log: @escaping (String) -> Void) async throws -> Measurement {
+        let sha = try ModelRegistry(artifacts: session.artifacts).record(model, field: "model").sha256
+        let key = EvaluationCache.key("measure", [sha, String(images), String(steps), String(guidance), sampler, evaluator, String(seed)])
+        let file = cacheDir.appendingPathComponent(key + ".json")
+        if let d = try? Data(contentsOf: file), let m = try? JSONDecoder().decode(Measurement.self, from: d) { return m }
+        log("evaluating \(model): \(images) images, \(steps) \(sampler) steps, guidance \(guidance)")
+        var r = Latentmesh_V1_GeneratorEvaluateRequest()
+        r.modelName = model; r.images = Int32(images); r.steps = Int32(steps); r.guidance = guidance; r.sampler = sampler
+        r.seed = seed; r.evaluator = evaluator
+        let a = try await session.callFollowing("generator.evaluate", r, as: Latentmesh_V1_GeneratorEvaluateResult.self)
+        let m = Measurement(model: model, trainingStep: step, images: images, steps: steps, guidance: guidance, sampler: sampler,
+                            metrics: a.response.metrics, referenceImages: Int(a.response.referenceImages),
+                            fdResolution: Int(a.response.fdResolution), seconds: a.response.seconds, runID: a.reply.runID)
+        try FileManager.default.createDirectory(at: cacheDir, withIntermediateDirectories: true)
+        try JSONEncoder().encode(m).write(to: file)
+        log(String(format: "  gFD %.2f (std %.2f), class %.3f, colour %.3f", m.gFD.value, m.gFD.std, m.classAccuracy.value, m.colorAccuracy.value))
+        return m
     }
 
     /// Eight prompts x 4 samples at the headline setting, and one row per guidance value.

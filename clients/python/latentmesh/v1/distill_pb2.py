@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from latentmesh.v1 import common_pb2 as latentmesh_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1blatentmesh/v1/distill.proto\x12\rlatentmesh.v1\x1a\x1alatentmesh/v1/common.proto\"\xa0\x02\n\x13\x44istillTrainRequest\x12(\n\x04meta\x18\x01 \x01(\x0b\x32\x1a.latentmesh.v1.RequestMeta\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x15\n\rteacher_model\x18\x03 \x01(\t\x12\r\n\x05steps\x18\x04 \x01(\x03\x12\x18\n\x10time_input_scale\x18\x05 \x01(\x02\x12\x0c\n\x04seed\x18\x06 \x01(\x04\x12\x14\n\x0cstudent_name\x18\x07 \x01(\t\x12\x0e\n\x06preset\x18\x08 \x01(\t\x12\x0e\n\x06resume\x18\t \x01(\x08\x12\x14\n\x0csample_steps\x18\n \x01(\x05\x12\x10\n\x08guidance\x18\x0b \x01(\x02\x12\x0f\n\x07prompts\x18\x0c \x03(\t\x12\x12\n\ndata_count\x18\r \x01(\x05\"\x91\x02\n\x12\x44istillTrainResult\x12\x14\n\x0cstudent_name\x18\x01 \x01(\t\x12.\n\ncheckpoint\x18\x02 \x01(\x0b\x32\x1a.latentmesh.v1.ArtifactRef\x12J\n\rfinal_metrics\x18\x03 \x03(\x0b\x32\x33.latentmesh.v1.DistillTrainResult.FinalMetricsEntry\x12\r\n\x05steps\x18\x04 \x01(\x03\x12\x15\n\rteacher_model\x18\x05 \x01(\t\x12\x0e\n\x06method\x18\x06 \x01(\t\x1a\x33\n\x11\x46inalMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"u\n\x16\x44istillEvaluateRequest\x12(\n\x04meta\x18\x01 \x01(\x0b\x32\x1a.latentmesh.v1.RequestMeta\x12\x14\n\x0cstudent_name\x18\x02 \x01(\t\x12\r\n\x05steps\x18\x03 \x03(\x05\x12\x0c\n\x04seed\x18\x04 \x01(\x04\"\x8b\x01\n\x15\x44istillEvaluateResult\x12\x42\n\x07metrics\x18\x01 \x03(\x0b\x32\x31.latentmesh.v1.DistillEvaluateResult.MetricsEntry\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1blatentmesh/v1/distill.proto\x12\rlatentmesh.v1\x1a\x1alatentmesh/v1/common.proto\"\xa0\x02\n\x13\x44istillTrainRequest\x12(\n\x04meta\x18\x01 \x01(\x0b\x32\x1a.latentmesh.v1.RequestMeta\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x15\n\rteacher_model\x18\x03 \x01(\t\x12\r\n\x05steps\x18\x04 \x01(\x03\x12\x18\n\x10time_input_scale\x18\x05 \x01(\x02\x12\x0c\n\x04seed\x18\x06 \x01(\x04\x12\x14\n\x0cstudent_name\x18\x07 \x01(\t\x12\x0e\n\x06preset\x18\x08 \x01(\t\x12\x0e\n\x06resume\x18\t \x01(\x08\x12\x14\n\x0csample_steps\x18\n \x01(\x05\x12\x10\n\x08guidance\x18\x0b \x01(\x02\x12\x0f\n\x07prompts\x18\x0c \x03(\t\x12\x12\n\ndata_count\x18\r \x01(\x05\"\x91\x02\n\x12\x44istillTrainResult\x12\x14\n\x0cstudent_name\x18\x01 \x01(\t\x12.\n\ncheckpoint\x18\x02 \x01(\x0b\x32\x1a.latentmesh.v1.ArtifactRef\x12J\n\rfinal_metrics\x18\x03 \x03(\x0b\x32\x33.latentmesh.v1.DistillTrainResult.FinalMetricsEntry\x12\r\n\x05steps\x18\x04 \x01(\x03\x12\x15\n\rteacher_model\x18\x05 \x01(\t\x12\x0e\n\x06method\x18\x06 \x01(\t\x1a\x33\n\x11\x46inalMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xc8\x01\n\x16\x44istillEvaluateRequest\x12(\n\x04meta\x18\x01 \x01(\x0b\x32\x1a.latentmesh.v1.RequestMeta\x12\x14\n\x0cstudent_name\x18\x02 \x01(\t\x12\r\n\x05steps\x18\x03 \x03(\x05\x12\x0c\n\x04seed\x18\x04 \x01(\x04\x12\x0e\n\x06images\x18\x05 \x01(\x05\x12\x17\n\x0finclude_teacher\x18\x06 \x01(\x08\x12\x15\n\rteacher_steps\x18\x07 \x01(\x05\x12\x11\n\tevaluator\x18\x08 \x01(\t\"\xe0\x01\n\x0e\x44istillEvalRow\x12\r\n\x05label\x18\x01 \x01(\t\x12\x12\n\nmodel_name\x18\x02 \x01(\t\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\r\n\x05steps\x18\x04 \x01(\x05\x12\x10\n\x08guidance\x18\x05 \x01(\x02\x12\x0f\n\x07sampler\x18\x06 \x01(\t\x12;\n\x07metrics\x18\x07 \x03(\x0b\x32*.latentmesh.v1.DistillEvalRow.MetricsEntry\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\xcb\x02\n\x15\x44istillEvaluateResult\x12\x42\n\x07metrics\x18\x01 \x03(\x0b\x32\x31.latentmesh.v1.DistillEvaluateResult.MetricsEntry\x12+\n\x04rows\x18\x02 \x03(\x0b\x32\x1d.latentmesh.v1.DistillEvalRow\x12\x14\n\x0cstudent_name\x18\x03 \x01(\t\x12\x15\n\rteacher_model\x18\x04 \x01(\t\x12\x0e\n\x06method\x18\x05 \x01(\t\x12\x0e\n\x06images\x18\x06 \x01(\x05\x12\x19\n\x11reference_dataset\x18\x07 \x01(\t\x12\x18\n\x10reference_images\x18\x08 \x01(\x05\x12\x0f\n\x07seconds\x18\t \x01(\x01\x1a.\n\x0cMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'latentmesh.v1.distill_pb2', globals())
@@ -23,6 +23,8 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
   _DISTILLTRAINRESULT_FINALMETRICSENTRY._options = None
   _DISTILLTRAINRESULT_FINALMETRICSENTRY._serialized_options = b'8\001'
+  _DISTILLEVALROW_METRICSENTRY._options = None
+  _DISTILLEVALROW_METRICSENTRY._serialized_options = b'8\001'
   _DISTILLEVALUATERESULT_METRICSENTRY._options = None
   _DISTILLEVALUATERESULT_METRICSENTRY._serialized_options = b'8\001'
   _DISTILLTRAINREQUEST._serialized_start=75
@@ -31,10 +33,14 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _DISTILLTRAINRESULT._serialized_end=639
   _DISTILLTRAINRESULT_FINALMETRICSENTRY._serialized_start=588
   _DISTILLTRAINRESULT_FINALMETRICSENTRY._serialized_end=639
-  _DISTILLEVALUATEREQUEST._serialized_start=641
-  _DISTILLEVALUATEREQUEST._serialized_end=758
-  _DISTILLEVALUATERESULT._serialized_start=761
-  _DISTILLEVALUATERESULT._serialized_end=900
-  _DISTILLEVALUATERESULT_METRICSENTRY._serialized_start=854
-  _DISTILLEVALUATERESULT_METRICSENTRY._serialized_end=900
+  _DISTILLEVALUATEREQUEST._serialized_start=642
+  _DISTILLEVALUATEREQUEST._serialized_end=842
+  _DISTILLEVALROW._serialized_start=845
+  _DISTILLEVALROW._serialized_end=1069
+  _DISTILLEVALROW_METRICSENTRY._serialized_start=1023
+  _DISTILLEVALROW_METRICSENTRY._serialized_end=1069
+  _DISTILLEVALUATERESULT._serialized_start=1072
+  _DISTILLEVALUATERESULT._serialized_end=1403
+  _DISTILLEVALUATERESULT_METRICSENTRY._serialized_start=1023
+  _DISTILLEVALUATERESULT_METRICSENTRY._serialized_end=1069
 # @@protoc_insertion_point(module_scope)

@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from latentmesh.v1 import common_pb2 as latentmesh_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1flatentmesh/v1/personalize.proto\x12\rlatentmesh.v1\x1a\x1alatentmesh/v1/common.proto\"\xd2\x01\n\x13LearnConceptRequest\x12(\n\x04meta\x18\x01 \x01(\x0b\x32\x1a.latentmesh.v1.RequestMeta\x12\x14\n\x0c\x63oncept_name\x18\x02 \x01(\t\x12\x12\n\nclass_word\x18\x03 \x01(\t\x12\x12\n\nimages_png\x18\x04 \x03(\x0c\x12\x0e\n\x06method\x18\x05 \x01(\t\x12\r\n\x05steps\x18\x06 \x01(\x05\x12\r\n\x05kappa\x18\x07 \x01(\x02\x12\x0c\n\x04seed\x18\x08 \x01(\x04\x12\x17\n\x0fgenerator_model\x18\t \x01(\t\"\xb9\x01\n\x12LearnConceptResult\x12\x14\n\x0c\x63oncept_name\x18\x01 \x01(\t\x12\x0c\n\x04norm\x18\x02 \x01(\x02\x12J\n\rfinal_metrics\x18\x03 \x03(\x0b\x32\x33.latentmesh.v1.LearnConceptResult.FinalMetricsEntry\x1a\x33\n\x11\x46inalMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\x8f\x01\n\x14\x42lendConceptsRequest\x12(\n\x04meta\x18\x01 \x01(\x0b\x32\x1a.latentmesh.v1.RequestMeta\x12\x11\n\tconcept_a\x18\x02 \x01(\t\x12\x11\n\tconcept_b\x18\x03 \x01(\t\x12\t\n\x01t\x18\x04 \x01(\x02\x12\x0e\n\x06prompt\x18\x05 \x01(\t\x12\x0c\n\x04seed\x18\x06 \x01(\x04\")\n\x13\x42lendConceptsResult\x12\x12\n\nimages_png\x18\x01 \x03(\x0c\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1flatentmesh/v1/personalize.proto\x12\rlatentmesh.v1\x1a\x1alatentmesh/v1/common.proto\"\xd2\x01\n\x13LearnConceptRequest\x12(\n\x04meta\x18\x01 \x01(\x0b\x32\x1a.latentmesh.v1.RequestMeta\x12\x14\n\x0c\x63oncept_name\x18\x02 \x01(\t\x12\x12\n\nclass_word\x18\x03 \x01(\t\x12\x12\n\nimages_png\x18\x04 \x03(\x0c\x12\x0e\n\x06method\x18\x05 \x01(\t\x12\r\n\x05steps\x18\x06 \x01(\x05\x12\r\n\x05kappa\x18\x07 \x01(\x02\x12\x0c\n\x04seed\x18\x08 \x01(\x04\x12\x17\n\x0fgenerator_model\x18\t \x01(\t\"\xb9\x01\n\x12LearnConceptResult\x12\x14\n\x0c\x63oncept_name\x18\x01 \x01(\t\x12\x0c\n\x04norm\x18\x02 \x01(\x02\x12J\n\rfinal_metrics\x18\x03 \x03(\x0b\x32\x33.latentmesh.v1.LearnConceptResult.FinalMetricsEntry\x1a\x33\n\x11\x46inalMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\x7f\n\x14\x42lendConceptsRequest\x12(\n\x04meta\x18\x01 \x01(\x0b\x32\x1a.latentmesh.v1.RequestMeta\x12\x11\n\tconcept_a\x18\x02 \x01(\t\x12\x11\n\tconcept_b\x18\x03 \x01(\t\x12\t\n\x01t\x18\x04 \x01(\x02\x12\x0c\n\x04name\x18\x05 \x01(\t\"H\n\x13\x42lendConceptsResult\x12\x14\n\x0c\x63oncept_name\x18\x01 \x01(\t\x12\x0c\n\x04norm\x18\x02 \x01(\x02\x12\r\n\x05\x61ngle\x18\x03 \x01(\x02\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'latentmesh.v1.personalize_pb2', globals())
@@ -29,8 +29,8 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _LEARNCONCEPTRESULT._serialized_end=477
   _LEARNCONCEPTRESULT_FINALMETRICSENTRY._serialized_start=426
   _LEARNCONCEPTRESULT_FINALMETRICSENTRY._serialized_end=477
-  _BLENDCONCEPTSREQUEST._serialized_start=480
-  _BLENDCONCEPTSREQUEST._serialized_end=623
-  _BLENDCONCEPTSRESULT._serialized_start=625
-  _BLENDCONCEPTSRESULT._serialized_end=666
+  _BLENDCONCEPTSREQUEST._serialized_start=479
+  _BLENDCONCEPTSREQUEST._serialized_end=606
+  _BLENDCONCEPTSRESULT._serialized_start=608
+  _BLENDCONCEPTSRESULT._serialized_end=680
 # @@protoc_insertion_point(module_scope)
