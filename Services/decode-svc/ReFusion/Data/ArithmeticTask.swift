@@ -4,7 +4,7 @@
 /// from the least significant digit, `x+y+carry=two-digit sum`, then `|` and the result.
 /// Operand pairs are split into train and held-out test sets by a seeded hash, so no
 /// test pair is ever seen in training.
-public struct ArithmeticTask: Sendable, Equatable {
+public struct ArithmeticTask: Sendable, Equatable, OperandPairTask {
     /// Maximum digits per operand (1...6).
     public var maxDigits: Int
     /// Share of operand pairs held out for testing, in percent (1...50).
@@ -53,7 +53,7 @@ public struct ArithmeticTask: Sendable, Equatable {
                         answer: String(a + b), vocab: vocab)
     }
 
-    private func randomOperand(_ rng: inout SeededRandom) -> Int {
+    func randomOperand(_ rng: inout SeededRandom) -> Int {
         let digits = 1 + Int(rng.next() % UInt64(maxDigits))
         let lo = digits == 1 ? 0 : Int(pow10(digits - 1))
         let hi = Int(pow10(digits))
@@ -62,32 +62,14 @@ public struct ArithmeticTask: Sendable, Equatable {
 
     private func pow10(_ n: Int) -> Int { (0..<n).reduce(1) { r, _ in r * 10 } }
 
+    var trainingSalt: UInt64 { 0xA5A5_0001 }
+    var testSalt: UInt64 { 0x7E57_0002 }
+
     /// `count` training examples (pairs outside the held-out split), drawn with `seed`.
-    public func trainingExamples(count: Int, seed sampleSeed: UInt64) -> [SequenceExample] {
-        var rng = SeededRandom(seed: sampleSeed ^ 0xA5A5_0001)
-        var out: [SequenceExample] = []
-        out.reserveCapacity(count)
-        while out.count < count {
-            let a = randomOperand(&rng), b = randomOperand(&rng)
-            if !isHeldOut(a, b) { out.append(example(a, b)) }
-        }
-        return out
-    }
+    public func trainingExamples(count: Int, seed: UInt64) -> [SequenceExample] { sampleTraining(count: count, seed: seed) }
 
     /// `count` distinct held-out test examples, the same for the same task seed.
-    public func testExamples(count: Int) -> [SequenceExample] {
-        var rng = SeededRandom(seed: seed ^ 0x7E57_0002)
-        var seen = Set<Int>()
-        var out: [SequenceExample] = []
-        var attempts = 0
-        while out.count < count && attempts < count * 10_000 {
-            attempts += 1
-            let a = randomOperand(&rng), b = randomOperand(&rng)
-            guard isHeldOut(a, b), seen.insert(a * 10_000_000 + b).inserted else { continue }
-            out.append(example(a, b))
-        }
-        return out
-    }
+    public func testExamples(count: Int) -> [SequenceExample] { sampleTest(count: count) }
 
     /// Longest response (characters) this task produces, for sizing generation.
     public var maxResponseLength: Int {

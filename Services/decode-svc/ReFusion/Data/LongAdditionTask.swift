@@ -11,7 +11,7 @@
 /// 128-position model with its prompt and [EOS]. Scoring: `exactAnswer` compares the final
 /// answer (the text after `answer `) and `exactResponse` the whole response. Operand pairs are
 /// split into train and held-out test sets by a seeded hash, so no test pair is ever trained on.
-public struct LongAdditionTask: Sendable, Equatable {
+public struct LongAdditionTask: Sendable, Equatable, OperandPairTask {
     /// Digits per operand: each operand has between `minDigits` and `maxDigits` digits (3...4 by default).
     public var minDigits: Int
     public var maxDigits: Int
@@ -73,7 +73,7 @@ public struct LongAdditionTask: Sendable, Equatable {
                         answer: String(a + b), vocab: vocab)
     }
 
-    private func randomOperand(_ rng: inout SeededRandom) -> Int {
+    func randomOperand(_ rng: inout SeededRandom) -> Int {
         let digits = minDigits + Int(rng.next() % UInt64(maxDigits - minDigits + 1))
         let lo = digits == 1 ? 0 : Self.pow10(digits - 1)
         return lo + Int(rng.next() % UInt64(Self.pow10(digits) - lo))
@@ -81,32 +81,14 @@ public struct LongAdditionTask: Sendable, Equatable {
 
     static func pow10(_ n: Int) -> Int { (0..<n).reduce(1) { r, _ in r * 10 } }
 
-    /// `count` training examples (pairs outside the held-out split), drawn with `sampleSeed`.
-    public func trainingExamples(count: Int, seed sampleSeed: UInt64) -> [SequenceExample] {
-        var rng = SeededRandom(seed: sampleSeed ^ 0xADD0_0001)
-        var out: [SequenceExample] = []
-        out.reserveCapacity(count)
-        while out.count < count {
-            let a = randomOperand(&rng), b = randomOperand(&rng)
-            if !isHeldOut(a, b) { out.append(example(a, b)) }
-        }
-        return out
-    }
+    var trainingSalt: UInt64 { 0xADD0_0001 }
+    var testSalt: UInt64 { 0xADD0_7E57 }
+
+    /// `count` training examples (pairs outside the held-out split), drawn with `seed`.
+    public func trainingExamples(count: Int, seed: UInt64) -> [SequenceExample] { sampleTraining(count: count, seed: seed) }
 
     /// `count` distinct held-out test examples, the same for the same task seed.
-    public func testExamples(count: Int) -> [SequenceExample] {
-        var rng = SeededRandom(seed: seed ^ 0xADD0_7E57)
-        var seen = Set<Int>()
-        var out: [SequenceExample] = []
-        var attempts = 0
-        while out.count < count && attempts < count * 10_000 {
-            attempts += 1
-            let a = randomOperand(&rng), b = randomOperand(&rng)
-            guard isHeldOut(a, b), seen.insert(a * 10_000_000 + b).inserted else { continue }
-            out.append(example(a, b))
-        }
-        return out
-    }
+    public func testExamples(count: Int) -> [SequenceExample] { sampleTest(count: count) }
 
     /// Shortest and longest response (characters, [EOS] excluded) this task produces.
     public var responseLengthRange: ClosedRange<Int> {
