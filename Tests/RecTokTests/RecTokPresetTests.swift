@@ -1,0 +1,7 @@
+import ComputeCore
+import XCTest
+@testable import RecTok
+
+final class RecTokPresetTests: XCTestCase {
+    func testPlaceholder() {}
+}
