@@ -1,4 +1,5 @@
 import ComputeCore
+import Glibc
 import VTP
 import XCTest
 @testable import RecTok
@@ -65,6 +66,31 @@ final class RecTokMaskTests: XCTestCase {
         }
         let w2 = rng.normal([2, 3, 3])
         FiniteDifference.check([rng.normal([2, 5, 3])]) { i in (mask.gatherVisible(i[0]) * w2).sum() }
+    }
+
+    /// Per-sample 2-D RoPE tables (ComputeCore's `RoPE(rows:cols:batch:)`, added for MAE-style
+    /// masking): each image rotates by its own positions, and gradients through the rotation and
+    /// through attention with it match finite differences.
+    func testPerSampleRoPEByHandAndGradients() {
+        var rng = RNG(seed: 12)
+        let mask = RecTokMask(tokens: 4, visible: [[0, 3], [1, 2]])
+        let rope = mask.rope(grid: 2, headDim: 4)
+        XCTAssertEqual(rope.batch, 2)
+        XCTAssertEqual(rope.tokens, 3)
+        // Image 1's second visible token sits at grid (1, 0): its row pair turns by angle 1 rad,
+        // its column pair stays; the CLS (first token) is not rotated.
+        let x = Tensor([Float](repeating: 0, count: 2 * 3 * 4).enumerated().map { $0.offset % 4 == 0 ? 1 : 0 }, shape: [2, 3, 4])
+        let r = rope.apply(x, heads: 1).array
+        XCTAssertEqual(Array(r[0..<4]), [1, 0, 0, 0])
+        XCTAssertEqual(r[(1 * 3 + 2) * 4 + 0], cosf(1), accuracy: 1e-6)
+        XCTAssertEqual(r[(1 * 3 + 2) * 4 + 1], sinf(1), accuracy: 1e-6)
+        // Same image positions as a shared table give the same rotation.
+        let shared = RoPE(rows: [nil, 0, 1], cols: [nil, 1, 0], headDim: 4)
+        XCTAssertEqual(Array(r[12..<24]), shared.apply(x.slice(axis: 0, 1, 2), heads: 1).array)
+        let w = rng.normal([2, 3, 8])
+        FiniteDifference.check([rng.normal([2, 3, 8])]) { i in (rope.apply(i[0], heads: 2) * w).sum() }
+        let w2 = rng.normal([2, 3, 8])
+        FiniteDifference.check([rng.normal([2, 3, 24])]) { i in (Tensor.attention(qkv: i[0], heads: 2, rope: rope) * w2).sum() }
     }
 
     /// The encoder sees visible tokens only: masked patches' pixels cannot change its output.

@@ -5,8 +5,8 @@ import VTP
 
 /// A trained RecTok tokenizer for inference, shaped like `VTPTokenizer`: images -> latents
 /// [B, T, d] (the posterior mean of every token, nothing masked, no noise) and latents -> images.
-/// A generator trains on these latents. Thread-safe (one forward at a time).
-public final class RecTokTokenizer: @unchecked Sendable {
+/// A generator trains on these latents (`LatentTokenizer`). Thread-safe (one forward at a time).
+public final class RecTokTokenizer: LatentTokenizer, @unchecked Sendable {
     public let model: RecTokModel
     public let config: RecTokConfig
     private let lock = NSLock()
@@ -25,20 +25,14 @@ public final class RecTokTokenizer: @unchecked Sendable {
 
     /// Images -> latents [B, grid·grid, d] (posterior means).
     public func encode(_ images: [ImageBuffer]) throws -> Tensor {
-        for (i, img) in images.enumerated() where img.width != imageSize || img.height != imageSize {
-            throw MethodError.invalidInput(field: "images[\(i)]", message: "is \(img.width)x\(img.height), must be \(imageSize)x\(imageSize)")
-        }
-        let x = try Patchify.patches(images, patch: config.model.patchSize, channels: config.model.channels)
+        let x = try checkedPatches(images, patch: config.model.patchSize, channels: config.model.channels)
         lock.lock(); defer { lock.unlock() }
         return withNoGrad { model.encode(x).detached() }
     }
 
     /// Latents [B, grid·grid, d] -> images (RGB, values in [0, 1]).
     public func decode(_ latents: Tensor) throws -> [ImageBuffer] {
-        let T = config.model.tokens, d = config.model.latentChannels
-        guard latents.rank == 3, latents.shape[1] == T, latents.shape[2] == d else {
-            throw MethodError.invalidInput(field: "latents", message: "shape \(latents.shape), expected [B, \(T), \(d)]")
-        }
+        try checkLatents(latents)
         lock.lock()
         let patches = withNoGrad { model.decode(latents).detached() }
         lock.unlock()
