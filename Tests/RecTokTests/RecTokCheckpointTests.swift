@@ -58,29 +58,4 @@ final class RecTokCheckpointTests: XCTestCase {
         try RecTokCheckpoint.save(full, to: path)
         XCTAssertThrowsError(try RecTokCheckpoint.restore(other, from: path))
     }
-
-    /// The shipped teacher: EfficientNet-Lite0 stage-5 maps (112 channels) on the token grid.
-    func testEfficientNetTeacherGivesGridFeatures() throws {
-        let teacher: EffNetTeacher
-        do { teacher = try EffNetTeacher(stage: 5, resolution: 64) } catch {
-            throw TestRequirement.missing("EfficientNet-Lite0", hint: "run scripts/prepare-models (\(error))")
-        }
-        XCTAssertEqual(teacher.channels, 112)
-        XCTAssertEqual(teacher.name, "efficientnet-lite0/stage5@64")
-        let c = try RecTokFixtures.config()
-        let data = try RecTokFixtures.data(c)
-        let images = try data.images(Array(data.train.prefix(2)), size: 32)
-        let f = try teacher.features(images, grid: 8)
-        XCTAssertEqual(f.count, 2)
-        XCTAssertEqual(f[0].count, 64 * 112)
-        XCTAssertTrue(f[0].allSatisfy(\.isFinite))
-        XCTAssertNotEqual(f[0], f[1])
-        // Cached: a second request does not run the network again.
-        let cache = RecTokTeacherCache(teacher: teacher, grid: 8)
-        let a = try cache.tensor(indices: [data.train[0], data.train[1]], images: images)
-        let b = try cache.tensor(indices: [data.train[1], data.train[0]], images: [images[1], images[0]])
-        XCTAssertEqual(cache.computed, 2)
-        XCTAssertEqual(a.shape, [2, 64, 112])
-        XCTAssertEqual(Array(a.array[0..<(64 * 112)]), Array(b.array[(64 * 112)...]))
-    }
 }

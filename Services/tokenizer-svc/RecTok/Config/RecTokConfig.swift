@@ -48,6 +48,8 @@ public struct RecTokModelConfig: Codable, Sendable, Equatable {
 public enum RecTokTeacherKind: String, Codable, Sendable, CaseIterable {
     /// EfficientNet-Lite0 feature maps after one MBConv stage, resized to the token grid.
     case efficientNetLite0 = "efficientnet-lite0"
+    /// The patch tokens of a trained VTP tokenizer's trunk (`teacher.checkpoint`).
+    case vtpTrunk = "vtp-trunk"
     /// A fixed random projection of each patch's pixels: offline and instant, for tests only.
     case patchProjection = "patch-projection"
 }
@@ -61,6 +63,8 @@ public struct RecTokTeacherConfig: Codable, Sendable, Equatable {
     public var resolution: Int = 128
     /// Output channels of the patch-projection teacher.
     public var projectionChannels: Int = 32
+    /// The VTP checkpoint whose trunk is the teacher (kind `vtp-trunk` only).
+    public var checkpoint: String? = nil
     public init() {}
 }
 
@@ -148,6 +152,8 @@ public struct RecTokConfig: RecordedConfig, Sendable, Equatable {
         try MethodError.check((1...8).contains(teacher.stage), "teacher.stage", "must be in 1...8, got \(teacher.stage)")
         try MethodError.check(teacher.resolution >= 32 && teacher.resolution <= 512, "teacher.resolution",
                               "must be in 32...512, got \(teacher.resolution)")
+        try MethodError.check(teacher.kind != .vtpTrunk || !(teacher.checkpoint ?? "").isEmpty, "teacher.checkpoint",
+                              "must name a VTP checkpoint when teacher.kind is vtp-trunk")
         try MethodError.check(teacher.projectionChannels >= 1 && teacher.projectionChannels <= 1024, "teacher.projectionChannels",
                               "must be in 1...1024, got \(teacher.projectionChannels)")
         let l = loss
