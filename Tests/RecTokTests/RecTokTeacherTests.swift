@@ -1,5 +1,6 @@
 import ComputeCore
 import Datasets
+import Evaluation
 import TestKit
 import VTP
 import XCTest
@@ -60,5 +61,48 @@ final class RecTokTeacherTests: XCTestCase {
         // A trainer with this teacher sizes its semantic head to the trunk width.
         let t = try RecTokTrainer(config: c, data: data)
         XCTAssertEqual(t.model.semanticHead?.projOut.outFeatures, D)
+    }
+
+    /// Features are computed once per image and kept across runs in a content-addressed store.
+    func testPrecomputedFeaturesAreStoredAndReused() throws {
+        let c = try RecTokFixtures.config()
+        let dir = TestRequirement.tempDir("rectok-store")
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let store = EvaluationCache.directory(dir)
+        let first = try RecTokFixtures.trainer(c)
+        XCTAssertEqual(try first.prepareTeacher(store: store), 0)            // computed and saved
+        XCTAssertEqual(first.teacher?.computed, 64)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).count, 1)
+        let second = try RecTokFixtures.trainer(c)
+        XCTAssertEqual(try second.prepareTeacher(store: store), 64)          // loaded
+        XCTAssertEqual(second.teacher?.computed, 0)
+        let idx = Array(first.data.train.prefix(4))
+        let imgs = try first.data.images(idx, size: 32)
+        XCTAssertEqual(try second.teacher!.tensor(indices: idx, images: imgs).array, try first.teacher!.tensor(indices: idx, images: imgs).array)
+        XCTAssertEqual(second.teacher?.computed, 0)
+        // Another teacher (other channels) has another key.
+        var other = c
+        other.teacher.projectionChannels = 8
+        XCTAssertEqual(try RecTokFixtures.trainer(other).prepareTeacher(store: store), 0)
+        // Training after loading uses the stored features, bit for bit like computing them.
+        XCTAssertEqual(try first.step().metrics["loss_sem"], try second.step().metrics["loss_sem"])
+    }
+
+    /// Two joint steps with the shipped EfficientNet-Lite0 teacher (64 px input, stage 5: 4x4 maps
+    /// upsampled to the 8x8 grid), so the default path runs end to end.
+    func testTrainerRunsWithTheEfficientNetTeacher() throws {
+        var c = try RecTokFixtures.config(steps: 2, decoderSteps: 0)
+        c.teacher.kind = .efficientNetLite0
+        c.teacher.resolution = 64
+        let teacher: any RecTokTeacher
+        do { teacher = try c.makeTeacher() } catch {
+            throw TestRequirement.missing("EfficientNet-Lite0", hint: "run scripts/prepare-models (\(error))")
+        }
+        let t = try RecTokTrainer(config: c, data: try RecTokFixtures.data(c), teacher: teacher)
+        XCTAssertEqual(t.model.semanticHead?.projOut.outFeatures, 112)
+        let a = try t.step(), b = try t.step()
+        XCTAssertTrue(a.metrics["loss_sem"]!.isFinite && b.metrics["loss_sem"]!.isFinite)
+        XCTAssertGreaterThan(a.metrics["loss_sem"]!, 0.05)
+        XCTAssertEqual(t.teacher?.computed, 16)
     }
 }

@@ -3,8 +3,8 @@ import Datasets
 import Foundation
 
 /// Teacher features computed once per training image and kept in memory, keyed by dataset
-/// index (the teacher is frozen and sees the un-augmented image, so a feature never changes).
-/// Thread-safe.
+/// index (the teacher is frozen and sees the un-augmented image, so a feature never changes);
+/// `precompute` also keeps them across runs in a content-addressed store. Thread-safe.
 public final class RecTokTeacherCache: @unchecked Sendable {
     public let teacher: any RecTokTeacher
     public let grid: Int
@@ -30,6 +30,12 @@ public final class RecTokTeacherCache: @unchecked Sendable {
             computed += missing.count
         }
         return Tensor(indices.flatMap { features[$0]! }, shape: [indices.count, grid * grid, teacher.channels])
+    }
+
+    /// Adds features computed elsewhere (a stored precomputation), keyed by dataset index.
+    func insert(_ more: [Int: [Float]]) {
+        lock.lock(); defer { lock.unlock() }
+        features.merge(more) { a, _ in a }
     }
 
     /// Number of cached images.

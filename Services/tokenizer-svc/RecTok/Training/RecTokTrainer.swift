@@ -1,5 +1,6 @@
 import ComputeCore
 import Datasets
+import Evaluation
 import FlowGen
 import Foundation
 import VTP
@@ -55,6 +56,16 @@ public final class RecTokTrainer {
                                    "\(config.train.batchSize) exceeds the \(d.train.count) training images")
         sampler = try BatchSampler(count: d.train.count, batchSize: config.train.batchSize, seed: config.train.seed,
                                    shuffle: true, dropLast: true)
+    }
+
+    /// Computes (or loads from `store`) the teacher features of every training image before the
+    /// first step; without it they are computed batch by batch as training first meets them.
+    /// Returns how many were loaded from the store (0 with FSD off).
+    @discardableResult
+    public func prepareTeacher(store: EvaluationCache) throws -> Int {
+        guard let teacher else { return 0 }
+        return try teacher.precompute(data, indices: data.train, dataset: config.train.dataset,
+                                      imageSize: config.model.imageSize, store: store)
     }
 
     public var isFinished: Bool { stepIndex >= config.totalSteps }
