@@ -4,7 +4,9 @@ import Foundation
 
 /// Teacher features computed once per training image and kept in memory, keyed by dataset
 /// index (the teacher is frozen and sees the un-augmented image, so a feature never changes);
-/// `precompute` also keeps them across runs in a content-addressed store. Thread-safe.
+/// `precompute` also keeps them across runs in a content-addressed store. Memory: T·C·4 bytes
+/// per image (28 KB for 64 tokens of EfficientNet-Lite0's 112 stage-5 channels; 230 MB for the
+/// `s` presets' 8,192 training images). Thread-safe.
 public final class RecTokTeacherCache: @unchecked Sendable {
     public let teacher: any RecTokTeacher
     public let grid: Int
