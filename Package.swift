@@ -78,6 +78,10 @@ let package = Package(
         // (handlers; MeshKit + its own method library) + thin App/main.swift.
         .target(name: "VTP", dependencies: ["ComputeCore", "Models", "Datasets", "Evaluation"],
                 path: "Services/tokenizer-svc/VTP", swiftSettings: fastMath),
+        // RecTok (METHODS.md §2) reuses VTP's ViT encoder, pixel decoder, patches and data, and
+        // FlowGen's FlowSchedule: the tokenizer's latent noise uses the generator's own shift.
+        .target(name: "RecTok", dependencies: ["VTP", "FlowGen", "ComputeCore", "Models", "Datasets", "Evaluation"],
+                path: "Services/tokenizer-svc/RecTok", swiftSettings: fastMath),
         .target(name: "TokenizerSvc", dependencies: ["MeshKit", "MeshProto", "VTP"],
                 path: "Services/tokenizer-svc/TokenizerSvc"),
         .executableTarget(name: "tokenizer-svc", dependencies: ["TokenizerSvc", "MeshKit"],
@@ -153,6 +157,8 @@ let package = Package(
         .testTarget(name: "DecodeSvcTests", dependencies: ["DecodeSvc", "ReFusion", "MeshTesting"], path: "Tests/DecodeSvcTests"),
         .testTarget(name: "VTPTests", dependencies: ["VTP", "ComputeCore", "Models", "Datasets", "Evaluation", "TestKit"],
                     path: "Tests/VTPTests"),
+        .testTarget(name: "RecTokTests", dependencies: ["RecTok", "VTP", "FlowGen", "ComputeCore", "Datasets", "Evaluation", "TestKit"],
+                    path: "Tests/RecTokTests"),
         .testTarget(name: "FlowGenTests", dependencies: ["FlowGen", "ComputeCore", "Datasets"], path: "Tests/FlowGenTests"),
         .testTarget(name: "DTITests", dependencies: ["DTI", "FlowGen", "Models", "ComputeCore"], path: "Tests/DTITests"),
         .testTarget(name: "PersonalizeSvcTests", dependencies: [

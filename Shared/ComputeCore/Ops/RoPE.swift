@@ -41,10 +41,13 @@ public struct RoPE {
         return RoPE(rows: rs, cols: cs, headDim: headDim, base: base)
     }
 
-    /// 2-D RoPE from explicit (row, col) per token; nil = no rotation for that token.
-    public init(rows: [Int?], cols: [Int?], headDim: Int, base: Float = 100) {
+    /// 2-D RoPE from explicit (row, col) per token; nil = no rotation for that token. `rows` and
+    /// `cols` hold T entries (shared by the batch) or B*T (per-sample positions, e.g. the visible
+    /// patches of MAE-style masking, which differ per image).
+    public init(rows: [Int?], cols: [Int?], batch: Int = 1, headDim: Int, base: Float = 100) {
         precondition(rows.count == cols.count, "RoPE: rows and cols must have equal length")
-        self.headDim = headDim; self.batch = 1; self.tokens = rows.count
+        precondition(batch >= 1 && rows.count % batch == 0, "RoPE: \(rows.count) positions for batch \(batch)")
+        self.headDim = headDim; self.batch = batch; self.tokens = rows.count / batch
         let h = headDim / 2, q = h / 2
         var a: [Int] = [], b: [Int] = []
         for i in 0..<q { a.append(i); b.append(i + q) }

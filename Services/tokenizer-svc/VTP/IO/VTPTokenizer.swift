@@ -4,7 +4,7 @@ import Foundation
 
 /// A trained tokenizer for inference: images <-> latents, plus the CLS and CLIP embeddings
 /// used by evaluation. Thread-safe (one forward at a time).
-public final class VTPTokenizer: @unchecked Sendable {
+public final class VTPTokenizer: LatentTokenizer, @unchecked Sendable {
     public let model: VTPModel
     public let config: VTPConfig
     private let lock = NSLock()
@@ -21,16 +21,9 @@ public final class VTPTokenizer: @unchecked Sendable {
     public var latentShape: [Int] { [config.model.grid, config.model.grid, config.model.latentChannels] }
     public var imageSize: Int { config.model.imageSize }
 
-    private func checked(_ images: [ImageBuffer]) throws -> Tensor {
-        for (i, img) in images.enumerated() where img.width != imageSize || img.height != imageSize {
-            throw MethodError.invalidInput(field: "images[\(i)]", message: "is \(img.width)x\(img.height), must be \(imageSize)x\(imageSize)")
-        }
-        return try Patchify.patches(images, patch: config.model.patchSize, channels: config.model.channels)
-    }
-
     /// Images -> latents [B, grid·grid, d] and final-normed CLS [B, D].
     public func encodeWithCLS(_ images: [ImageBuffer]) throws -> (latents: Tensor, cls: Tensor) {
-        let x = try checked(images)
+        let x = try checkedPatches(images, patch: config.model.patchSize, channels: config.model.channels)
         lock.lock(); defer { lock.unlock() }
         return withNoGrad { let (z, c) = model.encode(x); return (z.detached(), c.detached()) }
     }
@@ -40,10 +33,7 @@ public final class VTPTokenizer: @unchecked Sendable {
 
     /// Latents [B, grid·grid, d] -> images (RGB, values in [0, 1]).
     public func decode(_ latents: Tensor) throws -> [ImageBuffer] {
-        let T = config.model.grid * config.model.grid, d = config.model.latentChannels
-        guard latents.rank == 3, latents.shape[1] == T, latents.shape[2] == d else {
-            throw MethodError.invalidInput(field: "latents", message: "shape \(latents.shape), expected [B, \(T), \(d)]")
-        }
+        try checkLatents(latents)
         lock.lock()
         let patches = withNoGrad { model.decode(latents).detached() }
         lock.unlock()

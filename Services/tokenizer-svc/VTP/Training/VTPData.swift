@@ -43,11 +43,18 @@ public struct VTPData: @unchecked Sendable {
 
     public init(config: VTPConfig) throws {
         let t = config.train
-        dataset = try DatasetCatalog.open(t.dataset, resolution: config.model.imageSize, rgb: true)
-        var tr = try DatasetSplit.indices(of: dataset, part: .train, validationFraction: t.validationFraction, seed: 1234)
-        if t.trainLimit > 0 && tr.count > t.trainLimit { tr = Array(tr.prefix(t.trainLimit)) }
+        try self.init(dataset: t.dataset, imageSize: config.model.imageSize, validationFraction: t.validationFraction,
+                      trainLimit: t.trainLimit)
+    }
+
+    /// Any tokenizer's data (VTP, RecTok): `dataset` by catalog name at `imageSize`, a fixed
+    /// validation split of `validationFraction`, at most `trainLimit` training images (0 = all).
+    public init(dataset name: String, imageSize: Int, validationFraction: Double, trainLimit: Int) throws {
+        dataset = try DatasetCatalog.open(name, resolution: imageSize, rgb: true)
+        var tr = try DatasetSplit.indices(of: dataset, part: .train, validationFraction: validationFraction, seed: 1234)
+        if trainLimit > 0 && tr.count > trainLimit { tr = Array(tr.prefix(trainLimit)) }
         train = tr
-        validation = try DatasetSplit.indices(of: dataset, part: .validation, validationFraction: t.validationFraction, seed: 1234)
+        validation = try DatasetSplit.indices(of: dataset, part: .validation, validationFraction: validationFraction, seed: 1234)
     }
 
     /// Images at dataset indices, resized to `size` if the reader returns another size.

@@ -2,13 +2,16 @@ import ComputeCore
 import Datasets
 import Foundation
 
-/// What one training step reports: every loss term, schedules and throughput.
+/// What one tokenizer training step reports (VTP, RecTok): every loss term, schedules and throughput.
 public struct VTPStepStats: Sendable {
     public var step: Int
     public var metrics: [String: Double]
     public var images: Int
     public var seconds: Double
     public var imagesPerSecond: Double { seconds > 0 ? Double(images) / seconds : 0 }
+    public init(step: Int, metrics: [String: Double], images: Int, seconds: Double) {
+        self.step = step; self.metrics = metrics; self.images = images; self.seconds = seconds
+    }
 }
 
 /// The VTP trainer as a step iterator (METHODS.md §1): callers run `step()` until `isFinished`,
