@@ -63,6 +63,8 @@ public enum GeneratorReport {
     public static func run(plan: GeneratorReportPlan, session: MeshSession, outputDir: URL,
                            log: @escaping (String) -> Void) async throws -> Outcome {
         let t0 = Date()
+        // Read before anything is written: the report's own outputs must not mark the tree dirty.
+        let provenance = ReportProvenance.current().dictionary
         let registry = ModelRegistry(artifacts: session.artifacts)
         let tag = "report-\(plan.name)"
         let tokName = ReportModelNames.tokenizer("\(tag)-tokenizer", preset: plan.tokenizerPreset, steps: plan.tokenizerSteps, seed: plan.seed)
@@ -139,7 +141,7 @@ public enum GeneratorReport {
         let figDir = outputDir.appendingPathComponent("generator")
         try FileManager.default.createDirectory(at: figDir, withIntermediateDirectories: true)
         var figures = try await sampleGrids(plan: plan, model: genName, session: session, figDir: figDir)
-        let outcome0 = Outcome(plan: plan, provenance: ReportProvenance.current().dictionary, tokenizer: tokName, generator: genName,
+        let outcome0 = Outcome(plan: plan, provenance: provenance, tokenizer: tokName, generator: genName,
                                trainRunID: trainRun, trainSeconds: trainSeconds, lossCurve: lossCurve, headline: headline,
                                guidance: guidance, steps: stepsSweep, checkpoints: checkpoints,
                                classifierTestAccuracy: headline.metrics["classifier_test_accuracy"] ?? .nan,

@@ -49,6 +49,8 @@ public enum TokenizerGenerationReport {
     public static func run(plan: TokenizerGenerationPlan, session: MeshSession, outputDir: URL,
                            log: @escaping (String) -> Void) async throws -> Outcome {
         let t0 = Date()
+        // Read before anything is written: the report's own outputs must not mark the tree dirty.
+        let provenance = ReportProvenance.current().dictionary
         let registry = ModelRegistry(artifacts: session.artifacts)
         let cacheDir = session.home.appendingPathComponent("report-measurements")
         try FileManager.default.createDirectory(at: cacheDir, withIntermediateDirectories: true)
@@ -90,7 +92,7 @@ public enum TokenizerGenerationReport {
         }
         let figDir = outputDir.appendingPathComponent("tokenizer-generation")
         try FileManager.default.createDirectory(at: figDir, withIntermediateDirectories: true)
-        var outcome = Outcome(plan: plan, provenance: ReportProvenance.current().dictionary, rows: rows, wallSeconds: 0, figures: [])
+        var outcome = Outcome(plan: plan, provenance: provenance, rows: rows, wallSeconds: 0, figures: [])
         outcome.figures = try TokenizerGenerationRenderer.writeFigures(outcome, figDir: figDir)
         outcome.wallSeconds = Date().timeIntervalSince(t0)
         try TokenizerGenerationRenderer.markdown(outcome).write(to: outputDir.appendingPathComponent("tokenizer-generation.md"),
