@@ -38,7 +38,8 @@ public struct TokenizerGenerationPlan: Sendable, Equatable, Codable {
     public func generatorSeeds(_ budget: Double) -> [UInt64] { budget == budgets.max() ? largestBudgetSeeds : [0] }
 
     /// `quick` (tiny models, seconds per run; the test) and `standard` (the committed report; estimated
-    /// 2.5-3 h on two cores: 4 variants x 3 budgets on 10,000 images, 16 generators of 800 steps).
+    /// ~4 h on two cores: 4 variants x 3 budgets on 10,000 images, 16 generators of 800 steps, gFD on
+    /// 2,000 images each, as the issue asks; it resumes from its cache, so it may span sessions).
     public static func named(_ name: String) -> TokenizerGenerationPlan? {
         switch name {
         case "quick":
@@ -51,7 +52,7 @@ public struct TokenizerGenerationPlan: Sendable, Equatable, Codable {
             return TokenizerGenerationPlan(name: name, data: "fmnistc32", size: "s", variants: ["ae", "clip-ae", "ssl-ae", "vtp"],
                                            trainLimit: 10_000, baseSteps: 313, budgets: [1, 3, 10], generatorPreset: "flowgen-s",
                                            generatorSteps: 800, generatorTrainLimit: 10_000, largestBudgetSeeds: [0, 1],
-                                           evalImages: 1000, evalSteps: 28, guidance: 3, evaluator: "standard",
+                                           evalImages: 2000, evalSteps: 28, guidance: 3, evaluator: "standard",
                                            tokenizerEvalImages: 2000, probeSplit: [2000, 1000, 2000], seed: 0)
         default: return nil
         }
