@@ -55,6 +55,9 @@ public nonisolated struct Latentmesh_V1_TokenizerTrainRequest: Sendable {
   /// train on at most this many images of the train split (0 = all)
   public var trainLimit: Int64 = 0
 
+  /// "path=value" on the resolved preset, e.g. "train.sslBatch=32"
+  public var configOverrides: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -184,7 +187,7 @@ fileprivate nonisolated let _protobuf_package = "latentmesh.v1"
 
 nonisolated extension Latentmesh_V1_TokenizerTrainRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TokenizerTrainRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}meta\0\u{1}preset\0\u{1}steps\0\u{1}seed\0\u{3}checkpoint_name\0\u{1}resume\0\u{3}train_limit\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}meta\0\u{1}preset\0\u{1}steps\0\u{1}seed\0\u{3}checkpoint_name\0\u{1}resume\0\u{3}train_limit\0\u{3}config_overrides\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -199,6 +202,7 @@ nonisolated extension Latentmesh_V1_TokenizerTrainRequest: SwiftProtobuf.Message
       case 5: try { try decoder.decodeSingularStringField(value: &self.checkpointName) }()
       case 6: try { try decoder.decodeSingularBoolField(value: &self.resume) }()
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.trainLimit) }()
+      case 8: try { try decoder.decodeRepeatedStringField(value: &self.configOverrides) }()
       default: break
       }
     }
@@ -230,6 +234,9 @@ nonisolated extension Latentmesh_V1_TokenizerTrainRequest: SwiftProtobuf.Message
     if self.trainLimit != 0 {
       try visitor.visitSingularInt64Field(value: self.trainLimit, fieldNumber: 7)
     }
+    if !self.configOverrides.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.configOverrides, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -241,6 +248,7 @@ nonisolated extension Latentmesh_V1_TokenizerTrainRequest: SwiftProtobuf.Message
     if lhs.checkpointName != rhs.checkpointName {return false}
     if lhs.resume != rhs.resume {return false}
     if lhs.trainLimit != rhs.trainLimit {return false}
+    if lhs.configOverrides != rhs.configOverrides {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -74,7 +74,9 @@ final class TokenizerServiceTests: XCTestCase {
         XCTAssertEqual(t.response.checkpointName, name)
         XCTAssertEqual(t.response.steps, 3)
         XCTAssertEqual(t.response.checkpoint.sha256.count, 64)
-        for k in ["loss", "loss_rec", "loss_clip", "loss_dino", "loss_ibot"] { XCTAssertNotNil(t.response.finalMetrics[k], k) }
+        for k in ["loss", "loss_rec", "loss_clip", "loss_dino", "loss_ibot", "dino_teacher_entropy", "dino_batch_entropy"] {
+            XCTAssertNotNil(t.response.finalMetrics[k], k)
+        }
         _ = mesh.store.flushQuietly()
         let events = try mesh.store.events(runID: t.reply.runID, limit: 1000).filter { $0.type == "progress" }
         XCTAssertFalse(events.isEmpty, "training reports progress")
@@ -127,6 +129,14 @@ final class TokenizerServiceTests: XCTestCase {
         await assertServiceError(.invalidArgument, field: "train_limit") { try await self.call(mesh, "tokenizer.train", badTrain, as: Latentmesh_V1_TokenizerTrainResult.self) }
         badTrain.trainLimit = 64
         XCTAssertEqual(try TokenizerService.validate(badTrain).config.train.trainLimit, 64, "train_limit reaches the config")
+        badTrain.configOverrides = ["train.sslBatch=6", "loss.centerMomentum=0.99"]
+        let overridden = try TokenizerService.validate(badTrain).config
+        XCTAssertEqual(overridden.train.sslBatch, 6, "config_overrides reach the config")
+        XCTAssertEqual(overridden.loss.centerMomentum, 0.99)
+        badTrain.configOverrides = ["train.sslBatch=0"]   // the config's own limit (1...batchSize)
+        await assertServiceError(.invalidArgument, field: "config_overrides") { try await self.call(mesh, "tokenizer.train", badTrain, as: Latentmesh_V1_TokenizerTrainResult.self) }
+        badTrain.configOverrides = ["loss.centreMomentum=0.99"]
+        await assertServiceError(.invalidArgument, field: "config_overrides") { try await self.call(mesh, "tokenizer.train", badTrain, as: Latentmesh_V1_TokenizerTrainResult.self) }
     }
 
     func testInProcessRoundTripAndInvalidInputs() async throws {

@@ -121,3 +121,30 @@ final class VTPEmojiPresetTests: XCTestCase {
         for k in ["loss_rec", "loss_clip", "loss_dino", "loss_ibot"] { XCTAssertTrue(s.metrics[k]?.isFinite ?? false, k) }
     }
 }
+
+final class SSLCollapseStatsTests: XCTestCase {
+    /// The two collapse modes and a healthy teacher, on hand-made logits (K = 4, ln 4 = 1.386).
+    func testCollapseStatsSeparateUniformDominantAndHealthyTargets() {
+        let K = 4, center = [Float](repeating: 0, count: K)
+        // Uniform: equal logits -> every row uniform, batch uniform.
+        let uniform = VTPLosses.collapseStats([Tensor([Float](repeating: 1, count: 2 * K), shape: [2, K])], center: center, temperature: 0.1)
+        XCTAssertEqual(uniform.sampleEntropy, log(4), accuracy: 1e-6)
+        XCTAssertEqual(uniform.batchEntropy, log(4), accuracy: 1e-6)
+        // Dominant: every row on prototype 0 -> both entropies ~0.
+        let dominant = VTPLosses.collapseStats([Tensor([10, 0, 0, 0, 10, 0, 0, 0], shape: [2, K])], center: center, temperature: 0.1)
+        XCTAssertLessThan(dominant.sampleEntropy, 1e-6)
+        XCTAssertLessThan(dominant.batchEntropy, 1e-6)
+        // Healthy: rows sharp on different prototypes -> sample entropy ~0, batch entropy ln 4.
+        let healthy = VTPLosses.collapseStats([Tensor([10, 0, 0, 0, 0, 10, 0, 0], shape: [2, K]),
+                                               Tensor([0, 0, 10, 0, 0, 0, 0, 10], shape: [2, K])], center: center, temperature: 0.1)
+        XCTAssertLessThan(healthy.sampleEntropy, 1e-6)
+        XCTAssertEqual(healthy.batchEntropy, log(4), accuracy: 1e-6)
+        XCTAssertEqual(healthy.effectivePrototypes, 4, accuracy: 1e-5)
+        // The centre is subtracted: a centre equal to the dominant logits leaves uniform targets.
+        let centred = VTPLosses.collapseStats([Tensor([10, 0, 0, 0, 10, 0, 0, 0], shape: [2, K])], center: [10, 0, 0, 0], temperature: 0.1)
+        XCTAssertEqual(centred.sampleEntropy, log(4), accuracy: 1e-6)
+        // Two rows, p = softmax([ln 3, 0]) = [0.75, 0.25]: H = -(0.75 ln 0.75 + 0.25 ln 0.25) (value checked by hand).
+        let two = VTPLosses.collapseStats([Tensor([Float(log(3.0)), 0], shape: [1, 2])], center: [0, 0], temperature: 1)
+        XCTAssertEqual(two.sampleEntropy, -(0.75 * log(0.75) + 0.25 * log(0.25)), accuracy: 1e-6)
+    }
+}

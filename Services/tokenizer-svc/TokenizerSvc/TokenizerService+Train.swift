@@ -31,6 +31,8 @@ extension TokenizerService {
         guard (0...maxTrainLimit).contains(req.trainLimit) else { throw ServiceError.outOfRange("train_limit", req.trainLimit, 0...maxTrainLimit) }
         if req.trainLimit > 0 { config.train.trainLimit = Int(req.trainLimit) }
         config.train.seed = req.seed
+        config = try ConfigOverrides.apply(req.configOverrides, to: config)
+        do { try config.validate() } catch { throw ServiceError.invalid("config_overrides", "\(error)") }
         let name = req.checkpointName.isEmpty ? req.preset : req.checkpointName
         try ModelRegistry.validate(name: name, field: "checkpoint_name")
         return (config, name)

@@ -24,6 +24,8 @@ public struct TokenizerCommand: AsyncParsableCommand {
         @Option(help: "Train on at most this many train-split images (default: all).") var trainLimit: Int64?
         @Flag(help: "Continue from the model registered under the name.") var resume = false
         @Option(help: "Request id (idempotency key); default a fresh one.") var requestID: String?
+        @Option(name: .customLong("set"), help: "Override one field of the preset's configuration, path=value (repeatable), e.g. --set train.sslBatch=32 --set loss.centerMomentum=0.99.")
+        var overrides: [String] = []
         @Flag(help: "List presets and exit.") var listPresets = false
         @OptionGroup var connection: ConnectionOptions
 
@@ -33,6 +35,7 @@ public struct TokenizerCommand: AsyncParsableCommand {
             var req = Latentmesh_V1_TokenizerTrainRequest()
             req.preset = preset; req.steps = steps ?? 0; req.seed = seed ?? 0; req.checkpointName = name ?? ""
             req.resume = resume; req.meta.requestID = requestID ?? ""; req.trainLimit = trainLimit ?? 0
+            req.configOverrides = overrides
             let a = try await MeshSession.with(connection) { session in
                 try await session.callFollowing("tokenizer.train", req, as: Latentmesh_V1_TokenizerTrainResult.self)
             }

@@ -162,6 +162,9 @@ public final class VTPTrainer {
         optimizer.lr = lr(at: s)
         optimizer.step()
         let m = emaMomentum(at: s)
+        // Collapse diagnostics of the DINO targets this step used (before the centre moves).
+        let collapse = config.variant.usesSSL
+            ? VTPLosses.collapseStats(out.teacherCLS, center: dinoCenter, temperature: teacherTemp(at: s)) : nil
         if config.variant.usesSSL {
             model.updateTeacher(momentum: m)
             dinoCenter = VTPLosses.updatedCenter(dinoCenter, teacherLogits: out.teacherCLS, momentum: config.loss.centerMomentum)
@@ -173,6 +176,10 @@ public final class VTPTrainer {
         for (k, v) in out.terms { metrics["loss_" + k] = Double(v.item) }
         if config.variant.usesCLIP { metrics["logit_scale"] = Double(expf(model.clip.logitScale.item)) }
         if config.variant.usesSSL { metrics["teacher_temp"] = Double(teacherTemp(at: s)); metrics["ema_momentum"] = Double(m) }
+        if let collapse {
+            metrics["dino_teacher_entropy"] = collapse.sampleEntropy
+            metrics["dino_batch_entropy"] = collapse.batchEntropy
+        }
         return VTPStepStats(step: stepIndex, metrics: metrics, images: out.images, seconds: Date().timeIntervalSince(start))
     }
 }
