@@ -10,11 +10,18 @@ final class ReportModelNamesTests: XCTestCase {
         XCTAssertNotEqual(tok, ReportModelNames.tokenizer("report-standard-tokenizer", preset: "vtp-fmnistc32-s", steps: 600, seed: 0))
         XCTAssertNotEqual(tok, ReportModelNames.tokenizer("report-standard-tokenizer", preset: "vtp-fmnistc32-m", steps: 7200, seed: 0))
         XCTAssertNotEqual(tok, ReportModelNames.tokenizer("report-standard-tokenizer", preset: "vtp-fmnistc32-s", steps: 7200, seed: 1))
+        // An edited preset (its resolved configuration in the recipe) gets a new name; none given keeps the old names.
+        let withConfig = ReportModelNames.tokenizer("report-standard-tokenizer", preset: "vtp-fmnistc32-s", steps: 7200, seed: 0, config: "{a}")
+        XCTAssertNotEqual(withConfig, tok)
+        XCTAssertNotEqual(withConfig, ReportModelNames.tokenizer("report-standard-tokenizer", preset: "vtp-fmnistc32-s", steps: 7200, seed: 0,
+                                                                config: "{b}"))
         func gen(_ steps: Int, _ limit: Int, _ tokenizer: String) -> String {
             ReportModelNames.generator("g", preset: "flowgen-s", steps: steps, trainLimit: limit, seed: 0, tokenizer: tokenizer)
         }
         XCTAssertEqual(gen(2400, 20000, tok), gen(2400, 20000, tok))
-        XCTAssertEqual(Set([gen(2400, 20000, tok), gen(800, 20000, tok), gen(2400, 0, tok), gen(2400, 20000, "other")]).count, 4)
+        XCTAssertEqual(Set([gen(2400, 20000, tok), gen(800, 20000, tok), gen(2400, 0, tok), gen(2400, 20000, "other"),
+                            ReportModelNames.generator("g", preset: "flowgen-s", steps: 2400, trainLimit: 20000, seed: 0, tokenizer: tok,
+                                                       config: "{c}")]).count, 5)
         // The plans' names change with their budgets.
         var plan = DistillReportPlan.named("standard")!
         let teacher = plan.teacherName, student = plan.studentName("scm", scale: 1)

@@ -10,5 +10,5 @@ for s in "$@"; do SETS+=(--set "$s"); done
 echo "== $NAME: $PRESET $* ($(date -u +%H:%M:%S))"
 "$MESHCTL" tokenizer train --embedded --home "$HOME_DIR" --preset "$PRESET" --steps 939 --seed 0 --train-limit 10000 \
   --name "$NAME" "${SETS[@]}" 2>/dev/null | tail -2
-"$MESHCTL" tokenizer eval "$NAME" --embedded --home "$HOME_DIR" --json 2>/dev/null | tail -1
+"$MESHCTL" tokenizer eval "$NAME" --embedded --home "$HOME_DIR" --json 2>/dev/null | tr -d "\n " ; echo
 echo "== $NAME done ($(date -u +%H:%M:%S))"

@@ -1,5 +1,6 @@
 import Datasets
 import Evaluation
+import FlowGen
 import Foundation
 import MeshKit
 import MeshProto
@@ -55,11 +56,13 @@ public enum TokenizerGenerationReport {
         let cacheDir = session.home.appendingPathComponent("report-measurements")
         try FileManager.default.createDirectory(at: cacheDir, withIntermediateDirectories: true)
         var rows: [Row] = []
+        // The generator preset's recipe at a nominal latent shape (the real one follows from the tokenizer, in its name).
+        let generatorRecipe = try FlowGenPresets.resolve(plan.generatorPreset, grid: 1, channels: 1).json()
         for budget in plan.budgets {
             for variant in plan.variants {
                 let preset = "\(variant)-\(plan.data)-\(plan.size)", steps = plan.tokenizerSteps(budget)
                 let tokName = ReportModelNames.tokenizer("tg-\(plan.name)-\(variant)-n\(plan.trainLimit)", preset: preset, steps: steps,
-                                                         seed: plan.seed)
+                                                         seed: plan.seed, config: try VTPPresets.resolve(preset).json())
                 if try !registry.exists(tokName) {
                     log("training tokenizer \(preset) x\(budget) (\(steps) steps on \(plan.trainLimit) images)")
                     var t = Latentmesh_V1_TokenizerTrainRequest()
@@ -73,7 +76,8 @@ public enum TokenizerGenerationReport {
                 var generations: [GeneratorReport.Measurement] = []
                 for seed in plan.generatorSeeds(budget) {
                     let genName = ReportModelNames.generator("tg-\(plan.name)-gen", preset: plan.generatorPreset, steps: plan.generatorSteps,
-                                                             trainLimit: plan.generatorTrainLimit, seed: seed, tokenizer: tokName)
+                                                             trainLimit: plan.generatorTrainLimit, seed: seed, tokenizer: tokName,
+                                                             config: generatorRecipe)
                     if try !registry.exists(genName) {
                         log("training generator on \(tokName) (seed \(seed))")
                         var g = Latentmesh_V1_GeneratorTrainRequest()
