@@ -105,13 +105,9 @@ public final class StudentSampler {
         guard !prompts.isEmpty, prompts.count == seeds.count else {
             throw MethodError.invalidInput(field: "seeds", message: "need one seed per prompt (\(prompts.count) prompts, \(seeds.count) seeds)")
         }
-        let mc = student.net.config, per = mc.tokens * mc.latentChannels
+        let mc = student.net.config
         var streams = seeds.map { RNG(seed: $0) }
-        let noise = Tensor(uninitialized: [prompts.count, mc.tokens, mc.latentChannels])
-        for i in 0..<prompts.count {
-            let n = streams[i].normal([per])
-            (noise.ptr + i * per).update(from: n.ptr, count: per)
-        }
+        let noise = FlowSampler.noise(streams: &streams, tokens: mc.tokens, channels: mc.latentChannels)   // [B, T, C]
         let fresh = TextContext(prompts, tokens: mc.textTokens, dim: mc.textDim)
         if rows.count == 0 {
             x = noise; x0 = Tensor(zeros: noise.shape); text = fresh

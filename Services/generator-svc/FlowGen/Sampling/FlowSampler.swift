@@ -76,11 +76,17 @@ public final class FlowSampler {
 
     /// Initial noise, row i from seed i only. [B, T, C]
     static func noise(seeds: [UInt64], tokens: Int, channels: Int) -> Tensor {
+        var streams = seeds.map { RNG(seed: $0) }
+        return noise(streams: &streams, tokens: tokens, channels: channels)
+    }
+
+    /// Initial noise [B, tokens, channels]: row i drawn from `streams[i]` alone, which is left just
+    /// past what it drew (a multistep sampler keeps drawing from it).
+    public static func noise(streams: inout [RNG], tokens: Int, channels: Int) -> Tensor {
         let per = tokens * channels
-        let noise = Tensor(uninitialized: [seeds.count, tokens, channels])
-        for (i, seed) in seeds.enumerated() {
-            var rng = RNG(seed: seed)
-            let n = rng.normal([per])
+        let noise = Tensor(uninitialized: [streams.count, tokens, channels])
+        for i in streams.indices {
+            let n = streams[i].normal([per])
             (noise.ptr + i * per).update(from: n.ptr, count: per)
         }
         return noise
@@ -129,13 +135,13 @@ public final class FlowSampler {
         let v = velocity(xl, ts: ts, ids: live)                              // [L, T, C]
         var newX = x, newX0 = x0
         // Euler for every group; Heun's corrector for the rows whose next t is not 0, in one forward.
-        var euler: [(group: SamplerRows.Group, xn: Tensor)] = []
+        var euler: [(group: SamplerRows.Group, xg: Tensor, vg: Tensor, xn: Tensor)] = []
         for g in groups {
             let t0 = grid[g.step], t1 = grid[g.step + 1], dt = t1 - t0
-            let xg = xl.indexSelect(axis: 0, g.positions), vg = v.indexSelect(axis: 0, g.positions)
+            let xg = xl.indexSelect(axis: 0, g.positions), vg = v.indexSelect(axis: 0, g.positions)   // [G, T, C]
             let x0g = withNoGrad { (xg - vg * t0).detached() }
             newX0 = newX0.scatter(axis: 0, g.positions.map { live[$0] }, x0g)
-            euler.append((g, withNoGrad { (xg + vg * dt).detached() }))
+            euler.append((g, xg, vg, withNoGrad { (xg + vg * dt).detached() }))
         }
         let corrected = request.sampler == .heun ? euler.filter { grid[$0.group.step + 1] > 0 } : []
         var v2: Tensor?
@@ -145,12 +151,11 @@ public final class FlowSampler {
                           ts: corrected.flatMap { e in e.group.positions.map { _ in grid[e.group.step + 1] } }, ids: ids)
         }
         var offset = 0
-        for (g, xnEuler) in euler {
+        for (g, xg, vg, xnEuler) in euler {
             let t0 = grid[g.step], t1 = grid[g.step + 1], dt = t1 - t0
             let ids = g.positions.map { live[$0] }
             var xn = xnEuler
             if let v2, request.sampler == .heun && t1 > 0 {
-                let xg = xl.indexSelect(axis: 0, g.positions), vg = v.indexSelect(axis: 0, g.positions)
                 let v2g = v2.slice(axis: 0, offset, offset + ids.count)
                 offset += ids.count
                 xn = withNoGrad { (xg + (vg + v2g) * (dt / 2)).detached() }
