@@ -62,22 +62,5 @@ final class TokenizerEvaluatorTests: XCTestCase {
         XCTAssertEqual(Verdict.judge(est(0.50, 0.01), minus: est(0.60, 0.01)), .doesNotHold)
         XCTAssertEqual(Verdict.judge(est(50, 2), minus: est(80, 2), wantPositive: false), .holds, "lower is better")
         XCTAssertEqual(Verdict.judge(difference: .nan, standardError: 1), .notShown)
-
-        func metrics(grid: Double, cls: Double, rfd: Double) -> TokenizerMetrics {
-            TokenizerMetrics(rFD: est(rfd, 1), psnr: 20, ssim: 0.5, heldOutText: nil, probeGrid: est(grid, 0.01),
-                             probeLatent: est(grid, 0.01), probeCLS: est(cls, 0.01), probeSplit: [10, 10, 10], evalImages: 10,
-                             fdResolution: 96)
-        }
-        func entry(_ v: VTPVariant, _ b: Double, _ m: TokenizerMetrics) -> VTPReport.Entry {
-            VTPReport.Entry(variant: v.rawValue, budget: b, steps: 1, seconds: 1, imagesPerSecond: 1, metrics: m, losses: [:])
-        }
-        var r = VTPReport()
-        r.budgets = [1, 3]
-        let text = r.verdict([entry(.ae, 1, metrics(grid: 0.50, cls: 0.50, rfd: 100)), entry(.vtp, 1, metrics(grid: 0.60, cls: 0.51, rfd: 120)),
-                              entry(.ae, 3, metrics(grid: 0.50, cls: 0.50, rfd: 80)), entry(.vtp, 3, metrics(grid: 0.70, cls: 0.40, rfd: 90))])
-        XCTAssertTrue(text.contains("x1.0, a semantic latent (vtp's probe above the AE's): on the latent grid vtp − ae = +0.100 ± 0.014 (holds); on the CLS +0.010 ± 0.014 (not shown)"), text)
-        XCTAssertTrue(text.contains("on the CLS -0.100 ± 0.014 (does not hold)"), text)
-        XCTAssertTrue(text.contains("difference +0.100 ± 0.020: holds"), text)
-        XCTAssertTrue(text.contains("ae from x1.0 to x3.0: rFD 100.0 -> 80.0 (holds that it improves)"), text)
     }
 }

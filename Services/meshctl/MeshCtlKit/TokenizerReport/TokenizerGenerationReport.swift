@@ -7,10 +7,11 @@ import MeshProto
 import RunStore
 import VTP
 
-/// `meshctl report tokenizer-generation`: VTP's claim measured through generation (issue 11).
+/// `meshctl report tokenizer`: VTP's claim measured through generation (issue 11).
 /// Every tokenizer variant x budget is trained through the mesh (`tokenizer.train`), scored by
 /// `TokenizerEvaluator` (rFD, probes, held-out-template text), and gets the same generator recipe
-/// (`generator.train`, `generator.evaluate`: gFD, class and colour accuracy). Models and
+/// (`generator.train`, `generator.evaluate`: gFD, class and colour accuracy). Training curves and
+/// the commit each model was trained at come from the audit store (`TrainingHistory`). Models and
 /// measurements stay in the session's home, so an interrupted report resumes.
 public enum TokenizerGenerationReport {
     /// One tokenizer and the generators trained on its latents.
@@ -24,6 +25,8 @@ public enum TokenizerGenerationReport {
         public var tokenizerMetrics: TokenizerMetrics
         /// One generator per seed.
         public var generations: [GeneratorReport.Measurement]
+        /// The tokenizer run's recorded metrics and commit.
+        public var history: TrainingHistory?
 
         /// gFD over the generator seeds: their mean, std = √(mean bootstrap variance + seed variance).
         public var gFD: Estimate { Self.pool(generations.map(\.gFD)) }
@@ -56,6 +59,13 @@ public enum TokenizerGenerationReport {
         let cacheDir = session.home.appendingPathComponent("report-measurements")
         try FileManager.default.createDirectory(at: cacheDir, withIntermediateDirectories: true)
         var rows: [Row] = []
+        // Evaluation inputs, loaded once: the validation data (every variant shares the data part and
+        // size) and, only when a tokenizer needs scoring, MiniLM.
+        var dataConfig = try VTPPresets.resolve("\(plan.variants[0])-\(plan.data)-\(plan.size)")
+        dataConfig.train.trainLimit = 0   // probes and reconstruction on the whole train split
+        let data = try VTPData(config: dataConfig)
+        var text: TextEmbeddingCache?
+        var reconstructions: [Double: [[ImageBuffer]]] = [:]
         // The generator preset's recipe at a nominal latent shape (the real one follows from the tokenizer, in its name).
         let generatorRecipe = try FlowGenPresets.resolve(plan.generatorPreset, grid: 1, channels: 1).json()
         for budget in plan.budgets {
@@ -72,7 +82,14 @@ public enum TokenizerGenerationReport {
                 }
                 let tokRecord = try registry.record(tokName, field: "tokenizer")
                 let tokSeconds = try tokRecord.runID.flatMap { try session.store.run(id: $0)?.durationMs }.map { $0 / 1000 } ?? .nan
-                let metrics = try tokenizerMetrics(tokRecord, plan: plan, registry: registry, cacheDir: cacheDir, log: log)
+                let tok = try VTPTokenizer(checkpointPath: try registry.file(tokRecord, field: "tokenizer").path)
+                let metrics = try tokenizerMetrics(tok, sha256: tokRecord.sha256, name: tokName, plan: plan, data: data, cacheDir: cacheDir,
+                                                   text: { if let t = text { return t }; let t = try TextEmbeddingCache.miniLM(); text = t; return t },
+                                                   log: log)
+                let originals = try data.images(Array(data.validation.prefix(8)), size: tok.imageSize)
+                if reconstructions[budget] == nil { reconstructions[budget] = [originals] }
+                reconstructions[budget]!.append(try tok.decode(try tok.encode(originals)))
+                let history = try tokRecord.runID.map { try TrainingHistory.read(runID: $0, store: session.store) }
                 var generations: [GeneratorReport.Measurement] = []
                 for seed in plan.generatorSeeds(budget) {
                     let genName = ReportModelNames.generator("tg-\(plan.name)-gen", preset: plan.generatorPreset, steps: plan.generatorSteps,
@@ -91,36 +108,42 @@ public enum TokenizerGenerationReport {
                                                                          cacheDir: cacheDir, log: log))
                 }
                 rows.append(Row(variant: variant, budget: budget, steps: steps, tokenizer: tokName, tokenizerSeconds: tokSeconds,
-                                tokenizerMetrics: metrics, generations: generations))
+                                tokenizerMetrics: metrics, generations: generations, history: history))
             }
         }
-        let figDir = outputDir.appendingPathComponent("tokenizer-generation")
+        let figDir = outputDir.appendingPathComponent(figureFolder)
         try FileManager.default.createDirectory(at: figDir, withIntermediateDirectories: true)
         var outcome = Outcome(plan: plan, provenance: provenance, rows: rows, wallSeconds: 0, figures: [])
         outcome.figures = try TokenizerGenerationRenderer.writeFigures(outcome, figDir: figDir)
+            + TokenizerGenerationRenderer.writeTrainingFigures(outcome, figDir: figDir)
+        for (budget, grid) in reconstructions {
+            let file = "recon-x\(TokenizerGenerationRenderer.f(budget, 0)).png"
+            try PNGCodec.write(try ImageGrid.make(grid.flatMap { $0 }, columns: 8), to: figDir.appendingPathComponent(file).path)
+            outcome.figures.append(file)
+        }
         outcome.wallSeconds = Date().timeIntervalSince(t0)
-        try TokenizerGenerationRenderer.markdown(outcome).write(to: outputDir.appendingPathComponent("tokenizer-generation.md"),
+        try TokenizerGenerationRenderer.markdown(outcome).write(to: outputDir.appendingPathComponent(reportFile),
                                                                 atomically: true, encoding: .utf8)
         try JSONEncoder().encode(outcome).write(to: figDir.appendingPathComponent("outcome.json"))
         return outcome
     }
 
-    /// `TokenizerEvaluator` on the registered tokenizer, cached by its checkpoint hash and the plan's counts.
-    static func tokenizerMetrics(_ record: ModelRecord, plan: TokenizerGenerationPlan, registry: ModelRegistry, cacheDir: URL,
-                                 log: (String) -> Void) throws -> TokenizerMetrics {
-        let key = EvaluationCache.key("tokenizer-metrics", [record.sha256, String(plan.tokenizerEvalImages)] + plan.probeSplit.map(String.init))
+    /// The report's markdown file and figure folder in the output directory.
+    public static let reportFile = "tokenizer.md", figureFolder = "tokenizer"
+
+    /// `TokenizerEvaluator` on a tokenizer, cached by its checkpoint hash and the plan's counts; `data`
+    /// is the validation data (whole train split for the probes), `text` loads MiniLM on first use.
+    static func tokenizerMetrics(_ tok: VTPTokenizer, sha256: String, name: String, plan: TokenizerGenerationPlan, data: VTPData,
+                                 cacheDir: URL, text: () throws -> TextEmbeddingCache, log: (String) -> Void) throws -> TokenizerMetrics {
+        let key = EvaluationCache.key("tokenizer-metrics", [sha256, String(plan.tokenizerEvalImages)] + plan.probeSplit.map(String.init))
         let file = cacheDir.appendingPathComponent(key + ".json")
         if let d = try? Data(contentsOf: file), let m = try? JSONDecoder().decode(TokenizerMetrics.self, from: d) { return m }
-        log("evaluating tokenizer \(record.name)")
-        let tok = try VTPTokenizer(checkpointPath: try registry.file(record, field: "tokenizer").path)
+        log("evaluating tokenizer \(name)")
         var ev = TokenizerEvaluator()
         ev.reconstructionImages = plan.tokenizerEvalImages; ev.heldOutTextImages = plan.tokenizerEvalImages
         ev.probeTrain = plan.probeSplit[0]; ev.probeTune = plan.probeSplit[1]; ev.probeScored = plan.probeSplit[2]
         if plan.evaluator == "quick" { ev.fdResolution = 32; ev.fdBootstrap = 2; ev.bootstrap = 50 }
-        // Probes and reconstruction on the whole train split (the tokenizer's train limit only bounds its training).
-        var config = tok.config
-        config.train.trainLimit = 0
-        let m = try ev.evaluate(tok, data: try VTPData(config: config), text: try TextEmbeddingCache.miniLM())
+        let m = try ev.evaluate(tok, data: data, text: try text())
         try JSONEncoder().encode(m).write(to: file)
         log(String(format: "  rFD %.1f, probe grid %.3f, probe CLS %.3f", m.rFD.value, m.probeGrid.value, m.probeCLS.value))
         return m
