@@ -3,6 +3,7 @@ import Evaluation
 import Foundation
 import MeshKit
 import MeshProto
+import RecTok
 import RunStore
 import VTP
 
@@ -108,17 +109,15 @@ public enum TokenizerGenerationReport {
         let file = cacheDir.appendingPathComponent(key + ".json")
         if let d = try? Data(contentsOf: file), let m = try? JSONDecoder().decode(TokenizerMetrics.self, from: d) { return m }
         log("evaluating tokenizer \(record.name)")
-        let tok = try VTPTokenizer(checkpointPath: try registry.file(record, field: "tokenizer").path)
+        let tok = try LatentTokenizers.load(checkpointPath: try registry.file(record, field: "tokenizer").path)
         var ev = TokenizerEvaluator()
         ev.reconstructionImages = plan.tokenizerEvalImages; ev.heldOutTextImages = plan.tokenizerEvalImages
         ev.probeTrain = plan.probeSplit[0]; ev.probeTune = plan.probeSplit[1]; ev.probeScored = plan.probeSplit[2]
         if plan.evaluator == "quick" { ev.fdResolution = 32; ev.fdBootstrap = 2; ev.bootstrap = 50 }
         // Probes and reconstruction on the whole train split (the tokenizer's train limit only bounds its training).
-        var config = tok.config
-        config.train.trainLimit = 0
-        let m = try ev.evaluate(tok, data: try VTPData(config: config), text: try TextEmbeddingCache.miniLM())
+        let m = try ev.evaluate(tok, data: try VTPData(tokenizer: tok), text: try TextEmbeddingCache.miniLM())
         try JSONEncoder().encode(m).write(to: file)
-        log(String(format: "  rFD %.1f, probe grid %.3f, probe CLS %.3f", m.rFD.value, m.probeGrid.value, m.probeCLS.value))
+        log(String(format: "  rFD %.1f, probe grid %.3f, probe CLS %.3f", m.rFD.value, m.probeGrid.value, m.probeCLS?.value ?? .nan))
         return m
     }
 }

@@ -202,9 +202,10 @@ public struct VTPReport {
         for b in budgets {
             guard let ae = get(.ae, b), let vtp = get(.vtp, b) else { continue }
             let (v, a) = (vtp.metrics, ae.metrics)
+            var cls = "no CLS probe"
+            if let vc = v.probeCLS, let ac = a.probeCLS { cls = "on the CLS \(diff(vc, ac)) (\(Verdict.judge(vc, minus: ac).rawValue))" }
             lines.append("- x\(b), a semantic latent (vtp's probe above the AE's): on the latent grid vtp − ae = \(diff(v.probeGrid, a.probeGrid)) " +
-                         "(\(Verdict.judge(v.probeGrid, minus: a.probeGrid).rawValue)); on the CLS \(diff(v.probeCLS, a.probeCLS)) " +
-                         "(\(Verdict.judge(v.probeCLS, minus: a.probeCLS).rawValue)).")
+                         "(\(Verdict.judge(v.probeGrid, minus: a.probeGrid).rawValue)); \(cls).")
             lines.append(String(format: "- x%@, reconstruction: rFD vtp %.1f ± %.1f vs ae %.1f ± %.1f; PSNR vtp %.2f vs ae %.2f.", "\(b)",
                                 v.rFD.value, v.rFD.std, a.rFD.value, a.rFD.std, v.psnr, a.psnr))
         }
@@ -224,9 +225,9 @@ public struct VTPReport {
                                     gain(v0, v1), gain(a0, a1), d, se, Verdict.judge(difference: d, standardError: se).rawValue))
             }
         }
-        if let ssl = get(.sslAE, hi), let ae = get(.ae, hi) {
-            lines.append("- SSL alone (ssl-ae's CLS probe above the AE's at x\(hi)): \(diff(ssl.metrics.probeCLS, ae.metrics.probeCLS)) " +
-                         "(\(Verdict.judge(ssl.metrics.probeCLS, minus: ae.metrics.probeCLS).rawValue)).")
+        if let ssl = get(.sslAE, hi)?.metrics.probeCLS, let ae = get(.ae, hi)?.metrics.probeCLS {
+            lines.append("- SSL alone (ssl-ae's CLS probe above the AE's at x\(hi)): \(diff(ssl, ae)) " +
+                         "(\(Verdict.judge(ssl, minus: ae).rawValue)).")
         }
         for en in entries where en.budget == hi {
             guard let dino = en.losses["loss_dino"], dino.count >= 10,
