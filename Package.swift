@@ -176,7 +176,8 @@ let package = Package(
             "MeshProto", "RunStore", "MeshTesting",
         ], path: "Tests/DistillTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "MeshKit", "MeshProto", "RunStore", "ServiceCatalog", "MeshCtlKit", "MeshTesting",
+            "MeshKit", "MeshProto", "RunStore", "ServiceCatalog", "MeshCtlKit", "MeshTesting", "TokenizerSvc",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Tests/IntegrationTests"),
     ],
     swiftLanguageModes: [.v5]

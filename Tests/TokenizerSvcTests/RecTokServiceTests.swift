@@ -78,6 +78,25 @@ final class RecTokServiceTests: XCTestCase {
         await mesh.stop()
     }
 
+    /// The default teacher: EfficientNet-Lite0 feature maps (the FD metric's network, offline).
+    func testDefaultTeacherIsEfficientNetLite0() async throws {
+        do { _ = try EffNetTeacher(stage: 5, resolution: 128) } catch {
+            throw TestRequirement.missing("EfficientNet-Lite0", hint: "run scripts/prepare-models (\(error))")
+        }
+        let mesh = try await InProcessMesh.start(modules: [TokenizerModule()], worker: "rectok-effnet")
+        var req = Self.request("rectok-effnet", steps: 1, teacher: "")
+        req.trainLimit = 16
+        let t = try await train(mesh, req)
+        XCTAssertNotNil(t.response.finalMetrics["loss_sem"], "fsd on: the semantic term is trained")
+        XCTAssertEqual(t.response.finalMetrics["teacher_computed"], 16)
+        let resolved = try resolvedConfig(mesh, runID: t.reply.runID)
+        XCTAssertEqual((resolved["teacher"] as? [String: Any])?["kind"] as? String, "efficientnet-lite0")
+        let rec = try XCTUnwrap(try mesh.store.model(name: "rectok-effnet"))
+        let header = try RecTokCheckpoint.header(at: try XCTUnwrap(mesh.artifacts).url(sha256: rec.sha256).path)
+        XCTAssertEqual(header.teacher, "efficientnet-lite0/stage5@128", "the checkpoint names its teacher")
+        await mesh.stop()
+    }
+
     func testResumeContinuesAndRefusesAnotherModel() async throws {
         let mesh = try await InProcessMesh.start(modules: [TokenizerModule()], worker: "rectok-resume")
         let first = try await train(mesh, Self.request("rectok-resume", steps: 2, fsd: "off", teacher: ""))

@@ -37,6 +37,17 @@ public struct TokenizerCommand: AsyncParsableCommand {
 
         func run() async throws {
             if listPresets { TokenizerPresets.names.forEach { print($0) }; return }
+            let req = try request()
+            let a = try await MeshSession.with(connection) { session in
+                try await session.callFollowing("tokenizer.train", req, as: Latentmesh_V1_TokenizerTrainResult.self)
+            }
+            let m = a.response.finalMetrics.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4g", $0.value))" }
+            print("run \(a.reply.runID): model '\(a.response.checkpointName)' sha256 \(a.response.checkpoint.sha256) after \(a.response.steps) steps")
+            print("final: " + m.joined(separator: " "))
+        }
+
+        /// The `tokenizer.train` request of these options (unset options as 0 / empty: the service's defaults).
+        func request() throws -> Latentmesh_V1_TokenizerTrainRequest {
             guard let preset else { throw ValidationError("--preset is required (see --list-presets)") }
             var req = Latentmesh_V1_TokenizerTrainRequest()
             req.preset = preset; req.steps = steps ?? 0; req.seed = seed ?? 0; req.checkpointName = name ?? ""
@@ -44,12 +55,7 @@ public struct TokenizerCommand: AsyncParsableCommand {
             req.configOverrides = overrides
             req.latentChannels = latentChannels ?? 0; req.fsd = fsd ?? ""; req.teacher = teacher ?? ""
             req.teacherCheckpoint = teacherCheckpoint ?? ""
-            let a = try await MeshSession.with(connection) { session in
-                try await session.callFollowing("tokenizer.train", req, as: Latentmesh_V1_TokenizerTrainResult.self)
-            }
-            let m = a.response.finalMetrics.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4g", $0.value))" }
-            print("run \(a.reply.runID): model '\(a.response.checkpointName)' sha256 \(a.response.checkpoint.sha256) after \(a.response.steps) steps")
-            print("final: " + m.joined(separator: " "))
+            return req
         }
     }
 
