@@ -82,6 +82,8 @@ let package = Package(
         // FlowGen's FlowSchedule: the tokenizer's latent noise uses the generator's own shift.
         .target(name: "RecTok", dependencies: ["VTP", "FlowGen", "ComputeCore", "Models", "Datasets", "Evaluation"],
                 path: "Services/tokenizer-svc/RecTok", swiftSettings: fastMath),
+        // TokenizerSvc serves both tokenizer methods of tokenizer-svc (VTP, RecTok); Evaluation only
+        // for `EvaluationCache`, the store-backed cache of RecTok's teacher features.
         .target(name: "TokenizerSvc", dependencies: ["MeshKit", "MeshProto", "VTP", "RecTok", "Evaluation", "ComputeCore"],
                 path: "Services/tokenizer-svc/TokenizerSvc"),
         .executableTarget(name: "tokenizer-svc", dependencies: ["TokenizerSvc", "MeshKit"],

@@ -42,7 +42,7 @@ public nonisolated struct Latentmesh_V1_TokenizerTrainRequest: Sendable {
   /// e.g. "vtp-fmnist32-s"
   public var preset: String = String()
 
-  /// 0 = preset default
+  /// 0 = preset default; RecTok: both phases (joint + decoder fine-tune, split in the preset's ratio)
   public var steps: Int64 = 0
 
   public var seed: UInt64 = 0

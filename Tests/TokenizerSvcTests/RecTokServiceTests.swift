@@ -97,6 +97,29 @@ final class RecTokServiceTests: XCTestCase {
         await mesh.stop()
     }
 
+    /// A VTP tokenizer's trunk as the teacher: resolved from the registry, recorded as a parent.
+    func testVTPTrunkTeacherIsARegisteredVTPTokenizer() async throws {
+        try TokenizerServiceTests.requireMiniLM()
+        let mesh = try await InProcessMesh.start(modules: [TokenizerModule()], worker: "rectok-trunk")
+        var vtp = TokenizerServiceTests.trainRequest("trunk-vtp", steps: 1)
+        vtp.trainLimit = 32
+        _ = try await train(mesh, vtp)
+        var req = Self.request("rectok-on-trunk", steps: 1, teacher: "vtp-trunk")
+        req.teacherCheckpoint = "trunk-vtp"
+        let t = try await train(mesh, req)
+        XCTAssertNotNil(t.response.finalMetrics["loss_sem"])
+        let rec = try XCTUnwrap(try mesh.store.model(name: "rectok-on-trunk"))
+        XCTAssertEqual(rec.parents, ["trunk-vtp"], "the teacher is a parent in the registry")
+        let header = try RecTokCheckpoint.header(at: try XCTUnwrap(mesh.artifacts).url(sha256: rec.sha256).path)
+        XCTAssertTrue(header.teacher.hasPrefix("vtp-trunk/vtp-fmnist32-xs@"), header.teacher)
+        // A RecTok model is no trunk.
+        req.checkpointName = "rectok-on-rectok"; req.teacherCheckpoint = "rectok-on-trunk"
+        await assertServiceError(.invalidArgument, field: "teacher_checkpoint", mentioning: TokenizerService.modelKind) {
+            try await self.train(mesh, req)
+        }
+        await mesh.stop()
+    }
+
     func testResumeContinuesAndRefusesAnotherModel() async throws {
         let mesh = try await InProcessMesh.start(modules: [TokenizerModule()], worker: "rectok-resume")
         let first = try await train(mesh, Self.request("rectok-resume", steps: 2, fsd: "off", teacher: ""))
