@@ -82,23 +82,26 @@ let package = Package(
         // FlowGen's FlowSchedule: the tokenizer's latent noise uses the generator's own shift.
         .target(name: "RecTok", dependencies: ["VTP", "FlowGen", "ComputeCore", "Models", "Datasets", "Evaluation"],
                 path: "Services/tokenizer-svc/RecTok", swiftSettings: fastMath),
-        .target(name: "TokenizerSvc", dependencies: ["MeshKit", "MeshProto", "VTP"],
+        // TokenizerSvc serves both tokenizer methods of tokenizer-svc (VTP, RecTok); Evaluation only
+        // for `EvaluationCache`, the store-backed cache of RecTok's teacher features.
+        .target(name: "TokenizerSvc", dependencies: ["MeshKit", "MeshProto", "VTP", "RecTok", "Evaluation", "ComputeCore"],
                 path: "Services/tokenizer-svc/TokenizerSvc"),
         .executableTarget(name: "tokenizer-svc", dependencies: ["TokenizerSvc", "MeshKit"],
                           path: "Services/tokenizer-svc/App", linkerSettings: staticStdlib),
 
         .target(name: "FlowGen", dependencies: ["ComputeCore", "Models", "Datasets"],
                 path: "Services/generator-svc/FlowGen", swiftSettings: fastMath),
-        // Departure: GeneratorSvc also links VTP to encode/decode latents in process with the
-        // tokenizer the generator names (the co-hosted path; no RPC client in RunContext yet).
-        .target(name: "GeneratorSvc", dependencies: ["MeshKit", "MeshProto", "RunStore", "FlowGen", "Distill", "VTP", "Datasets", "Evaluation", "Models", "ComputeCore"],
+        // Departure: GeneratorSvc also links VTP and RecTok to encode/decode latents in process with
+        // the tokenizer the generator names, of either kind (`LatentTokenizers.load`; the co-hosted
+        // path; no RPC client in RunContext yet).
+        .target(name: "GeneratorSvc", dependencies: ["MeshKit", "MeshProto", "RunStore", "FlowGen", "Distill", "VTP", "RecTok", "Datasets", "Evaluation", "Models", "ComputeCore"],
                 path: "Services/generator-svc/GeneratorSvc"),
         .executableTarget(name: "generator-svc", dependencies: ["GeneratorSvc", "MeshKit"],
                           path: "Services/generator-svc/App", linkerSettings: staticStdlib),
 
         .target(name: "DTI", dependencies: ["ComputeCore", "Models", "FlowGen", "Datasets", "Evaluation"],
                 path: "Services/personalize-svc/DTI", swiftSettings: fastMath),
-        .target(name: "PersonalizeSvc", dependencies: ["MeshKit", "MeshProto", "RunStore", "DTI", "FlowGen", "VTP", "Models", "Datasets", "ComputeCore"],
+        .target(name: "PersonalizeSvc", dependencies: ["MeshKit", "MeshProto", "RunStore", "DTI", "FlowGen", "VTP", "RecTok", "Models", "Datasets", "ComputeCore"],
                 path: "Services/personalize-svc/PersonalizeSvc"),
         .executableTarget(name: "personalize-svc", dependencies: ["PersonalizeSvc", "MeshKit"],
                           path: "Services/personalize-svc/App", linkerSettings: staticStdlib),
@@ -126,7 +129,7 @@ let package = Package(
         ], path: "Services/ServiceCatalog"),
 
         .target(name: "MeshCtlKit", dependencies: [
-            "ServiceCatalog", "TokenizerSvc", "DecodeSvc", "GeneratorSvc", "DistillSvc", "Distill", "FlowGen", "VTP", "ReFusion",
+            "ServiceCatalog", "TokenizerSvc", "DecodeSvc", "GeneratorSvc", "DistillSvc", "Distill", "FlowGen", "VTP", "RecTok", "ReFusion",
             "MeshKit", "MeshProto", "RunStore", "Datasets", "Models", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -165,17 +168,18 @@ let package = Package(
             "PersonalizeSvc", "GeneratorSvc", "TokenizerSvc", "DTI", "FlowGen", "VTP", "Models", "Datasets", "ComputeCore",
             "MeshKit", "MeshProto", "RunStore", "MeshTesting", "MeshCtlKit",
         ], path: "Tests/PersonalizeSvcTests"),
-        .testTarget(name: "TokenizerSvcTests", dependencies: ["TokenizerSvc", "VTP", "MeshTesting"],
+        .testTarget(name: "TokenizerSvcTests", dependencies: ["TokenizerSvc", "VTP", "RecTok", "MeshTesting"],
                     path: "Tests/TokenizerSvcTests"),
         .testTarget(name: "GeneratorSvcTests", dependencies: [
-            "GeneratorSvc", "TokenizerSvc", "FlowGen", "VTP", "MeshKit", "MeshProto", "RunStore", "Datasets", "Evaluation", "ComputeCore", "MeshTesting",
+            "GeneratorSvc", "TokenizerSvc", "FlowGen", "VTP", "RecTok", "MeshKit", "MeshProto", "RunStore", "Datasets", "Evaluation", "ComputeCore", "MeshTesting",
         ], path: "Tests/GeneratorSvcTests"),
         .testTarget(name: "DistillTests", dependencies: [
             "Distill", "DistillSvc", "GeneratorSvc", "TokenizerSvc", "VTP", "FlowGen", "Datasets", "ComputeCore", "MeshKit",
             "MeshProto", "RunStore", "MeshTesting",
         ], path: "Tests/DistillTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "MeshKit", "MeshProto", "RunStore", "ServiceCatalog", "MeshCtlKit", "MeshTesting",
+            "MeshKit", "MeshProto", "RunStore", "ServiceCatalog", "MeshCtlKit", "MeshTesting", "TokenizerSvc",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Tests/IntegrationTests"),
     ],
     swiftLanguageModes: [.v5]

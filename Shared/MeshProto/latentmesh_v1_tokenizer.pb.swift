@@ -42,7 +42,7 @@ public nonisolated struct Latentmesh_V1_TokenizerTrainRequest: Sendable {
   /// e.g. "vtp-fmnist32-s"
   public var preset: String = String()
 
-  /// 0 = preset default
+  /// 0 = preset default; RecTok: both phases (joint + decoder fine-tune, split in the preset's ratio)
   public var steps: Int64 = 0
 
   public var seed: UInt64 = 0
@@ -57,6 +57,18 @@ public nonisolated struct Latentmesh_V1_TokenizerTrainRequest: Sendable {
 
   /// "path=value" on the resolved preset, e.g. "train.sslBatch=32"
   public var configOverrides: [String] = []
+
+  /// RecTok presets (rectok-*) only; INVALID_ARGUMENT naming the field with a VTP preset.
+  public var latentChannels: Int64 = 0
+
+  /// flow semantic distillation: "" or "on" (default), "off"
+  public var fsd: String = String()
+
+  /// semantic teacher: "" or "efficientnet-lite0" (default), "vtp-trunk", "patch-projection" (tests only)
+  public var teacher: String = String()
+
+  /// the registered VTP tokenizer whose trunk is the teacher (teacher "vtp-trunk" only)
+  public var teacherCheckpoint: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -187,7 +199,7 @@ fileprivate nonisolated let _protobuf_package = "latentmesh.v1"
 
 nonisolated extension Latentmesh_V1_TokenizerTrainRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".TokenizerTrainRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}meta\0\u{1}preset\0\u{1}steps\0\u{1}seed\0\u{3}checkpoint_name\0\u{1}resume\0\u{3}train_limit\0\u{3}config_overrides\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}meta\0\u{1}preset\0\u{1}steps\0\u{1}seed\0\u{3}checkpoint_name\0\u{1}resume\0\u{3}train_limit\0\u{3}config_overrides\0\u{3}latent_channels\0\u{1}fsd\0\u{1}teacher\0\u{3}teacher_checkpoint\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -203,6 +215,10 @@ nonisolated extension Latentmesh_V1_TokenizerTrainRequest: SwiftProtobuf.Message
       case 6: try { try decoder.decodeSingularBoolField(value: &self.resume) }()
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.trainLimit) }()
       case 8: try { try decoder.decodeRepeatedStringField(value: &self.configOverrides) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self.latentChannels) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.fsd) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.teacher) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.teacherCheckpoint) }()
       default: break
       }
     }
@@ -237,6 +253,18 @@ nonisolated extension Latentmesh_V1_TokenizerTrainRequest: SwiftProtobuf.Message
     if !self.configOverrides.isEmpty {
       try visitor.visitRepeatedStringField(value: self.configOverrides, fieldNumber: 8)
     }
+    if self.latentChannels != 0 {
+      try visitor.visitSingularInt64Field(value: self.latentChannels, fieldNumber: 9)
+    }
+    if !self.fsd.isEmpty {
+      try visitor.visitSingularStringField(value: self.fsd, fieldNumber: 10)
+    }
+    if !self.teacher.isEmpty {
+      try visitor.visitSingularStringField(value: self.teacher, fieldNumber: 11)
+    }
+    if !self.teacherCheckpoint.isEmpty {
+      try visitor.visitSingularStringField(value: self.teacherCheckpoint, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -249,6 +277,10 @@ nonisolated extension Latentmesh_V1_TokenizerTrainRequest: SwiftProtobuf.Message
     if lhs.resume != rhs.resume {return false}
     if lhs.trainLimit != rhs.trainLimit {return false}
     if lhs.configOverrides != rhs.configOverrides {return false}
+    if lhs.latentChannels != rhs.latentChannels {return false}
+    if lhs.fsd != rhs.fsd {return false}
+    if lhs.teacher != rhs.teacher {return false}
+    if lhs.teacherCheckpoint != rhs.teacherCheckpoint {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

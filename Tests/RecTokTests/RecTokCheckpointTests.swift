@@ -13,7 +13,7 @@ final class RecTokCheckpointTests: XCTestCase {
         let header = try RecTokCheckpoint.header(at: path)
         XCTAssertEqual(header.step, 1)
         XCTAssertEqual(header.config, t.config)
-        XCTAssertEqual(header.teacher, "patch-projection/16")
+        XCTAssertEqual(header.teacher, "patch-projection/16/p4/seed\(t.config.train.seed)")
 
         let images = try t.data.images(Array(t.data.validation.prefix(3)), size: 32)
         let direct = RecTokTokenizer(model: t.model, config: t.config)

@@ -128,9 +128,9 @@ final class TokenizerServiceTests: XCTestCase {
         badTrain = Self.trainRequest(name); badTrain.trainLimit = -5
         await assertServiceError(.invalidArgument, field: "train_limit") { try await self.call(mesh, "tokenizer.train", badTrain, as: Latentmesh_V1_TokenizerTrainResult.self) }
         badTrain.trainLimit = 64
-        XCTAssertEqual(try TokenizerService.validate(badTrain).config.train.trainLimit, 64, "train_limit reaches the config")
+        XCTAssertEqual(try XCTUnwrap(try TokenizerService.validate(badTrain).vtp).train.trainLimit, 64, "train_limit reaches the config")
         badTrain.configOverrides = ["train.sslBatch=6", "loss.centerMomentum=0.99"]
-        let overridden = try TokenizerService.validate(badTrain).config
+        let overridden = try XCTUnwrap(try TokenizerService.validate(badTrain).vtp)
         XCTAssertEqual(overridden.train.sslBatch, 6, "config_overrides reach the config")
         XCTAssertEqual(overridden.loss.centerMomentum, 0.99)
         badTrain.configOverrides = ["train.sslBatch=0"]   // the config's own limit (1...batchSize)

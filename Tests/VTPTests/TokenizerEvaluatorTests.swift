@@ -42,7 +42,7 @@ final class TokenizerEvaluatorTests: XCTestCase {
         XCTAssertTrue(m.rFD.value.isFinite && m.rFD.value > 0)
         XCTAssertEqual(m.rFD.replicates, 3)
         XCTAssertGreaterThan(m.rFD.std, 0, "rFD carries its bootstrap spread")
-        for p in [m.probeGrid, m.probeLatent, m.probeCLS] {
+        for p in [m.probeGrid, m.probeLatent, try XCTUnwrap(m.probeCLS, "a VTP tokenizer has a CLS")] {
             XCTAssertTrue((0...1).contains(p.value))
             XCTAssertEqual(p.replicates, 50)
             XCTAssertLessThanOrEqual(p.low, p.value + 1e-12); XCTAssertGreaterThanOrEqual(p.high, p.value - 1e-12)

@@ -33,7 +33,7 @@ public final class GenerationBatcher: @unchecked Sendable {
         var previewEvery: Int
         var served: ServedModel
         var settings: SamplingSettings
-        var tokenizer: VTPTokenizer
+        var tokenizer: any LatentTokenizer
         var continuation: CheckedContinuation<Tensor, Error>
         /// Its rows in the running batch.
         var rowRange: Range<Int> = 0..<0
@@ -61,7 +61,7 @@ public final class GenerationBatcher: @unchecked Sendable {
     /// in a batch with concurrent requests of the same `model`/`checkpoint`/`settings`.
     /// Throws the run's CANCELLED / DEADLINE_EXCEEDED when it is cancelled while waiting or sampling.
     func sample(model: String, checkpoint: String, served: ServedModel, settings: SamplingSettings,
-                prompts: [TextFeatures], seeds: [UInt64], tokenizer: VTPTokenizer, context: RunContext,
+                prompts: [TextFeatures], seeds: [UInt64], tokenizer: any LatentTokenizer, context: RunContext,
                 previewEvery: Int, urgent: Bool) async throws -> Tensor {
         let key = Key(model: model, checkpoint: checkpoint, steps: settings.steps, guidance: settings.guidance,
                       sampler: settings.sampler)

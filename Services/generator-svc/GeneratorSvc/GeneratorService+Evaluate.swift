@@ -146,7 +146,7 @@ extension GeneratorModels {
 extension GeneratorModels {
     /// `real_*` and `recon_*` metrics (see `generator.evaluate`), computed once per key in this process.
     func anchors(preset: String, tokenizerSHA: String, count: Int, seed: UInt64, evaluator: GenerationEvaluator,
-                 tokenizer tok: VTPTokenizer, context: RunContext) async throws -> [String: Double] {
+                 tokenizer tok: any LatentTokenizer, context: RunContext) async throws -> [String: Double] {
         let key = "\(preset)|\(tokenizerSHA)|\(count)|\(seed)"
         if let a = cachedAnchors(key) { return a }
         await context.progress(step: 0, total: 0, message: "anchors: scoring \(count) real training images and their reconstructions (once)")

@@ -119,7 +119,7 @@ extension GeneratorService {
     /// (an image never depends on its batch): progress every step (when `context` is given), an
     /// x0 preview grid every `previewEvery` steps, cancellation between steps.
     public static func sampleImages(_ model: ServedModel, settings: SamplingSettings, prompts: [TextFeatures],
-                                    seeds: [UInt64], tokenizer tok: VTPTokenizer, context: RunContext,
+                                    seeds: [UInt64], tokenizer tok: any LatentTokenizer, context: RunContext,
                                     previewEvery: Int = 0, reportProgress: Bool = true) async throws -> [ImageBuffer] {
         let t0 = Date()
         let sampler = try model.sampler(prompts: prompts, seeds: seeds, settings: settings)
@@ -144,7 +144,7 @@ extension GeneratorService {
     }
 
     /// Decodes latents [B, T, C] image by image (an image never depends on its batch).
-    static func decode(_ latents: Tensor, tokenizer tok: VTPTokenizer, context: RunContext) async throws -> [ImageBuffer] {
+    static func decode(_ latents: Tensor, tokenizer tok: any LatentTokenizer, context: RunContext) async throws -> [ImageBuffer] {
         try await context.compute {
             try (0..<latents.shape[0]).map { try tok.decode(latents.slice(axis: 0, $0, $0 + 1).copy())[0] }
         }

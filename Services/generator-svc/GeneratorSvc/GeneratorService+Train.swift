@@ -61,8 +61,10 @@ extension GeneratorService {
         }
         var config: FlowGenConfig
         do {
-            config = try FlowGenPresets.resolve(p.preset, grid: tok.config.model.grid, channels: tok.config.model.latentChannels, steps: p.steps)
+            config = try FlowGenPresets.resolve(p.preset, grid: tok.latentShape[0], channels: tok.latentChannels, steps: p.steps)
         } catch { throw ServiceError.invalid("preset", "\(error)") }
+        // A tokenizer trained on a flow schedule (RecTok) fixes the generator's timestep shift (METHODS.md §2).
+        if let shift = tok.latentNoiseShift { config.model.shift = shift }
         config.train.seed = p.seed
         var indices = try DatasetSplit.indices(of: dataset, part: .train, validationFraction: 0.1, seed: 1234)
         if p.trainLimit > 0 && indices.count > p.trainLimit { indices = Array(indices.prefix(p.trainLimit)) }

@@ -6,11 +6,13 @@ import FlowGen
 import Foundation
 import MeshKit
 import MeshProto
+import RecTok
 import RunStore
 import VTP
 
 /// generator-svc handlers: adapt `generator.{train,generate,evaluate}` messages to the FlowGen library.
-/// Latents are decoded (and training images encoded) by the VTP tokenizer the generator names,
+/// Latents are decoded (and training images encoded) by the tokenizer the generator names (VTP or
+/// RecTok, any `LatentTokenizer`),
 /// loaded in process from the model registry (the co-hosted path).
 public enum GeneratorService {
     /// Registry kind of a trained generator.
@@ -51,7 +53,7 @@ public enum GeneratorService {
 public final class GeneratorModels: @unchecked Sendable {
     let generators = ModelCache<FlowGenModel> { try FlowGenCheckpoint.load(from: $0.path) }
     let students = ModelCache<DistilledModel> { try DistillCheckpoint.load(from: $0.path) }
-    let tokenizers = ModelCache<VTPTokenizer> { try VTPTokenizer(checkpointPath: $0.path) }
+    let tokenizers = ModelCache<any LatentTokenizer> { try LatentTokenizers.load(checkpointPath: $0.path) }
     /// Batches concurrent `generator.generate` requests (`GenerationBatcher`).
     public let batcher: GenerationBatcher
     private let lock = NSLock()
@@ -101,8 +103,8 @@ public final class GeneratorModels: @unchecked Sendable {
         return (try generators.model(name, field: field, service: "generator", registry: reg), rec.sha256)
     }
 
-    /// The tokenizer `name` (as registered by tokenizer-svc).
-    public func tokenizer(_ name: String, field: String, context: RunContext) throws -> VTPTokenizer {
+    /// The tokenizer `name` as registered by tokenizer-svc, of any kind (VTP or RecTok, by its checkpoint).
+    public func tokenizer(_ name: String, field: String, context: RunContext) throws -> any LatentTokenizer {
         try tokenizers.model(name, field: field, service: "tokenizer", hint: "train one with `meshctl train tokenizer`",
                              registry: try context.models())
     }

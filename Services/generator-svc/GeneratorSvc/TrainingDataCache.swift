@@ -34,7 +34,7 @@ struct TrainingDataCache {
     }
 
     /// Raw latents of `indices` of `dataset` under the tokenizer. -> [N, T, C]
-    func latents(tokenizer tok: VTPTokenizer, tokenizerSHA: String, tokenizerName: String, dataset: any ImageDataset,
+    func latents(tokenizer tok: any LatentTokenizer, tokenizerSHA: String, tokenizerName: String, dataset: any ImageDataset,
                  datasetName: String, indices: [Int]) async throws -> Tensor {
         let idxHash = SHA256.hex(Data(indices.map(String.init).joined(separator: ",").utf8))
         let name = "cache.latents." + Self.key(["flowgen.latents.v1", tokenizerSHA, datasetName, String(tok.imageSize), idxHash])

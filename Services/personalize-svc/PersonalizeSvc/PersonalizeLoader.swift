@@ -4,14 +4,15 @@ import FlowGen
 import Foundation
 import MeshKit
 import Models
+import RecTok
 import VTP
 
 /// The frozen models concept learning needs, cached per process: MiniLM (+ its m*), generators
-/// (EMA weights) and the tokenizers they were trained on, and the evaluator's parts (the
+/// (EMA weights) and the tokenizers they were trained on (VTP or RecTok), and the evaluator's parts (the
 /// positional probe fitted on MiniLM's vocabulary, EfficientNet-Lite0).
 public final class PersonalizeLoader: @unchecked Sendable {
     private let generators = ModelCache<FlowGenModel> { try FlowGenCheckpoint.load(from: $0.path) }
-    private let tokenizers = ModelCache<VTPTokenizer> { try VTPTokenizer(checkpointPath: $0.path) }
+    private let tokenizers = ModelCache<any LatentTokenizer> { try LatentTokenizers.load(checkpointPath: $0.path) }
     private let lock = NSLock()
     private var text: (MiniLMEncoder, Float)?
     private var measures: (PositionalProbe, EffNetFeatureExtractor)?
@@ -41,7 +42,7 @@ public final class PersonalizeLoader: @unchecked Sendable {
     }
 
     /// The one concept evaluator on `generator` (decoding with `tokenizer`), progress-time sampling.
-    func evaluator(generator: FlowGenModel, tokenizer: VTPTokenizer) throws -> ConceptEvaluator {
+    func evaluator(generator: FlowGenModel, tokenizer: any LatentTokenizer) throws -> ConceptEvaluator {
         let (enc, mStar) = try encoder()
         let (probe, effnet) = try measurements()
         return ConceptEvaluator(generator: generator, encoder: enc, mStar: mStar, probe: probe, effnet: effnet,
@@ -49,7 +50,7 @@ public final class PersonalizeLoader: @unchecked Sendable {
     }
 
     /// The generator registered as `name` and the tokenizer named in its checkpoint metadata.
-    func generator(_ name: String, context: RunContext) throws -> (FlowGenModel, VTPTokenizer) {
+    func generator(_ name: String, context: RunContext) throws -> (FlowGenModel, any LatentTokenizer) {
         guard !name.isEmpty else { throw ServiceError.invalid("generator_model", "must name a trained generator") }
         let registry = try context.models()
         let gen = try generators.model(name, field: "generator_model", service: "generator",

@@ -6,7 +6,9 @@ import MeshProto
 import RunStore
 import VTP
 
-/// tokenizer-svc handlers: adapt `tokenizer.{train,encode,decode}` messages to the VTP library.
+/// tokenizer-svc handlers: adapt `tokenizer.{train,encode,decode}` messages to the tokenizer
+/// method libraries: VTP (`vtp-*` presets, METHODS.md §1) and RecTok (`rectok-*`, §2). Encode and
+/// decode serve a registered checkpoint of either kind (`TokenizerLoader`).
 public enum TokenizerService {
     /// Largest batch accepted by encode/decode.
     public static let maxBatch = 256
@@ -14,13 +16,15 @@ public enum TokenizerService {
     public static let maxSteps: Int64 = 1_000_000
     /// Largest `train_limit` (images) a tokenizer.train request may ask for.
     public static let maxTrainLimit: Int64 = 10_000_000
-    /// Registry kind of a trained tokenizer.
+    /// Registry kind of a trained VTP tokenizer (RecTok: `rectokModelKind`).
     public static let modelKind = "vtp-tokenizer"
+    /// Media type of a VTP checkpoint artifact (RecTok: `rectokMediaType`).
+    public static let mediaType = "application/vnd.latentmesh.vtp+safetensors"
 
     /// The three methods; `loader` caches loaded checkpoints.
     public static func methods(loader: TokenizerLoader) -> [ServiceMethod] {
         [
-            .typed("tokenizer.train", summary: "train a VTP tokenizer preset; checkpoints go to the artifact store",
+            .typed("tokenizer.train", summary: "train a tokenizer preset (vtp-* or rectok-*); checkpoints go to the artifact store",
                    isLongRunning: true) { (req: Latentmesh_V1_TokenizerTrainRequest, ctx) in
                 try await train(req, context: ctx)
             },
@@ -95,18 +99,5 @@ public enum TokenizerService {
         var resp = Latentmesh_V1_DecodeLatentsResponse()
         resp.imagesPng = try images.map { Data(try PNGCodec.encode($0)) }
         return resp
-    }
-}
-
-/// Loads named tokenizer checkpoints from the model registry, caching each by content hash.
-public final class TokenizerLoader: @unchecked Sendable {
-    private let cache = ModelCache<VTPTokenizer> { try VTPTokenizer(checkpointPath: $0.path) }
-    public init() {}
-
-    /// The tokenizer registered under `name`; INVALID_ARGUMENT / NOT_FOUND naming `checkpoint_name`.
-    public func tokenizer(_ name: String, context: RunContext) throws -> VTPTokenizer {
-        guard !name.isEmpty else { throw ServiceError.invalid("checkpoint_name", "must not be empty") }
-        return try cache.model(name, field: "checkpoint_name", service: "tokenizer",
-                               hint: "train one with tokenizer.train", registry: try context.models())
     }
 }

@@ -19,7 +19,10 @@ final class VTPTrainingSession: TrainingSession {
     func saveCheckpoint(to url: URL) throws { try VTPCheckpoint.save(trainer, to: url.path) }
 
     func restore(from url: URL) throws {
-        let (cfg, _) = try VTPCheckpoint.header(at: url.path)
+        let cfg: VTPConfig
+        do { cfg = try VTPCheckpoint.header(at: url.path).config } catch {
+            throw ServiceError.invalid("resume", "the checkpoint to resume from is not a VTP checkpoint (\(error))")
+        }
         guard cfg.model == trainer.config.model && cfg.variant == trainer.config.variant else {
             throw ServiceError.invalid("resume", "checkpoint was trained with preset \(cfg.preset), not \(trainer.config.preset)")
         }

@@ -20,7 +20,7 @@ struct GeneratorTrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Train a FlowGen preset on a tokenizer's latents of fmnist-color (or another captioned dataset).")
     @Option(help: "Preset: \(FlowGenPresets.names.joined(separator: ", ")).") var preset = FlowGenPresets.defaultName
-    @Option(help: "Registered tokenizer whose latent space the generator learns.") var tokenizer: String
+    @Option(help: "Registered tokenizer (VTP or RecTok) whose latent space the generator learns.") var tokenizer: String
     @Option(help: "Steps (0 = the preset's).") var steps: Int64 = 0
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(help: "Model name (default \(GeneratorService.defaultModel)).") var name: String?

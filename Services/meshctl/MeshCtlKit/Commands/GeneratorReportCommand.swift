@@ -14,11 +14,8 @@ struct ReportGeneratorCommand: AsyncParsableCommand {
 
     func run() async throws {
         let p = GeneratorReportPlan.named(report.plan)!
-        var options = ConnectionOptions()
-        options.embedded = true
-        options.home = report.cacheDir("generator").appendingPathComponent(p.name).path
         let out = report.outputDir
-        let o = try await MeshSession.with(options) { session in
+        let o = try await report.withSession(area: "generator") { session in
             try await GeneratorReport.run(plan: p, session: session, outputDir: out) { line in
                 FileHandle.standardError.write(Data((line + "\n").utf8))
             }

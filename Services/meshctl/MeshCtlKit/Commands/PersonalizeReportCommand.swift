@@ -8,6 +8,7 @@ import Foundation
 import MeshKit
 import MeshProto
 import Models
+import RecTok
 import VTP
 
 /// `meshctl report personalize`: trains (or reuses) the frozen tokenizer and generator through the
@@ -46,7 +47,7 @@ public enum PersonalizeReport {
             _ = try await session.client.call("generator.train", g, as: Latentmesh_V1_GeneratorTrainResult.self, timeout: .seconds(7 * 86_400))
         }
         let tokRec = try registry.record(tokName, field: "tokenizer"), genRec = try registry.record(genName, field: "generator")
-        let tok = try VTPTokenizer(checkpointPath: try registry.file(tokRec, field: "tokenizer").path)
+        let tok = try LatentTokenizers.load(checkpointPath: try registry.file(tokRec, field: "tokenizer").path)
         let gen = try FlowGenCheckpoint.load(from: try registry.file(genRec, field: "generator").path)
         Threads.configure(max(1, ProcessInfo.processInfo.activeProcessorCount))
 

@@ -6,7 +6,7 @@ import ReFusion
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report", abstract: "Train, evaluate and write an experiment report (docs/results/AREA.md).",
-        subcommands: [ReportTokenizerCommand.self, ReportDecodeCommand.self, ReportGeneratorCommand.self, ReportDistillCommand.self,
+        subcommands: [ReportTokenizerCommand.self, ReportRecTokCommand.self, ReportDecodeCommand.self, ReportGeneratorCommand.self, ReportDistillCommand.self,
                       ReportPersonalizeCommand.self,
                       ReportReliabilityCommand.self])
 }

@@ -22,4 +22,13 @@ struct ReportPlanOptions: ParsableArguments {
 
     /// The cache folder of `area` (`--cache`, else .latentmesh/report-cache/AREA).
     func cacheDir(_ area: String) -> URL { URL(fileURLWithPath: cache ?? ".latentmesh/report-cache/\(area)") }
+
+    /// Runs `body` in the embedded mesh whose home is this plan's cache folder of `area`
+    /// (`cacheDir(area)/<plan>`): the report's store, trained models and measurements.
+    func withSession<T>(area: String, _ body: (MeshSession) async throws -> T) async throws -> T {
+        var options = ConnectionOptions()
+        options.embedded = true
+        options.home = cacheDir(area).appendingPathComponent(plan).path
+        return try await MeshSession.with(options, body)
+    }
 }

@@ -3,21 +3,23 @@ import Datasets
 import Foundation
 import MeshKit
 import MeshProto
+import RecTok
 import RunStore
+import TokenizerSvc
 import VTP
 
-/// `meshctl tokenizer train|encode|decode|eval`: tokenizer-svc (VTP). Options left unset are
-/// sent as 0 / empty so the service applies its own defaults.
+/// `meshctl tokenizer train|encode|decode|eval`: tokenizer-svc (VTP and RecTok). Options left
+/// unset are sent as 0 / empty so the service applies its own defaults.
 public struct TokenizerCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "tokenizer", abstract: "tokenizer-svc (VTP): train, encode images, decode latents, evaluate.",
+        commandName: "tokenizer", abstract: "tokenizer-svc (VTP, RecTok): train, encode images, decode latents, evaluate.",
         subcommands: [Train.self, Encode.self, Decode.self, Eval.self])
     public init() {}
 
     /// `meshctl tokenizer train --preset NAME`: sends `tokenizer.train` and follows its progress.
     struct Train: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Train a VTP tokenizer preset (ae, clip-ae, ssl-ae, vtp).")
-        @Option(help: "Preset, e.g. vtp-fmnist32-s (see --list-presets).") var preset: String?
+        static let configuration = CommandConfiguration(abstract: "Train a tokenizer preset: VTP (ae, clip-ae, ssl-ae, vtp) or RecTok (rectok-*).")
+        @Option(help: "Preset, e.g. vtp-fmnist32-s or rectok-fmnistc32-s (see --list-presets).") var preset: String?
         @Option(help: "Steps (default: the preset's).") var steps: Int64?
         @Option(help: "Seed (default: the service's).") var seed: UInt64?
         @Option(help: "Model name (default: the preset).") var name: String?
@@ -26,22 +28,34 @@ public struct TokenizerCommand: AsyncParsableCommand {
         @Option(help: "Request id (idempotency key); default a fresh one.") var requestID: String?
         @Option(name: .customLong("set"), help: "Override one field of the preset's configuration, path=value (repeatable), e.g. --set train.sslBatch=32 --set loss.centerMomentum=0.99.")
         var overrides: [String] = []
+        @Option(help: "RecTok only: latent channels per token, 1...256 (default: the preset's, 16).") var latentChannels: Int64?
+        @Option(help: "RecTok only: flow semantic distillation, on or off (default on).") var fsd: String?
+        @Option(help: "RecTok only: semantic teacher, efficientnet-lite0 (default), vtp-trunk or patch-projection (tests).") var teacher: String?
+        @Option(help: "RecTok only: the registered VTP tokenizer whose trunk is the teacher (with --teacher vtp-trunk).") var teacherCheckpoint: String?
         @Flag(help: "List presets and exit.") var listPresets = false
         @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
-            if listPresets { VTPPresets.names.forEach { print($0) }; return }
-            guard let preset else { throw ValidationError("--preset is required (see --list-presets)") }
-            var req = Latentmesh_V1_TokenizerTrainRequest()
-            req.preset = preset; req.steps = steps ?? 0; req.seed = seed ?? 0; req.checkpointName = name ?? ""
-            req.resume = resume; req.meta.requestID = requestID ?? ""; req.trainLimit = trainLimit ?? 0
-            req.configOverrides = overrides
+            if listPresets { TokenizerPresets.names.forEach { print($0) }; return }
+            let req = try request()
             let a = try await MeshSession.with(connection) { session in
                 try await session.callFollowing("tokenizer.train", req, as: Latentmesh_V1_TokenizerTrainResult.self)
             }
             let m = a.response.finalMetrics.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4g", $0.value))" }
             print("run \(a.reply.runID): model '\(a.response.checkpointName)' sha256 \(a.response.checkpoint.sha256) after \(a.response.steps) steps")
             print("final: " + m.joined(separator: " "))
+        }
+
+        /// The `tokenizer.train` request of these options (unset options as 0 / empty: the service's defaults).
+        func request() throws -> Latentmesh_V1_TokenizerTrainRequest {
+            guard let preset else { throw ValidationError("--preset is required (see --list-presets)") }
+            var req = Latentmesh_V1_TokenizerTrainRequest()
+            req.preset = preset; req.steps = steps ?? 0; req.seed = seed ?? 0; req.checkpointName = name ?? ""
+            req.resume = resume; req.meta.requestID = requestID ?? ""; req.trainLimit = trainLimit ?? 0
+            req.configOverrides = overrides
+            req.latentChannels = latentChannels ?? 0; req.fsd = fsd ?? ""; req.teacher = teacher ?? ""
+            req.teacherCheckpoint = teacherCheckpoint ?? ""
+            return req
         }
     }
 
@@ -126,15 +140,15 @@ public struct TokenizerCommand: AsyncParsableCommand {
 
         func run() async throws {
             let path = try checkpointPath(model)
-            let tok = try VTPTokenizer(checkpointPath: path)
+            let tok = try LatentTokenizers.load(checkpointPath: path)
             var ev = TokenizerEvaluator()
             ev.reconstructionImages = images; ev.fdResolution = fdResolution
-            let m = try ev.evaluate(tok, data: try VTPData(config: tok.config), text: try TextEmbeddingCache.miniLM())
+            let m = try ev.evaluate(tok, data: try VTPData(tokenizer: tok), text: try TextEmbeddingCache.miniLM())
             if json {
                 printJSON(m.dictionary.merging(["eval_images": Double(m.evalImages)]) { a, _ in a })
                 return
             }
-            print("tokenizer \(model) (\(tok.config.preset)):")
+            print("tokenizer \(model) (\(tok.presetName)):")
             for (k, v) in m.dictionary.sorted(by: { $0.key < $1.key }) { print(String(format: "  %-13@ %.4f", k as NSString, v)) }
         }
 

@@ -14,15 +14,34 @@ struct ReportTokenizerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let p = TokenizerGenerationPlan.named(report.plan)!
-        var options = ConnectionOptions()
-        options.embedded = true
-        options.home = report.cacheDir("tokenizer").appendingPathComponent(p.name).path
         let out = report.outputDir
-        let o = try await MeshSession.with(options) { session in
+        let o = try await report.withSession(area: "tokenizer") { session in
             try await TokenizerGenerationReport.run(plan: p, session: session, outputDir: out) { line in
                 FileHandle.standardError.write(Data((line + "\n").utf8))
             }
         }
         print("wrote \(out.appendingPathComponent(TokenizerGenerationReport.reportFile).path) (\(String(format: "%.1f", o.wallSeconds / 60)) min)")
+    }
+}
+
+/// `meshctl report rectok [--plan standard|quick]`: RecTok at every latent width with flow semantic
+/// distillation on and off, the same generator recipe on each; writes docs/results/rectok.md.
+struct ReportRecTokCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rectok",
+        abstract: "Train RecTok at d = 8/16/32 with FSD on and off, a generator on each; write docs/results/rectok.md.")
+    @OptionGroup var report: ReportPlanOptions
+
+    func validate() throws { try report.validate(plans: RecTokReportPlan.names) }
+
+    func run() async throws {
+        let p = RecTokReportPlan.named(report.plan)!
+        let out = report.outputDir
+        let o = try await report.withSession(area: "rectok") { session in
+            try await RecTokReport.run(plan: p, session: session, outputDir: out) { line in
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            }
+        }
+        print("wrote \(out.appendingPathComponent(RecTokReport.reportFile).path) (\(String(format: "%.1f", o.wallSeconds / 60)) min)")
     }
 }

@@ -64,19 +64,25 @@ extension TokenizerGenerationRenderer {
     static func understandingVerdict(_ o: TokenizerGenerationReport.Outcome) -> [String] {
         var lines: [String] = []
         func row(_ v: String, _ b: Double) -> Row? { o.rows.first { $0.variant == v && $0.budget == b } }
-        func diff(_ a: Estimate, _ b: Estimate) -> String {
-            String(format: "%+.3f ± %.3f", a.value - b.value, (a.std * a.std + b.std * b.std).squareRoot())
+        // The CLS probe is absent for tokenizers without a CLS token (RecTok): n/a, not shown.
+        func diff(_ a: Estimate?, _ b: Estimate?) -> String {
+            guard let a, let b else { return "n/a" }
+            return String(format: "%+.3f ± %.3f", a.value - b.value, (a.std * a.std + b.std * b.std).squareRoot())
+        }
+        func judge(_ a: Estimate?, _ b: Estimate?) -> String {
+            guard let a, let b else { return Verdict.notShown.rawValue }
+            return Verdict.judge(a, minus: b).rawValue
         }
         for b in o.plan.budgets {
             guard let ae = row("ae", b)?.tokenizerMetrics else { continue }
             if let v = row("vtp", b)?.tokenizerMetrics {
                 lines.append("- x\(f(b, 0)), a semantic latent (vtp's probe above the AE's): on the latent grid vtp − ae = \(diff(v.probeGrid, ae.probeGrid)) " +
                              "(\(Verdict.judge(v.probeGrid, minus: ae.probeGrid).rawValue)); on the CLS \(diff(v.probeCLS, ae.probeCLS)) " +
-                             "(\(Verdict.judge(v.probeCLS, minus: ae.probeCLS).rawValue)); rFD vtp \(e(v.rFD, 1)) vs ae \(e(ae.rFD, 1)).")
+                             "(\(judge(v.probeCLS, ae.probeCLS))); rFD vtp \(e(v.rFD, 1)) vs ae \(e(ae.rFD, 1)).")
             }
             if let s = row("ssl-ae", b)?.tokenizerMetrics {
                 lines.append("- x\(f(b, 0)), SSL alone (ssl-ae's probe above the AE's): CLS \(diff(s.probeCLS, ae.probeCLS)) " +
-                             "(\(Verdict.judge(s.probeCLS, minus: ae.probeCLS).rawValue)); latent grid \(diff(s.probeGrid, ae.probeGrid)) " +
+                             "(\(judge(s.probeCLS, ae.probeCLS))); latent grid \(diff(s.probeGrid, ae.probeGrid)) " +
                              "(\(Verdict.judge(s.probeGrid, minus: ae.probeGrid).rawValue)).")
             }
         }

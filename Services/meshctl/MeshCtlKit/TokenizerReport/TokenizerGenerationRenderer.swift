@@ -97,9 +97,9 @@ public enum TokenizerGenerationRenderer {
         // Does understanding predict generation? Spearman rank correlation across every tokenizer.
         let gfd = o.rows.map(\.gFD.value)
         for (name, xs) in [("probe on the latent grid", o.rows.map(\.tokenizerMetrics.probeGrid.value)),
-                           ("CLS probe", o.rows.map(\.tokenizerMetrics.probeCLS.value)),
+                           ("CLS probe", o.rows.compactMap(\.tokenizerMetrics.probeCLS?.value)),
                            ("rFD", o.rows.map(\.tokenizerMetrics.rFD.value))] {
-            guard let rho = RankCorrelation.spearman(xs, gfd) else { continue }
+            guard xs.count == gfd.count, let rho = RankCorrelation.spearman(xs, gfd) else { continue }
             let n = xs.count, band = 2 / Double(max(n - 1, 1)).squareRoot()
             let word = abs(rho) > band ? (rho < 0 ? "higher goes with better (lower) gFD" : "higher goes with worse gFD") : "no rank relation shown"
             lines.append("- \(name) vs gFD over the \(n) tokenizers: Spearman ρ = \(f(rho, 2)) (|ρ| above \(f(band, 2)) = 2/√(n−1) counts): \(word).")

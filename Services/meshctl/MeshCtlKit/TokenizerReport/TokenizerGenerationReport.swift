@@ -4,6 +4,7 @@ import FlowGen
 import Foundation
 import MeshKit
 import MeshProto
+import RecTok
 import RunStore
 import VTP
 
@@ -55,60 +56,26 @@ public enum TokenizerGenerationReport {
         let t0 = Date()
         // Read before anything is written: the report's own outputs must not mark the tree dirty.
         let provenance = ReportProvenance.current().dictionary
-        let registry = ModelRegistry(artifacts: session.artifacts)
-        let cacheDir = session.home.appendingPathComponent("report-measurements")
-        try FileManager.default.createDirectory(at: cacheDir, withIntermediateDirectories: true)
+        let runner = try TokenizerCellRunner(
+            session: session, eval: .init(images: plan.tokenizerEvalImages, probeSplit: plan.probeSplit, evaluator: plan.evaluator),
+            generator: .init(prefix: "tg-\(plan.name)-gen", preset: plan.generatorPreset, steps: plan.generatorSteps,
+                             trainLimit: plan.generatorTrainLimit, evalImages: plan.evalImages, evalSteps: plan.evalSteps,
+                             guidance: plan.guidance, evaluator: plan.evaluator, evalSeed: plan.seed),
+            log: log)
         var rows: [Row] = []
-        // Evaluation inputs, loaded once: the validation data (every variant shares the data part and
-        // size) and, only when a tokenizer needs scoring, MiniLM.
-        var dataConfig = try VTPPresets.resolve("\(plan.variants[0])-\(plan.data)-\(plan.size)")
-        dataConfig.train.trainLimit = 0   // probes and reconstruction on the whole train split
-        let data = try VTPData(config: dataConfig)
-        var text: TextEmbeddingCache?
         var reconstructions: [Double: [[ImageBuffer]]] = [:]
-        // The generator preset's recipe at a nominal latent shape (the real one follows from the tokenizer, in its name).
-        let generatorRecipe = try FlowGenPresets.resolve(plan.generatorPreset, grid: 1, channels: 1).json()
         for budget in plan.budgets {
             for variant in plan.variants {
                 let preset = "\(variant)-\(plan.data)-\(plan.size)", steps = plan.tokenizerSteps(budget)
-                let tokName = ReportModelNames.tokenizer("tg-\(plan.name)-\(variant)-n\(plan.trainLimit)", preset: preset, steps: steps,
-                                                         seed: plan.seed, config: try VTPPresets.resolve(preset).json())
-                if try !registry.exists(tokName) {
-                    log("training tokenizer \(preset) x\(budget) (\(steps) steps on \(plan.trainLimit) images)")
-                    var t = Latentmesh_V1_TokenizerTrainRequest()
-                    t.preset = preset; t.steps = Int64(steps); t.seed = plan.seed; t.checkpointName = tokName
-                    t.trainLimit = Int64(plan.trainLimit)
-                    _ = try await session.callFollowing("tokenizer.train", t, as: Latentmesh_V1_TokenizerTrainResult.self)
-                }
-                let tokRecord = try registry.record(tokName, field: "tokenizer")
-                let tokSeconds = try tokRecord.runID.flatMap { try session.store.run(id: $0)?.durationMs }.map { $0 / 1000 } ?? .nan
-                let tok = try VTPTokenizer(checkpointPath: try registry.file(tokRecord, field: "tokenizer").path)
-                let metrics = try tokenizerMetrics(tok, sha256: tokRecord.sha256, name: tokName, plan: plan, data: data, cacheDir: cacheDir,
-                                                   text: { if let t = text { return t }; let t = try TextEmbeddingCache.miniLM(); text = t; return t },
-                                                   log: log)
-                let originals = try data.images(Array(data.validation.prefix(8)), size: tok.imageSize)
-                if reconstructions[budget] == nil { reconstructions[budget] = [originals] }
-                reconstructions[budget]!.append(try tok.decode(try tok.encode(originals)))
-                let history = try tokRecord.runID.map { try TrainingHistory.read(runID: $0, store: session.store) }
-                var generations: [GeneratorReport.Measurement] = []
-                for seed in plan.generatorSeeds(budget) {
-                    let genName = ReportModelNames.generator("tg-\(plan.name)-gen", preset: plan.generatorPreset, steps: plan.generatorSteps,
-                                                             trainLimit: plan.generatorTrainLimit, seed: seed, tokenizer: tokName,
-                                                             config: generatorRecipe)
-                    if try !registry.exists(genName) {
-                        log("training generator on \(tokName) (seed \(seed))")
-                        var g = Latentmesh_V1_GeneratorTrainRequest()
-                        g.preset = plan.generatorPreset; g.tokenizerCheckpoint = tokName; g.steps = Int64(plan.generatorSteps)
-                        g.seed = seed; g.modelName = genName; g.trainLimit = Int64(plan.generatorTrainLimit)
-                        _ = try await session.callFollowing("generator.train", g, as: Latentmesh_V1_GeneratorTrainResult.self)
-                    }
-                    generations.append(try await GeneratorReport.measure(genName, step: plan.generatorSteps, images: plan.evalImages,
-                                                                         steps: plan.evalSteps, guidance: plan.guidance, sampler: "euler",
-                                                                         evaluator: plan.evaluator, seed: plan.seed, session: session,
-                                                                         cacheDir: cacheDir, log: log))
-                }
-                rows.append(Row(variant: variant, budget: budget, steps: steps, tokenizer: tokName, tokenizerSeconds: tokSeconds,
-                                tokenizerMetrics: metrics, generations: generations, history: history))
+                var t = Latentmesh_V1_TokenizerTrainRequest()
+                t.preset = preset; t.steps = Int64(steps); t.seed = plan.seed; t.trainLimit = Int64(plan.trainLimit)
+                t.checkpointName = ReportModelNames.tokenizer("tg-\(plan.name)-\(variant)-n\(plan.trainLimit)", preset: preset, steps: steps,
+                                                              seed: plan.seed, config: try VTPPresets.resolve(preset).json())
+                let c = try await runner.run(t, describe: "\(preset) x\(budget) (\(steps) steps on \(plan.trainLimit) images)",
+                                             seeds: plan.generatorSeeds(budget))
+                reconstructions[budget, default: []].append(c.reconstruction)
+                rows.append(Row(variant: variant, budget: budget, steps: steps, tokenizer: c.tokenizer, tokenizerSeconds: c.seconds,
+                                tokenizerMetrics: c.metrics, generations: c.generations, history: c.history))
             }
         }
         let figDir = outputDir.appendingPathComponent(figureFolder)
@@ -118,7 +85,7 @@ public enum TokenizerGenerationReport {
             + TokenizerGenerationRenderer.writeTrainingFigures(outcome, figDir: figDir)
         for (budget, grid) in reconstructions {
             let file = "recon-x\(TokenizerGenerationRenderer.f(budget, 0)).png"
-            try PNGCodec.write(try ImageGrid.make(grid.flatMap { $0 }, columns: 8), to: figDir.appendingPathComponent(file).path)
+            try runner.writeReconstructionGrid(grid, to: figDir.appendingPathComponent(file))
             outcome.figures.append(file)
         }
         outcome.wallSeconds = Date().timeIntervalSince(t0)
@@ -130,22 +97,4 @@ public enum TokenizerGenerationReport {
 
     /// The report's markdown file and figure folder in the output directory.
     public static let reportFile = "tokenizer.md", figureFolder = "tokenizer"
-
-    /// `TokenizerEvaluator` on a tokenizer, cached by its checkpoint hash and the plan's counts; `data`
-    /// is the validation data (whole train split for the probes), `text` loads MiniLM on first use.
-    static func tokenizerMetrics(_ tok: VTPTokenizer, sha256: String, name: String, plan: TokenizerGenerationPlan, data: VTPData,
-                                 cacheDir: URL, text: () throws -> TextEmbeddingCache, log: (String) -> Void) throws -> TokenizerMetrics {
-        let key = EvaluationCache.key("tokenizer-metrics", [sha256, String(plan.tokenizerEvalImages)] + plan.probeSplit.map(String.init))
-        let file = cacheDir.appendingPathComponent(key + ".json")
-        if let d = try? Data(contentsOf: file), let m = try? JSONDecoder().decode(TokenizerMetrics.self, from: d) { return m }
-        log("evaluating tokenizer \(name)")
-        var ev = TokenizerEvaluator()
-        ev.reconstructionImages = plan.tokenizerEvalImages; ev.heldOutTextImages = plan.tokenizerEvalImages
-        ev.probeTrain = plan.probeSplit[0]; ev.probeTune = plan.probeSplit[1]; ev.probeScored = plan.probeSplit[2]
-        if plan.evaluator == "quick" { ev.fdResolution = 32; ev.fdBootstrap = 2; ev.bootstrap = 50 }
-        let m = try ev.evaluate(tok, data: data, text: try text())
-        try JSONEncoder().encode(m).write(to: file)
-        log(String(format: "  rFD %.1f, probe grid %.3f, probe CLS %.3f", m.rFD.value, m.probeGrid.value, m.probeCLS.value))
-        return m
-    }
 }

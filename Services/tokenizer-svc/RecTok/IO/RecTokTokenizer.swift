@@ -22,6 +22,12 @@ public final class RecTokTokenizer: LatentTokenizer, @unchecked Sendable {
     /// Latent shape per image: [grid, grid, d].
     public var latentShape: [Int] { [config.model.grid, config.model.grid, config.model.latentChannels] }
     public var imageSize: Int { config.model.imageSize }
+    public var presetName: String { config.preset }
+    public var datasetName: String { config.train.dataset }
+    public var validationFraction: Double { config.train.validationFraction }
+    /// The shift s of the flow noise the latents were trained under (`RecTokConfig.noiseShift`);
+    /// the generator trains and samples on the same shifted schedule (METHODS.md §2).
+    public var latentNoiseShift: Float? { config.noiseShift }
 
     /// Images -> latents [B, grid·grid, d] (posterior means).
     public func encode(_ images: [ImageBuffer]) throws -> Tensor {

@@ -7,11 +7,14 @@ import VTP
 public final class PatchProjectionTeacher: RecTokTeacher, @unchecked Sendable {
     public let patch: Int, channels: Int
     let imageChannels: Int
+    let seed: UInt64
     let weight: Tensor        // [3·p², C]
-    public var name: String { "patch-projection/\(channels)" }
+    /// Names everything the features depend on (the projection is drawn from the seed), so a
+    /// store cache keyed by it never mixes two projections.
+    public var name: String { "patch-projection/\(channels)/p\(patch)/seed\(seed)" }
 
     public init(patch: Int, channels imageChannels: Int, outputs: Int, seed: UInt64) {
-        self.patch = patch; self.imageChannels = imageChannels; channels = outputs
+        self.patch = patch; self.imageChannels = imageChannels; channels = outputs; self.seed = seed
         var rng = RNG(seed: seed &+ 0x7EAC_4E55)
         let p = patch * patch * imageChannels
         weight = rng.normal([p, outputs], std: 2 / Float(p).squareRoot())

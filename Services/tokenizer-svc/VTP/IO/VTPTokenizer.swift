@@ -4,7 +4,7 @@ import Foundation
 
 /// A trained tokenizer for inference: images <-> latents, plus the CLS and CLIP embeddings
 /// used by evaluation. Thread-safe (one forward at a time).
-public final class VTPTokenizer: LatentTokenizer, @unchecked Sendable {
+public final class VTPTokenizer: LatentTokenizer, TextAlignedTokenizer, @unchecked Sendable {
     public let model: VTPModel
     public let config: VTPConfig
     private let lock = NSLock()
@@ -20,6 +20,11 @@ public final class VTPTokenizer: LatentTokenizer, @unchecked Sendable {
     /// Latent shape per image: [grid, grid, d].
     public var latentShape: [Int] { [config.model.grid, config.model.grid, config.model.latentChannels] }
     public var imageSize: Int { config.model.imageSize }
+    public var presetName: String { config.preset }
+    public var datasetName: String { config.train.dataset }
+    public var validationFraction: Double { config.train.validationFraction }
+    /// The CLIP head when the variant trains one.
+    public var textAlignment: (any TextAlignedTokenizer)? { config.variant.usesCLIP ? self : nil }
 
     /// Images -> latents [B, grid·grid, d] and final-normed CLS [B, D].
     public func encodeWithCLS(_ images: [ImageBuffer]) throws -> (latents: Tensor, cls: Tensor) {
@@ -30,6 +35,12 @@ public final class VTPTokenizer: LatentTokenizer, @unchecked Sendable {
 
     /// Images -> latents [B, grid·grid, d].
     public func encode(_ images: [ImageBuffer]) throws -> Tensor { try encodeWithCLS(images).latents }
+
+    /// Images -> latents [B, grid·grid, d] and the CLS [B, D] as the summary embedding.
+    public func encodeWithSummary(_ images: [ImageBuffer]) throws -> (latents: Tensor, summary: Tensor?) {
+        let (z, c) = try encodeWithCLS(images)
+        return (z, c)
+    }
 
     /// Latents [B, grid·grid, d] -> images (RGB, values in [0, 1]).
     public func decode(_ latents: Tensor) throws -> [ImageBuffer] {
@@ -45,18 +56,13 @@ public final class VTPTokenizer: LatentTokenizer, @unchecked Sendable {
         let cls = try encodeWithCLS(images).cls
         lock.lock(); defer { lock.unlock() }
         let e = withNoGrad { model.clip.image(cls) }
-        return rows(e)
+        return TokenizerEvaluator.rows(e)
     }
 
     /// Projected text embeddings (unit rows) of frozen sentence embeddings [N, 384] -> [N, e].
     public func clipText(_ sentenceEmbeddings: [[Float]]) -> [[Float]] {
         let t = Tensor(sentenceEmbeddings.flatMap { $0 }, shape: [sentenceEmbeddings.count, config.model.textDim])
         lock.lock(); defer { lock.unlock() }
-        return rows(withNoGrad { model.clip.text(t) })
-    }
-
-    func rows(_ t: Tensor) -> [[Float]] {
-        let n = t.shape[0], w = t.count / max(1, n), a = t.array
-        return (0..<n).map { Array(a[($0 * w)..<(($0 + 1) * w)]) }
+        return TokenizerEvaluator.rows(withNoGrad { model.clip.text(t) })
     }
 }

@@ -47,6 +47,13 @@ public struct VTPData: @unchecked Sendable {
                       trainLimit: t.trainLimit)
     }
 
+    /// The data a trained tokenizer was trained on (its dataset, image size and validation split),
+    /// with every training image (`trainLimit` 0: evaluation probes read the whole train split).
+    public init(tokenizer: any LatentTokenizer, trainLimit: Int = 0) throws {
+        try self.init(dataset: tokenizer.datasetName, imageSize: tokenizer.imageSize,
+                      validationFraction: tokenizer.validationFraction, trainLimit: trainLimit)
+    }
+
     /// Any tokenizer's data (VTP, RecTok): `dataset` by catalog name at `imageSize`, a fixed
     /// validation split of `validationFraction`, at most `trainLimit` training images (0 = all).
     public init(dataset name: String, imageSize: Int, validationFraction: Double, trainLimit: Int) throws {

@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from latentmesh.v1 import common_pb2 as latentmesh_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dlatentmesh/v1/tokenizer.proto\x12\rlatentmesh.v1\x1a\x1alatentmesh/v1/common.proto\"\xc6\x01\n\x15TokenizerTrainRequest\x12(\n\x04meta\x18\x01 \x01(\x0b\x32\x1a.latentmesh.v1.RequestMeta\x12\x0e\n\x06preset\x18\x02 \x01(\t\x12\r\n\x05steps\x18\x03 \x01(\x03\x12\x0c\n\x04seed\x18\x04 \x01(\x04\x12\x17\n\x0f\x63heckpoint_name\x18\x05 \x01(\t\x12\x0e\n\x06resume\x18\x06 \x01(\x08\x12\x13\n\x0btrain_limit\x18\x07 \x01(\x03\x12\x18\n\x10\x63onfig_overrides\x18\x08 \x03(\t\"\xf1\x01\n\x14TokenizerTrainResult\x12\x17\n\x0f\x63heckpoint_name\x18\x01 \x01(\t\x12.\n\ncheckpoint\x18\x02 \x01(\x0b\x32\x1a.latentmesh.v1.ArtifactRef\x12L\n\rfinal_metrics\x18\x03 \x03(\x0b\x32\x35.latentmesh.v1.TokenizerTrainResult.FinalMetricsEntry\x12\r\n\x05steps\x18\x04 \x01(\x03\x1a\x33\n\x11\x46inalMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"+\n\x06Latent\x12\r\n\x05shape\x18\x01 \x03(\x05\x12\x12\n\x06values\x18\x02 \x03(\x02\x42\x02\x10\x01\"f\n\rEncodeRequest\x12(\n\x04meta\x18\x01 \x01(\x0b\x32\x1a.latentmesh.v1.RequestMeta\x12\x17\n\x0f\x63heckpoint_name\x18\x02 \x01(\t\x12\x12\n\nimages_png\x18\x03 \x03(\x0c\"8\n\x0e\x45ncodeResponse\x12&\n\x07latents\x18\x01 \x03(\x0b\x32\x15.latentmesh.v1.Latent\"\x81\x01\n\x14\x44\x65\x63odeLatentsRequest\x12(\n\x04meta\x18\x01 \x01(\x0b\x32\x1a.latentmesh.v1.RequestMeta\x12\x17\n\x0f\x63heckpoint_name\x18\x02 \x01(\t\x12&\n\x07latents\x18\x03 \x03(\x0b\x32\x15.latentmesh.v1.Latent\"+\n\x15\x44\x65\x63odeLatentsResponse\x12\x12\n\nimages_png\x18\x01 \x03(\x0c\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dlatentmesh/v1/tokenizer.proto\x12\rlatentmesh.v1\x1a\x1alatentmesh/v1/common.proto\"\x99\x02\n\x15TokenizerTrainRequest\x12(\n\x04meta\x18\x01 \x01(\x0b\x32\x1a.latentmesh.v1.RequestMeta\x12\x0e\n\x06preset\x18\x02 \x01(\t\x12\r\n\x05steps\x18\x03 \x01(\x03\x12\x0c\n\x04seed\x18\x04 \x01(\x04\x12\x17\n\x0f\x63heckpoint_name\x18\x05 \x01(\t\x12\x0e\n\x06resume\x18\x06 \x01(\x08\x12\x13\n\x0btrain_limit\x18\x07 \x01(\x03\x12\x18\n\x10\x63onfig_overrides\x18\x08 \x03(\t\x12\x17\n\x0flatent_channels\x18\t \x01(\x03\x12\x0b\n\x03\x66sd\x18\n \x01(\t\x12\x0f\n\x07teacher\x18\x0b \x01(\t\x12\x1a\n\x12teacher_checkpoint\x18\x0c \x01(\t\"\xf1\x01\n\x14TokenizerTrainResult\x12\x17\n\x0f\x63heckpoint_name\x18\x01 \x01(\t\x12.\n\ncheckpoint\x18\x02 \x01(\x0b\x32\x1a.latentmesh.v1.ArtifactRef\x12L\n\rfinal_metrics\x18\x03 \x03(\x0b\x32\x35.latentmesh.v1.TokenizerTrainResult.FinalMetricsEntry\x12\r\n\x05steps\x18\x04 \x01(\x03\x1a\x33\n\x11\x46inalMetricsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"+\n\x06Latent\x12\r\n\x05shape\x18\x01 \x03(\x05\x12\x12\n\x06values\x18\x02 \x03(\x02\x42\x02\x10\x01\"f\n\rEncodeRequest\x12(\n\x04meta\x18\x01 \x01(\x0b\x32\x1a.latentmesh.v1.RequestMeta\x12\x17\n\x0f\x63heckpoint_name\x18\x02 \x01(\t\x12\x12\n\nimages_png\x18\x03 \x03(\x0c\"8\n\x0e\x45ncodeResponse\x12&\n\x07latents\x18\x01 \x03(\x0b\x32\x15.latentmesh.v1.Latent\"\x81\x01\n\x14\x44\x65\x63odeLatentsRequest\x12(\n\x04meta\x18\x01 \x01(\x0b\x32\x1a.latentmesh.v1.RequestMeta\x12\x17\n\x0f\x63heckpoint_name\x18\x02 \x01(\t\x12&\n\x07latents\x18\x03 \x03(\x0b\x32\x15.latentmesh.v1.Latent\"+\n\x15\x44\x65\x63odeLatentsResponse\x12\x12\n\nimages_png\x18\x01 \x03(\x0c\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'latentmesh.v1.tokenizer_pb2', globals())
@@ -26,19 +26,19 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _LATENT.fields_by_name['values']._options = None
   _LATENT.fields_by_name['values']._serialized_options = b'\020\001'
   _TOKENIZERTRAINREQUEST._serialized_start=77
-  _TOKENIZERTRAINREQUEST._serialized_end=275
-  _TOKENIZERTRAINRESULT._serialized_start=278
-  _TOKENIZERTRAINRESULT._serialized_end=519
-  _TOKENIZERTRAINRESULT_FINALMETRICSENTRY._serialized_start=468
-  _TOKENIZERTRAINRESULT_FINALMETRICSENTRY._serialized_end=519
-  _LATENT._serialized_start=521
-  _LATENT._serialized_end=564
-  _ENCODEREQUEST._serialized_start=566
-  _ENCODEREQUEST._serialized_end=668
-  _ENCODERESPONSE._serialized_start=670
-  _ENCODERESPONSE._serialized_end=726
-  _DECODELATENTSREQUEST._serialized_start=729
-  _DECODELATENTSREQUEST._serialized_end=858
-  _DECODELATENTSRESPONSE._serialized_start=860
-  _DECODELATENTSRESPONSE._serialized_end=903
+  _TOKENIZERTRAINREQUEST._serialized_end=358
+  _TOKENIZERTRAINRESULT._serialized_start=361
+  _TOKENIZERTRAINRESULT._serialized_end=602
+  _TOKENIZERTRAINRESULT_FINALMETRICSENTRY._serialized_start=551
+  _TOKENIZERTRAINRESULT_FINALMETRICSENTRY._serialized_end=602
+  _LATENT._serialized_start=604
+  _LATENT._serialized_end=647
+  _ENCODEREQUEST._serialized_start=649
+  _ENCODEREQUEST._serialized_end=751
+  _ENCODERESPONSE._serialized_start=753
+  _ENCODERESPONSE._serialized_end=809
+  _DECODELATENTSREQUEST._serialized_start=812
+  _DECODELATENTSREQUEST._serialized_end=941
+  _DECODELATENTSRESPONSE._serialized_start=943
+  _DECODELATENTSRESPONSE._serialized_end=986
 # @@protoc_insertion_point(module_scope)

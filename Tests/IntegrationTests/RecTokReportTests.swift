@@ -1,0 +1,70 @@
+import Evaluation
+import Foundation
+@testable import MeshCtlKit
+import MeshTesting
+@testable import VTP
+import XCTest
+
+/// `meshctl report rectok`'s quick plan end to end on an embedded mesh (RecTok at two latent
+/// widths with FSD on and off, a generator on each, the figures and computed verdicts; a rerun
+/// reuses everything), and its verdicts on hand-made numbers.
+final class RecTokReportTests: XCTestCase {
+    func testQuickPlanWritesTheReport() async throws {
+        let home = TestEnvironment.tempDir("rectok-home"), out = TestEnvironment.tempDir("rectok-out")
+        defer { try? FileManager.default.removeItem(at: home); try? FileManager.default.removeItem(at: out) }
+        let plan = try XCTUnwrap(RecTokReportPlan.named("quick"))
+        var options = ConnectionOptions()
+        options.embedded = true
+        options.home = home.path
+        var lines: [String] = []
+        let o = try await MeshSession.with(options) { session in
+            try await RecTokReport.run(plan: plan, session: session, outputDir: out) { lines.append($0) }
+        }
+        XCTAssertEqual(o.rows.map(\.latentChannels), [4, 8, 4, 8])
+        XCTAssertEqual(o.rows.map(\.fsd), [true, true, false, false])
+        XCTAssertEqual(Set(o.rows.map(\.tokenizer)).count, 4, "one tokenizer per d x FSD")
+        for r in o.rows {
+            XCTAssertTrue(r.gFD.value.isFinite && r.gFD.value > 0, "d=\(r.latentChannels) fsd=\(r.fsd)")
+            XCTAssertNil(r.tokenizerMetrics.probeCLS, "RecTok has no CLS token")
+            let h = try XCTUnwrap(r.history)
+            XCTAssertEqual(h.series["loss"]?.steps.last, Double(plan.tokenizerSteps))
+        }
+        for f in o.figures { XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("rectok/\(f)").path), f) }
+        let md = try String(contentsOf: out.appendingPathComponent("rectok.md"), encoding: .utf8)
+        XCTAssertTrue(md.contains("--plan quick") && md.contains("| 8 | off |") && md.contains("The claim (generation improves with d only when FSD is on)"), md)
+        lines.removeAll()
+        let again = try await MeshSession.with(options) { session in
+            try await RecTokReport.run(plan: plan, session: session, outputDir: out) { lines.append($0) }
+        }
+        XCTAssertFalse(lines.contains { $0.hasPrefix("training") || $0.hasPrefix("evaluating") }, "\(lines)")
+        XCTAssertEqual(again.rows.map(\.gFD.value), o.rows.map(\.gFD.value))
+    }
+
+    func testVerdictsAreComputedFromTheNumbers() throws {
+        func est(_ v: Double, _ s: Double) -> Estimate { Estimate(value: v, low: v - 2 * s, high: v + 2 * s, std: s, replicates: 100) }
+        func m(_ v: Double, _ s: Double) -> GeneratorReport.Measurement {
+            GeneratorReport.Measurement(model: "g", trainingStep: 1, images: 10, steps: 2, guidance: 3, sampler: "euler",
+                                        metrics: ["gfd": v, "gfd_std": s, "class_accuracy": 0.5, "class_accuracy_low": 0.49, "class_accuracy_high": 0.51],
+                                        referenceImages: 10, fdResolution: 32, seconds: 1, runID: "r")
+        }
+        let metrics = TokenizerMetrics(rFD: est(100, 1), psnr: 20, ssim: 0.5, heldOutText: nil, probeGrid: est(0.5, 0.01),
+                                       probeLatent: est(0.5, 0.01), probeCLS: nil, probeSplit: [1, 1, 1], evalImages: 1, fdResolution: 32)
+        func row(_ d: Int, _ fsd: Bool, _ gfd: Double) -> RecTokReport.Row {
+            .init(latentChannels: d, fsd: fsd, tokenizer: "t\(d)\(fsd)", tokenizerSeconds: 1, tokenizerMetrics: metrics, generations: [m(gfd, 5)])
+        }
+        var plan = try XCTUnwrap(RecTokReportPlan.named("quick"))
+        plan.latentWidths = [8, 32]
+        // FSD on: 500 -> 400 (improves); off: 500 -> 510 (within the spread): the claim holds.
+        var o = RecTokReport.Outcome(plan: plan, provenance: [:], rows: [row(8, true, 500), row(32, true, 400), row(8, false, 500), row(32, false, 510)],
+                                     wallSeconds: 0, figures: [])
+        var text = RecTokReportRenderer.verdict(o).joined(separator: "\n")
+        XCTAssertTrue(text.contains("FSD on: gFD d=8 500.0 ± 5.0 -> d=32 400.0 ± 5.0; that generation improves with d: **holds**"), text)
+        XCTAssertTrue(text.contains("FSD off: gFD d=8 500.0 ± 5.0 -> d=32 510.0 ± 5.0; that generation improves with d: **not shown**"), text)
+        XCTAssertTrue(text.contains("= -110.0 ± 10.0: FSD helps larger latents more: **holds**"), text)
+        XCTAssertTrue(text.contains("improves with FSD on holds, without FSD not shown: **holds**"), text)
+        // Both improve: the "only" part fails.
+        o.rows = [row(8, true, 500), row(32, true, 400), row(8, false, 500), row(32, false, 420)]
+        text = RecTokReportRenderer.verdict(o).joined(separator: "\n")
+        XCTAssertTrue(text.contains("improves with FSD on holds, without FSD holds: **does not hold**"), text)
+    }
+}
