@@ -16,12 +16,12 @@ extension DecodeExperiment.Plan {
         switch name {
         case "quick":
             plan = DecodeExperiment.Plan(modelPreset: "tiny", maxDigits: 2, arSteps: 15, mdmSteps: 15, refusionSteps: 8, batchSize: 8,
-                                         learningRate: 3e-3, arithmeticTestCount: 6, textTestCount: 3,
+                                         learningRate: 3e-3, arithmeticTestCount: 4, textTestCount: 2,
                                          parameters: DecodeParameters(maxTokens: 32, slotSize: 4, blockSize: 8, slotThreshold: 0.5,
                                                                       tokenThreshold: 0.7),
                                          slotSweep: [2, 4], thresholdSweep: [0.5, 0.9], seed: 1)
-            plan.seeds = [1, 2]; plan.learningRates = [2e-3, 4e-3]; plan.sweepSteps = 6
-            plan.evalEvery = 3; plan.patience = 2; plan.validationCount = 6
+            plan.seeds = [1, 2]; plan.learningRates = [2e-3, 4e-3]; plan.sweepSteps = 4
+            plan.evalEvery = 2; plan.patience = 2; plan.validationCount = 4
         case "standard":
             plan = DecodeExperiment.Plan(modelPreset: "small", maxDigits: 2, arSteps: 3000, mdmSteps: 6000, refusionSteps: 3000,
                                          batchSize: 24, learningRate: 2e-3, arithmeticTestCount: 200, textTestCount: 40,

@@ -14,7 +14,9 @@ extension DecodeExperiment {
     /// objective settings, learning rate, seed, stopping rule, data, initial model).
     func modelName(kind: String, setup s: TrainingSetup, rule: PlateauTraining, initial: String?) -> String {
         let config = TransformerConfig.preset(plan.modelPreset)!
-        let configJSON = (try? JSONEncoder().encode(config)).flatMap { String(data: $0, encoding: .utf8) } ?? plan.modelPreset
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys   // the same bytes in every process
+        let configJSON = (try? encoder.encode(config)).flatMap { String(data: $0, encoding: .utf8) } ?? plan.modelPreset
         let recipe = ["decode-model v1", kind, plan.modelPreset, configJSON, s.objective.rawValue,
                       "batch \(s.batchSize) lr \(s.learningRate) warmup \(s.warmupSteps) seed \(s.seed)",
                       "slots \(s.slotSizes) text \(s.textShare) boundary \(s.boundaryLabels) causalLM \(s.causalLMShare)",
