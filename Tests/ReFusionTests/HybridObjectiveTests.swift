@@ -7,6 +7,9 @@ import XCTest
 /// with the paper's recipe, with slot-boundary labels, and with boundary labels plus a
 /// causal-LM share of the batch; each decoded autoregressively on held-out addition.
 /// Prints one `HYBRID` line per model (the numbers behind `TrainingSetup.defaultCausalLMShare`).
+/// Measured at 971401e+ (250 ReFusion steps, 100 held-out problems): AR model 26 %; AR decoding of
+/// the ReFusion model 1 % with the paper's recipe, 4 % with boundary labels, 7 % with causal-LM
+/// share 0.25, 15 % with share 0.5.
 final class HybridObjectiveTests: XCTestCase {
     func testCausalLMShareKeepsTheReFusionModelAnARModel() throws {
         guard ProcessInfo.processInfo.environment["DECODE_HYBRID_EXPERIMENT"] == "1" else {

@@ -4,13 +4,14 @@ extension DecodeExperiment.Plan {
     /// `long` (`standard` plus long addition and sorting, 64-128-token responses, on the full
     /// fortunes corpus with the `base` preset: 1.27 M parameters, inside the 1-3 M asked).
     ///
-    /// Wall time of `long` (an estimate, not a measurement): a few `base` training steps at
-    /// batch 32 on this mix measured LONG_STEP_DEBUG s per step in a debug build, where the `small`
-    /// preset measured SMALL_STEP_DEBUG s against its 22 ms release step; scaling by that ratio gives
-    /// ~LONG_STEP_RELEASE s per release step. Per kind: a 3-rate sweep of 600 steps plus 3 seeds
-    /// of at most 6,000 steps (MDM 12,000), held-out evaluations adding ~10 %: at most
-    /// ~LONG_STEPS k steps, ~LONG_HOURS h on 2 cores before early stopping (typically less), plus
-    /// evaluation. It spans sessions: rerun the same command to resume from the cache.
+    /// Wall time of `long` (an estimate, not a measurement of the plan): `StepTimeTests` measured
+    /// in a debug build 7.3 s (AR) / 8.3 s (ReFusion) per `base` step at batch 32 on this mix, and
+    /// 1.03 s per `small` step at batch 24, whose release step was measured earlier at 22 ms; that
+    /// debug/release ratio (~47) gives ~0.17 s per release `base` step. At the caps (per kind a
+    /// 3-rate sweep of 600 steps; 3 seeds of at most 6,000 steps, MDM 12,000; the paper-recipe
+    /// ablation 6,000) that is ~83,000 steps, ~92,000 step-equivalents with held-out evaluations:
+    /// ~4.3 h on 2 cores before early stopping shortens it, plus evaluation. It spans sessions:
+    /// rerun the same command and it resumes from the cache.
     public static func named(_ name: String) -> DecodeExperiment.Plan? {
         var plan: DecodeExperiment.Plan
         switch name {

@@ -18,8 +18,8 @@ public struct TrainingSetup: Sendable, Equatable {
     /// in order, every response token supervised) instead of the hybrid input. The hybrid input
     /// trains next-token prediction only inside clean slots in a random physical order, while
     /// its masked term (weight 1/(p |response|) per token) dominates the gradient, so the
-    /// AR-initialised model forgets in-order AR decoding; `DecodeExperimentTests` measured
-    /// 0 (the paper's recipe) against the default. 0 = the paper's recipe exactly.
+    /// AR-initialised model forgets in-order AR decoding; `HybridObjectiveTests` measures the
+    /// paper's recipe against shares 0.25 and 0.5. 0 = the paper's recipe exactly.
     public var causalLMShare: Double = TrainingSetup.defaultCausalLMShare
     /// The default `causalLMShare` (see `HybridObjectiveTests`).
     public static let defaultCausalLMShare = 0.5
