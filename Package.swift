@@ -106,7 +106,7 @@ let package = Package(
         .executableTarget(name: "personalize-svc", dependencies: ["PersonalizeSvc", "MeshKit"],
                           path: "Services/personalize-svc/App", linkerSettings: staticStdlib),
 
-        .target(name: "ReFusion", dependencies: ["ComputeCore"], path: "Services/decode-svc/ReFusion",
+        .target(name: "ReFusion", dependencies: ["ComputeCore", "Evaluation", "Datasets"], path: "Services/decode-svc/ReFusion",
                 swiftSettings: fastMath),
         .target(name: "DecodeSvc", dependencies: ["ComputeCore", "MeshKit", "MeshProto", "ReFusion"],
                 path: "Services/decode-svc/DecodeSvc"),
@@ -156,7 +156,7 @@ let package = Package(
         .testTarget(name: "RunStoreTests", dependencies: ["RunStore"], path: "Tests/RunStoreTests"),
         .testTarget(name: "MeshKitTests", dependencies: ["MeshKit", "MeshProto", "RunStore", "ComputeCore"],
                     path: "Tests/MeshKitTests"),
-        .testTarget(name: "ReFusionTests", dependencies: ["ReFusion", "ComputeCore", "TestKit"], path: "Tests/ReFusionTests"),
+        .testTarget(name: "ReFusionTests", dependencies: ["ReFusion", "ComputeCore", "Evaluation", "TestKit"], path: "Tests/ReFusionTests"),
         .testTarget(name: "DecodeSvcTests", dependencies: ["DecodeSvc", "ReFusion", "MeshTesting"], path: "Tests/DecodeSvcTests"),
         .testTarget(name: "VTPTests", dependencies: ["VTP", "ComputeCore", "Models", "Datasets", "Evaluation", "TestKit"],
                     path: "Tests/VTPTests"),

@@ -67,10 +67,10 @@ enum DecodeBench {
         } else {
             print("decode bench: training bench models (\(plan.modelPreset), AR \(plan.arSteps / 2), MDM \(plan.mdmSteps / 2), ReFusion \(plan.refusionSteps / 2) steps)")
             let exp = DecodeExperiment(plan: plan, data: data)
-            let ar = try exp.train(.ar, steps: plan.arSteps / 2)
-            loaded["ar"] = ar.model
-            loaded["mdm"] = try exp.train(.mdm, steps: plan.mdmSteps / 2).model
-            loaded["refusion"] = try exp.train(.refusion, steps: plan.refusionSteps / 2, initial: ar.model).model
+            let ar = exp.train(.ar, steps: plan.arSteps / 2)
+            loaded["ar"] = ar
+            loaded["mdm"] = exp.train(.mdm, steps: plan.mdmSteps / 2)
+            loaded["refusion"] = exp.train(.refusion, steps: plan.refusionSteps / 2, initial: ar)
         }
         for (name, m) in loaded {
             let dir = models.appendingPathComponent(name)

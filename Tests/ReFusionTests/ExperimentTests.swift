@@ -1,37 +1,83 @@
+import Foundation
 import TestKit
 import XCTest
 @testable import ReFusion
 
-/// The decode experiment's quick plan end to end: trains AR, MDM, ReFusion and the
-/// paper-labels ablation (tiny, a few steps), evaluates every decoder and renders the report.
+/// The decode experiment's quick plan end to end: learning-rate sweeps, seeds trained until
+/// held-out loss plateaus (tiny, a few steps), every decoder evaluated per seed, curves per
+/// decoder, the report rendered; a rerun resumes from the cache without training anything.
 final class ExperimentTests: XCTestCase {
-    func testQuickPlanRunsEndToEndAndRendersTheReport() throws {
+    func testQuickPlanRunsEndToEndRendersTheReportAndResumesFromTheCache() throws {
         let plan = try XCTUnwrap(DecodeExperiment.Plan.named("quick"))
         let data = try DecodeExperiment.standardData(plan: plan)   // needs fortunes-min (scripts/bootstrap)
+        XCTAssertFalse(data.validation.isEmpty)
+        XCTAssertTrue(Set(data.validation.map(\.prompt)).isDisjoint(with: data.arithmeticTest.map(\.prompt)), "validation is not test")
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("decode-cache-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: cache) }
         var stages: [String] = []
-        let o = try DecodeExperiment(plan: plan, data: data).run(log: { stages.append($0) })
-        XCTAssertEqual(o.models.map(\.name), ["ar", "mdm", "refusion", DecodeExperiment.paperLabelsModel])
-        XCTAssertTrue(o.models.allSatisfy { $0.finalLoss.isFinite && $0.finalLoss > 0 })
-        let decoders = Set(o.main.map(\.decoder))
-        XCTAssertEqual(decoders.count, 6)
-        for r in o.main {
-            XCTAssertEqual(r.examples, r.task == "arithmetic" ? plan.arithmeticTestCount : plan.textTestCount, r.decoder)
-            XCTAssertGreaterThan(r.forwards, 0, r.decoder)
-            if r.decoder != "ReFusion, draft-keeping II-b" { XCTAssertEqual(r.unverifiedCommits, 0, r.decoder) }
+        let o = try DecodeExperiment(plan: plan, data: data, cacheDirectory: cache).run(log: { stages.append($0) })
+        // seeds: every kind once per seed, plus the sweeps and the paper-recipe ablation
+        for kind in ["ar", "mdm", "refusion"] {
+            XCTAssertEqual(o.models.filter { $0.kind == kind }.map(\.seed), plan.seeds, kind)
+            XCTAssertEqual(o.sweep.filter { $0.kind == kind }.map(\.learningRate), plan.learningRates, kind)
+            XCTAssertTrue(plan.learningRates.contains(try XCTUnwrap(o.chosenLearningRate[kind])), kind)
         }
-        XCTAssertEqual(o.slotSweep.map(\.k), plan.slotSweep)
-        XCTAssertEqual(o.thresholdSweep.map(\.tau), plan.thresholdSweep)
-        let md = DecodeReportRenderer.markdown(o, environment: ["commit": "abc", "date": "today"])
+        XCTAssertEqual(o.models.filter { $0.kind == DecodeExperiment.paperRecipeModel }.count, 1)
+        for m in o.models {
+            let t = m.record.training
+            XCTAssertTrue(t.bestHeldOutLoss.isFinite && t.bestHeldOutLoss > 0, m.name)
+            XCTAssertGreaterThan(t.stepsTrained, 0, m.name)
+            XCTAssertGreaterThan(t.flops, 0, m.name)
+            XCTAssertLessThanOrEqual(t.bestStep, t.stepsTrained, m.name)
+        }
+        XCTAssertTrue(stages.contains { $0.contains("held-out loss") }, "progress lines carry the held-out loss")
+        XCTAssertEqual(o.runs.map(\.seed), plan.seeds)
+        for run in o.runs {
+            XCTAssertEqual(Set(run.main.map(\.decoder)).count, run.seed == plan.seeds[0] ? 6 : 5)
+            for r in run.main {
+                XCTAssertEqual(r.examples, r.task == "arithmetic" ? plan.arithmeticTestCount : plan.textTestCount, r.decoder)
+                XCTAssertGreaterThan(r.forwards, 0, r.decoder)
+                if r.decoder != DecodeExperiment.draftKeepingDecoder { XCTAssertEqual(r.unverifiedCommits, 0, r.decoder) }
+            }
+            XCTAssertEqual(run.slotSweep.map(\.k), plan.slotSweep)
+        }
+        let sum = DecodeSummary(o)
+        XCTAssertEqual(sum.curve(DecodeExperiment.refusionDecoder).map(\.threshold), plan.thresholdSweep)
+        XCTAssertEqual(sum.curve(DecodeExperiment.mdmDecoder).map(\.threshold), plan.thresholdSweep)
+        XCTAssertEqual(sum.curve(DecodeExperiment.arDecoder).count, 1)
+        XCTAssertEqual(sum.accuracy(DecodeExperiment.refusionDecoder, "arithmetic")?.values.count, plan.seeds.count)
+
+        let md = DecodeReportRenderer.markdown(o, environment: ["commit": "abc", "date": "today"], figure: "figures/x.png")
         XCTAssertTrue(md.contains("experiment plan `quick`"))
-        XCTAssertTrue(md.contains("| ReFusion, draft-keeping II-b |"))
+        XCTAssertTrue(md.contains("| \(DecodeExperiment.draftKeepingDecoder) |"))
+        XCTAssertTrue(md.contains(" ± "), "spread columns")
+        XCTAssertTrue(md.contains("| Model | seed | learning rate | steps trained |"))
+        XCTAssertTrue(md.contains("| Arithmetic exact match | test-set SE |"))
+        XCTAssertTrue(md.contains("## Accuracy-throughput curves"))
+        XCTAssertTrue(md.contains("![accuracy vs tokens/s per decoder](figures/x.png)"))
         XCTAssertTrue(md.contains("Does ReFusion training keep AR ability?"))
-        XCTAssertTrue(md.contains("Decoder variants: the faithful decoder"))
-        XCTAssertTrue(md.contains("| Unverified commits | Below-threshold commits |"))
+        XCTAssertTrue(md.contains("- Operating point: "))
         XCTAssertTrue(md.contains("| held-out cookies (reference) |"))
         XCTAssertFalse(md.contains("## Longer exact-match tasks"), "the quick plan has no extra tasks")
-        for r in o.main where r.task == "text" {
-            XCTAssertGreaterThanOrEqual(r.chargedBitsPerChar, r.judgeBitsPerChar - 1e-9, r.decoder)
-        }
+        let png = try DecodeReportRenderer.writeCurveFigure(o, to: cache.appendingPathComponent("figures"))
+        XCTAssertGreaterThan(try Data(contentsOf: cache.appendingPathComponent("figures/\(png)")).count, 1000)
+
+        // the same command again: every model and measurement set comes from the cache
+        var again: [String] = []
+        let o2 = try DecodeExperiment(plan: plan, data: data, cacheDirectory: cache).run(log: { again.append($0) })
+        XCTAssertEqual(o2.cacheComputed, 0)
+        XCTAssertEqual(o2.cacheReused, o.cacheComputed)
+        XCTAssertFalse(again.contains { $0.hasPrefix("train ") }, "nothing retrained")
+        XCTAssertTrue(again.contains { $0.hasPrefix("reused cached ar seed \(plan.seeds[0])") })
+        XCTAssertEqual(o2.runs, o.runs)
+        // a changed recipe never reuses a stale model
+        var changed = plan
+        changed.arSteps += 1
+        let e = DecodeExperiment(plan: changed, data: data, cacheDirectory: cache)
+        XCTAssertNotEqual(e.modelName(kind: "ar", setup: e.setup(.ar, seed: 1, learningRate: 2e-3, steps: changed.arSteps),
+                                      rule: PlateauTraining(maxSteps: changed.arSteps, evalEvery: 3, patience: 2), initial: nil),
+                          e.modelName(kind: "ar", setup: e.setup(.ar, seed: 1, learningRate: 2e-3, steps: plan.arSteps),
+                                      rule: PlateauTraining(maxSteps: plan.arSteps, evalEvery: 3, patience: 2), initial: nil))
     }
 
     /// The quick plan with the longer tasks and the full fortunes corpus: trained on, evaluated
@@ -42,14 +88,16 @@ final class ExperimentTests: XCTestCase {
         var plan = try XCTUnwrap(DecodeExperiment.Plan.named("quick"))
         plan.extraTasks = [.longAddition, .sorting]; plan.corpus = .full
         plan.slotSweep = [4]; plan.thresholdSweep = [0.7]; plan.arithmeticTestCount = 2
-        plan.trainExamplesPerTask = 500; plan.arSteps = 8; plan.mdmSteps = 8; plan.refusionSteps = 4
+        plan.trainExamplesPerTask = 500; plan.arSteps = 4; plan.mdmSteps = 4; plan.refusionSteps = 2
+        plan.seeds = [1]; plan.learningRates = [3e-3]; plan.evalEvery = 2; plan.validationCount = 2
         plan.parameters.slotThreshold = 0; plan.parameters.tokenThreshold = 0   // whole blocks per forward: a fast wiring check
         let data = try DecodeExperiment.standardData(plan: plan)
         XCTAssertEqual(data.extra.map(\.task), [.longAddition, .sorting])
         XCTAssertGreaterThan(data.textTrain.count, 3000, "the full corpus")
+        XCTAssertEqual(Set(data.validation.map(\.task)), [.arithmetic, .text, .longAddition, .sorting])
         let o = try DecodeExperiment(plan: plan, data: data).run()
         for task in ["longAddition", "sorting"] {
-            let rows = o.main.filter { $0.task == task }
+            let rows = o.runs[0].main.filter { $0.task == task }
             XCTAssertEqual(rows.count, 6, task)
             for r in rows {
                 XCTAssertEqual(r.examples, plan.arithmeticTestCount, "\(task) \(r.decoder)")
@@ -62,5 +110,6 @@ final class ExperimentTests: XCTestCase {
         XCTAssertTrue(md.contains("## Longer exact-match tasks"))
         XCTAssertTrue(md.contains("| ReFusion | long addition (3-4 digits, step by step) |"))
         XCTAssertTrue(md.contains("| MDM (LLaDA-style) | sorting (12-20 two-digit numbers) |"))
+        XCTAssertTrue(md.contains("- Accuracy, ReFusion vs masked diffusion, sorting"))
     }
 }

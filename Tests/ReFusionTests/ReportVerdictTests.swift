@@ -1,42 +1,48 @@
 import XCTest
 @testable import ReFusion
 
-/// The decode report's verdict rules on hand-made numbers: each claim sentence follows from
-/// the figures (2-SE accuracy bands, speed ratios with a 20 % noise band, tokens per forward).
+/// The decode report's verdict rules on hand-made numbers over seeds: each claim sentence follows
+/// from the figures (differences against 2 SE of seed spread and test-set error, speed ratios per
+/// seed at the matched-quality operating point).
 final class ReportVerdictTests: XCTestCase {
-    static let ar = "AR (KV cache)", mdm = "MDM (LLaDA-style)", rf = "ReFusion", dk = "ReFusion, draft-keeping II-b"
-    static let rfAR = "ReFusion model, AR decoding"
+    typealias E = DecodeExperiment
 
-    /// A result of `tokens` generated tokens at `tps` tokens/s and `tpf` tokens per forward.
-    func result(_ name: String, _ task: String, exact: Double = 0, tps: Double, tpf: Double, tokens: Int = 1000,
+    /// A result of 1000 generated tokens at `tps` tokens/s and `tpf` tokens per forward.
+    func result(_ name: String, _ task: String, exact: Double = 0, tps: Double = 1000, tpf: Double = 1,
                 unverified: Int = 0) -> EvaluationResult {
         EvaluationResult(decoder: name, task: task, examples: 200, exactMatch: exact, judgeBitsPerChar: task == "text" ? 3 : 0,
-                         distinct4: task == "text" ? 0.5 : 0, generatedTokens: tokens, forwards: Int(Double(tokens) / tpf),
-                         seconds: Double(tokens) / tps, unverifiedCommits: unverified)
+                         distinct4: task == "text" ? 0.5 : 0, generatedTokens: 1000, forwards: Int(1000 / tpf),
+                         seconds: 1000 / tps, unverifiedCommits: unverified)
     }
 
-    /// A hand-made outcome: arithmetic exact match and tokens/s per decoder (text: `textSpeeds`).
-    func outcome(exact: [String: Double], speeds: [String: (tps: Double, tpf: Double)],
-                 textSpeeds: [String: (tps: Double, tpf: Double)]) -> DecodeExperiment.Outcome {
-        let plan = DecodeExperiment.Plan.named("quick")!
+    /// A hand-made outcome: per seed, arithmetic exact match of each main decoder (`exact[name][seed]`)
+    /// and the ReFusion / MDM curves `(tau, exact, tokens/s, tokens/forward)` (AR: 1000 tok/s, 1 per forward).
+    func outcome(exact: [String: [Double]], refusionCurve: [(Float, Double, Double, Double)] = [],
+                 mdmCurve: [(Float, Double, Double, Double)] = []) -> E.Outcome {
+        var plan = E.Plan.named("quick")!
+        plan.seeds = [1, 2, 3]
+        plan.thresholdSweep = refusionCurve.map(\.0)
         let task = ArithmeticTask(maxDigits: 2, seed: 1)
         let cookies = ["A day for firm decisions!", "Be careful what you wish for."].map { FortuneCorpus.example($0) }
         let data = DecodeDataset(arithmetic: task, arithmeticTrain: [], arithmeticTest: task.testExamples(count: 200),
                                  textTrain: cookies, textTest: cookies)
-        let model = TransformerLM(TransformerConfig.preset("tiny")!, seed: 1)
-        let models = ["ar", "mdm", "refusion", DecodeExperiment.paperLabelsModel].map {
-            DecodeExperiment.TrainedModel(name: $0, model: model, steps: 1, finalLoss: 1, seconds: 1)
+        let runs = plan.seeds.indices.map { i in
+            var main: [EvaluationResult] = []
+            for name in [E.arDecoder, E.mdmDecoder, E.refusionDecoder, E.draftKeepingDecoder, E.refusionARDecoder, E.paperRecipeARDecoding]
+            where exact[name] != nil && (name != E.paperRecipeARDecoding || i == 0) {
+                main.append(result(name, "arithmetic", exact: exact[name]![i], unverified: name == E.draftKeepingDecoder ? 40 : 0))
+                main.append(result(name, "text"))
+            }
+            // tokens/s varies a little per seed (±2 %)
+            let jitter = 1 + 0.02 * Double(i - 1)
+            let curves = refusionCurve.map { E.CurvePoint(decoder: E.refusionDecoder, threshold: $0.0,
+                                                          result: result("r", "arithmetic", exact: $0.1, tps: $0.2 * jitter, tpf: $0.3)) }
+                + mdmCurve.map { E.CurvePoint(decoder: E.mdmDecoder, threshold: $0.0,
+                                              result: result("m", "arithmetic", exact: $0.1, tps: $0.2 * jitter, tpf: $0.3)) }
+            return E.SeedRun(seed: plan.seeds[i], main: main, curves: curves, slotSweep: [], textSamples: [:])
         }
-        var main: [EvaluationResult] = []
-        for name in [Self.ar, Self.mdm, Self.rf, Self.dk, Self.rfAR, DecodeExperiment.paperLabelsARDecoding] {
-            let s = speeds[name] ?? (1000, 1), t = textSpeeds[name] ?? (1000, 1)
-            main.append(result(name, "arithmetic", exact: exact[name] ?? 0, tps: s.tps, tpf: s.tpf,
-                               unverified: name == Self.dk ? 40 : 0))
-            main.append(result(name, "text", tps: t.tps, tpf: t.tpf))
-        }
-        return DecodeExperiment.Outcome(plan: plan, models: models, main: main, slotSweep: [], thresholdSweep: [],
-                                        mdmThresholdSweep: [], textSamples: [:], data: data, trainingSeconds: 1,
-                                        evaluationSeconds: 1)
+        return E.Outcome(plan: plan, models: [], sweep: [], chosenLearningRate: [:], runs: runs, data: data,
+                         trainingSeconds: 1, evaluationSeconds: 1)
     }
 
     /// The claim line starting with `prefix`.
@@ -49,24 +55,27 @@ final class ReportVerdictTests: XCTestCase {
     }
 
     func testClaimsHoldWhenTheNumbersSaySo() {
-        let o = outcome(exact: [Self.ar: 0.95, Self.mdm: 0.30, Self.rf: 0.60, Self.dk: 0.55, Self.rfAR: 0.80,
-                                DecodeExperiment.paperLabelsARDecoding: 0.50],
-                        speeds: [Self.ar: (1000, 1), Self.mdm: (200, 3), Self.rf: (2500, 2.5)],
-                        textSpeeds: [Self.ar: (1000, 1), Self.mdm: (500, 1), Self.rf: (1000, 1.5)])
+        let o = outcome(exact: [E.arDecoder: [0.90, 0.91, 0.89], E.mdmDecoder: [0.30, 0.32, 0.28], E.refusionDecoder: [0.88, 0.90, 0.86],
+                                E.draftKeepingDecoder: [0.70, 0.72, 0.68], E.refusionARDecoder: [0.90, 0.89, 0.91],
+                                E.paperRecipeARDecoding: [0.05]],
+                        refusionCurve: [(0.5, 0.89, 2500, 2.5), (0.9, 0.95, 1500, 1.5)],
+                        mdmCurve: [(0.5, 0.20, 300, 3), (0.9, 0.40, 100, 1.2)])
         let md = DecodeReportRenderer.markdown(o)
-        // +30 points; 2 SE = 2 sqrt((0.6*0.4 + 0.3*0.7) / 200) = 9.5 points
-        XCTAssertTrue(line(md, "- Accuracy, ReFusion vs masked diffusion").hasSuffix("(+30.0 points; 2 SE = 9.5 points on 200 problems) — **holds**."))
-        XCTAssertTrue(line(md, "- Speed vs masked diffusion, arithmetic").contains("= 12.50x — **holds** in direction, smaller than the paper's factor"))
-        XCTAssertTrue(line(md, "- Speed vs AR, arithmetic").hasSuffix("= 2.50x, 2.50 vs 1.00 tokens per forward — **holds**."))
-        // text: 1.5 vs 1.0 tokens per forward at equal tokens/s: fewer forwards, time within noise
-        XCTAssertTrue(line(md, "- Speed vs AR, text").contains("**holds for forwards, not shown for time**"))
-        XCTAssertTrue(line(md, "- Speed vs masked diffusion, text").contains("= 2.00x — **holds** in direction"))
-        XCTAssertTrue(line(md, "- Accuracy vs AR").hasSuffix("(AR ahead by 35.0 points) — same direction as the paper, a larger gap than its 8.1 points."))
-        // 80 % vs 50 %: 2 SE = 2 sqrt((0.16 + 0.25) / 200) = 9.1 points
-        XCTAssertTrue(line(md, "- Does ReFusion training keep AR ability?").hasSuffix("**help** (+30.0 points, 2 SE = 9.1)."))
-        XCTAssertTrue(line(md, "- Decoder variants").contains("with 40 unverified commits out of 1000 tokens — faithful ahead by 5.0 points."))
-        XCTAssertTrue(md.contains("| \(Self.dk) | 55.0 % |"))
-        XCTAssertTrue(md.contains("| 40 of 2000 | 0 |"), "the draft-keeping row counts its unverified commits over both tasks")
+        XCTAssertTrue(line(md, "- Accuracy, ReFusion vs masked diffusion, arithmetic").hasSuffix("— **holds**."))
+        XCTAssertTrue(line(md, "- Accuracy, ReFusion vs masked diffusion, arithmetic").contains("88.0 ± 2.0 % vs MDM 30.0 ± 2.0 % (+58.0 points"))
+        // 88 % vs 0.9 * 90 % = 81 %: well above
+        XCTAssertTrue(line(md, "- Accuracy vs AR, arithmetic").hasSuffix("= 98 % of AR's — at least 90 %: **holds**."))
+        XCTAssertTrue(line(md, "- Does ReFusion training keep AR ability?").contains("— **kept** (within 2 SE); with the paper's recipe (first seed only) 5.0 %"))
+        XCTAssertTrue(line(md, "- Does ReFusion training keep AR ability?").hasSuffix("this recipe's gain **holds**."))
+        // both thresholds are within 2 points of AR's 90 %: the faster one, tau 0.5
+        XCTAssertTrue(line(md, "- Operating point:").contains("within 2 points of AR's is tau = 0.5 (89.0 ± 0.0 % vs AR 90.0 ± 1.0 %)"))
+        XCTAssertTrue(line(md, "- Speed vs AR at that point").contains("tokens/s ratio 2.50 ± 0.05x, tokens per forward ratio 2.50 ± 0.00x"))
+        XCTAssertTrue(line(md, "- Speed vs AR at that point").hasSuffix("faster: **holds**; at least 2x: **holds**."))
+        // MDM never comes within 2 points of 89 %: its most accurate point (tau 0.9, 100 tok/s) -> 25x
+        XCTAssertTrue(line(md, "- MDM compared at tau = 0.9").contains("its most accurate point"))
+        XCTAssertTrue(line(md, "- Speed vs masked diffusion at that point").hasSuffix("faster: **holds**; at least 5x: **holds**."))
+        XCTAssertTrue(line(md, "- Decoder variants").contains("with 120 unverified commits over all seeds"))
+        XCTAssertTrue(line(md, "- Decoder variants").hasSuffix("faithful ahead: **holds**."))
     }
 
     /// Text quality: repeats-charged bits decide, but repetitive text (distinct 4-grams below 80 %
@@ -95,26 +104,22 @@ final class ReportVerdictTests: XCTestCase {
     }
 
     func testClaimsFailOrStayUnshownWhenTheNumbersSaySo() {
-        // ReFusion 2 points ahead of MDM (inside 2 SE), slower than AR with fewer tokens per forward,
-        // no faster than MDM, within the paper's AR gap, boundary labels hurting
-        let o = outcome(exact: [Self.ar: 0.36, Self.mdm: 0.30, Self.rf: 0.32, Self.dk: 0.40, Self.rfAR: 0.20,
-                                DecodeExperiment.paperLabelsARDecoding: 0.50],
-                        speeds: [Self.ar: (1000, 1), Self.mdm: (500, 3), Self.rf: (500, 0.8)],
-                        textSpeeds: [Self.ar: (1000, 1), Self.mdm: (1000, 1), Self.rf: (500, 1.2)])
+        // ReFusion ahead of MDM on the mean but the seeds disagree; far below 90 % of AR; AR ability lost;
+        // no threshold within 2 points of AR: compared at its most accurate one, slower than AR
+        let o = outcome(exact: [E.arDecoder: [0.90, 0.90, 0.90], E.mdmDecoder: [0.40, 0.42, 0.38], E.refusionDecoder: [0.30, 0.60, 0.45],
+                                E.draftKeepingDecoder: [0.45, 0.46, 0.44], E.refusionARDecoder: [0.20, 0.25, 0.15]],
+                        refusionCurve: [(0.5, 0.40, 1200, 1.5), (0.9, 0.50, 900, 0.9)],
+                        mdmCurve: [(0.5, 0.45, 500, 3), (0.9, 0.49, 300, 1.5)])
         let md = DecodeReportRenderer.markdown(o)
-        XCTAssertTrue(line(md, "- Accuracy, ReFusion vs masked diffusion").hasSuffix("**not shown**: ReFusion is ahead but within sampling noise."))
-        XCTAssertTrue(line(md, "- Speed vs masked diffusion, arithmetic").hasSuffix("= 1.00x — within noise: **not shown**."))
-        XCTAssertTrue(line(md, "- Speed vs masked diffusion, text").hasSuffix("= 0.50x — **does not hold**."))
-        XCTAssertTrue(line(md, "- Speed vs AR, arithmetic").contains("0.80 vs 1.00 tokens per forward — **does not hold**"))
-        XCTAssertTrue(line(md, "- Speed vs AR, text").hasSuffix("fewer forwards but **slower** in wall-clock here."))
-        XCTAssertTrue(line(md, "- Accuracy vs AR").hasSuffix("same direction as the paper, within its 8.1-point gap."))
-        XCTAssertTrue(line(md, "- Does ReFusion training keep AR ability?").contains("**hurt** (-30.0 points"))
-        XCTAssertTrue(line(md, "- Decoder variants").hasSuffix("faithful behind by 8.0 points."))
-        // MDM ahead of ReFusion
-        let behind = outcome(exact: [Self.ar: 0.9, Self.mdm: 0.5, Self.rf: 0.4], speeds: [:], textSpeeds: [:])
-        XCTAssertTrue(line(DecodeReportRenderer.markdown(behind), "- Accuracy, ReFusion vs masked diffusion").hasSuffix("**does not hold** here."))
-        // ReFusion ahead of AR
-        let ahead = outcome(exact: [Self.ar: 0.5, Self.mdm: 0.1, Self.rf: 0.7], speeds: [:], textSpeeds: [:])
-        XCTAssertTrue(line(DecodeReportRenderer.markdown(ahead), "- Accuracy vs AR").hasSuffix("ReFusion ahead here, unlike the paper."))
+        XCTAssertTrue(line(md, "- Accuracy, ReFusion vs masked diffusion, arithmetic").hasSuffix("— **not shown**."))
+        XCTAssertTrue(line(md, "- Accuracy vs AR, arithmetic").hasSuffix("at least 90 %: **does not hold**."))
+        XCTAssertTrue(line(md, "- Does ReFusion training keep AR ability?").contains("**lost** in part"))
+        XCTAssertTrue(line(md, "- Operating point:").contains("never within 2 points of AR's; speed is compared at its most accurate threshold, tau = 0.9"))
+        XCTAssertTrue(line(md, "- Speed vs AR at that point").hasSuffix("faster: **does not hold**; at least 2x: **does not hold**."))
+        // MDM within 2 points of 50 %: tau 0.9 (49 %), not tau 0.5 (45 %): 900 / 300 = 3x
+        XCTAssertTrue(line(md, "- MDM compared at tau = 0.9").contains("its fastest point within 2 points"))
+        XCTAssertTrue(line(md, "- Speed vs masked diffusion at that point").contains("tokens/s ratio 3.00 ± 0.00x"))
+        XCTAssertTrue(line(md, "- Speed vs masked diffusion at that point").hasSuffix("faster: **holds**; at least 5x: **does not hold**."))
+        XCTAssertTrue(line(md, "- Decoder variants").hasSuffix("faithful ahead: **not shown**."))
     }
 }

@@ -75,7 +75,7 @@ extension DecodeService {
             "preset": plan.preset, "objective": plan.objective.rawValue, "steps": plan.steps, "seed": "\(plan.seed)",
             "initial_model": plan.initialModel ?? NSNull(), "batch_size": setup.batchSize,
             "learning_rate": Double(setup.learningRate), "warmup_steps": setup.warmupSteps, "slot_sizes": setup.slotSizes,
-            "boundary_labels": setup.boundaryLabels,
+            "boundary_labels": setup.boundaryLabels, "causal_lm_share": setup.causalLMShare,
             "text_share": setup.textShare, "checkpoint_every": checkpointEvery, "model": modelJSON,
         ]
         return String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self)

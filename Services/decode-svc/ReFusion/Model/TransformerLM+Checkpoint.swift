@@ -28,7 +28,12 @@ extension TransformerLM {
         var c = config
         if let causal { c.causal = causal }
         let m = TransformerLM(c, seed: 0)
-        for ((_, dst), (_, src)) in zip(m.namedParameters(), namedParameters()) { dst.assign(src) }
+        m.assignWeights(from: self)
         return m
+    }
+
+    /// Overwrites every weight with `other`'s (same configuration up to the attention pattern).
+    public func assignWeights(from other: TransformerLM) {
+        for ((_, dst), (_, src)) in zip(namedParameters(), other.namedParameters()) { dst.assign(src) }
     }
 }

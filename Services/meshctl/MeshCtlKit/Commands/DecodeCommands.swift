@@ -82,32 +82,39 @@ public struct DecodeCommand: AsyncParsableCommand {
     }
 }
 
-/// `meshctl report decode`: trains the three models, evaluates them side by side and writes
-/// `decode.md` (Table 1 layout, sweeps, where the paper's claims hold).
+/// `meshctl report decode`: trains the three model kinds (learning-rate sweep, seeds, early
+/// stopping), evaluates them side by side and writes `decode.md` (or `decode-long.md`) with its
+/// accuracy-throughput figure. Every model and measurement is cached under `cacheDir`, named by
+/// its recipe, so rerunning the same command resumes where an earlier session stopped.
 public enum DecodeReport {
     /// - preset: an experiment plan (`standard` for the committed report, `quick` for a smoke run,
     ///   `long` for the longer tasks; it writes `decode-long.md` so the standard report stays).
-    /// - modelsDir: when given, the trained models are also written there as `<name>/model.safetensors`
-    ///   (ar / mdm / refusion; the report cache) for `mesh-bench decode --models`.
-    public static func run(outputDir: URL, preset: String, modelsDir: URL? = nil,
-                           log: (String) -> Void = { print($0) }) async throws {
+    /// - cacheDir: the report cache (default `.latentmesh/report-cache/decode/<plan>`); the first
+    ///   seed's models are also exported there as `bench/<ar|mdm|refusion>/model.safetensors`
+    ///   for `mesh-bench decode --models`.
+    /// - log: progress lines (stage, model, step/total, held-out loss); default standard error.
+    public static func run(outputDir: URL, preset: String, cacheDir: URL? = nil,
+                           log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) async throws {
         guard let plan = DecodeExperiment.Plan.named(preset) else {
             throw ValidationFailure("unknown decode report preset '\(preset)': expected one of \(DecodeExperiment.Plan.names.joined(separator: ", "))")
         }
         Threads.configure(max(1, ProcessInfo.processInfo.activeProcessorCount))
+        let cache = cacheDir ?? URL(fileURLWithPath: ".latentmesh/report-cache/decode/\(preset)")
         let data = try DecodeExperiment.standardData(plan: plan)
-        let outcome = try DecodeExperiment(plan: plan, data: data).run(log: log)
-        let md = DecodeReportRenderer.markdown(outcome, environment: ReportProvenance.current().dictionary)
-        try FileManager.default.createDirectory(at: outputDir, withIntermediateDirectories: true)
-        let file = outputDir.appendingPathComponent(preset == "long" ? "decode-long.md" : "decode.md")
+        let outcome = try DecodeExperiment(plan: plan, data: data, cacheDirectory: cache).run(log: log)
+        log("cache \(cache.path): reused \(outcome.cacheReused), computed \(outcome.cacheComputed) models and measurement sets")
+        let base = preset == "long" ? "decode-long" : "decode"
+        let figure = try DecodeReportRenderer.writeCurveFigure(outcome, to: outputDir.appendingPathComponent("figures"),
+                                                               name: "\(base)-accuracy-throughput.png")
+        let md = DecodeReportRenderer.markdown(outcome, environment: ReportProvenance.current().dictionary, figure: "figures/\(figure)")
+        let file = outputDir.appendingPathComponent("\(base).md")
         try md.write(to: file, atomically: true, encoding: .utf8)
-        if let modelsDir {
-            for m in outcome.models {
-                let dir = modelsDir.appendingPathComponent(m.name)
-                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-                try m.model.save(to: dir.appendingPathComponent("model.safetensors").path,
-                                 extra: ["objective": m.name, "steps": "\(m.steps)", "source": "meshctl report decode"])
-            }
+        for kind in ["ar", "mdm", "refusion"] {
+            guard let m = outcome.models.first(where: { $0.kind == kind && $0.seed == plan.seeds[0] }) else { continue }
+            let dir = cache.appendingPathComponent("bench/\(kind)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            try m.model.save(to: dir.appendingPathComponent("model.safetensors").path,
+                             extra: ["objective": kind, "recipe": m.name, "source": "meshctl report decode"])
         }
         log("wrote \(file.path)")
     }

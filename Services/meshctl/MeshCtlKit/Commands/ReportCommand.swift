@@ -15,11 +15,11 @@ struct ReportCommand: AsyncParsableCommand {
 struct ReportDecodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decode",
-        abstract: "Train AR / MDM / ReFusion models, evaluate the three decoders, write docs/results/decode.md (~12 min on 2 cores).")
+        abstract: "Train AR / MDM / ReFusion models (learning-rate sweep, seeds, early stopping), evaluate the decoders, write docs/results/decode.md; resumable from its cache.")
 
     @Option(help: "Output directory.") var output = "docs/results"
     @Option(help: "Experiment plan: standard (the committed report), quick (seconds, smoke test) or long (longer tasks, full fortunes, base model; writes decode-long.md).") var plan = "standard"
-    @Option(help: "Where trained models are kept and reused.") var models = ".latentmesh/report-cache/decode"
+    @Option(help: "Where trained models and measurements are kept and reused, named by recipe (default .latentmesh/report-cache/decode/PLAN).") var cache: String?
 
     func validate() throws {
         guard DecodeExperiment.Plan.names.contains(plan) else {
@@ -29,6 +29,6 @@ struct ReportDecodeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await DecodeReport.run(outputDir: URL(fileURLWithPath: output), preset: plan,
-                                   modelsDir: URL(fileURLWithPath: models))
+                                   cacheDir: cache.map { URL(fileURLWithPath: $0) })
     }
 }

@@ -1,3 +1,5 @@
+import Evaluation
+
 /// Names of the models a report trains in its cache home, derived from their training recipe, so
 /// a report whose plan changed (another preset, budget, seed, data limit or tokenizer) trains
 /// new models instead of silently reusing the old plan's: `<prefix>-<8 hex digits of FNV-1a of
@@ -15,10 +17,5 @@ public enum ReportModelNames {
         name(prefix, ["generator", preset, String(steps), String(trainLimit), String(seed), tokenizer] + (config.isEmpty ? [] : [config]))
     }
 
-    static func name(_ prefix: String, _ recipe: [String]) -> String {
-        var h: UInt32 = 2_166_136_261
-        for byte in recipe.joined(separator: "|").utf8 { h = (h ^ UInt32(byte)) &* 16_777_619 }
-        let hex = String(h, radix: 16)
-        return "\(prefix)-\(String(repeating: "0", count: 8 - hex.count))\(hex)"
-    }
+    static func name(_ prefix: String, _ recipe: [String]) -> String { RecipeName.name(prefix, recipe) }
 }

@@ -1,0 +1,80 @@
+import Foundation
+
+extension DecodeExperiment {
+    /// The faster of two identical evaluations (greedy decoding gives the same tokens; only time differs),
+    /// which damps interference from other jobs on a shared machine.
+    static func fasterOfTwo(_ body: () -> EvaluationResult) -> EvaluationResult {
+        let a = body(), b = body()
+        return a.seconds <= b.seconds ? a : b
+    }
+
+    /// Every input of a seed's measurements besides its models.
+    var evaluationRecipe: [String] {
+        ["decode-eval v1", "\(plan.parameters)", "slots \(plan.slotSweep)", "thresholds \(plan.thresholdSweep)", plan.dataRecipe]
+    }
+
+    /// Exact match on arithmetic of `d` (the faster of two passes).
+    func arithmetic(_ d: DecoderUnderTest) -> EvaluationResult {
+        Self.fasterOfTwo { DecodeEvaluation.arithmetic(d, examples: data.arithmeticTest, maxTokens: data.responseBudget(.arithmetic)) }
+    }
+
+    /// One seed's measurements (cached by its models' names and `evaluationRecipe`): the main
+    /// decoders on every task, the threshold curves of ReFusion and MDM and ReFusion's slot sweep
+    /// on arithmetic; `paperRecipe` (first seed only) adds its AR-decoding row.
+    func evaluateSeed(ar: TrainedModel, mdm: TrainedModel, refusion rf: TrainedModel, paperRecipe: TrainedModel?,
+                      log: (String) -> Void) throws -> SeedRun {
+        let names = [ar.name, mdm.name, rf.name, paperRecipe?.name ?? "-"]
+        let name = DecodeModelCache.name("decode-eval", names + evaluationRecipe)
+        return try cache.measurements(name) {
+            let p = plan.parameters
+            var decoders = [
+                DecoderUnderTest(name: Self.arDecoder, mode: .ar, model: ar.model, parameters: p),
+                DecoderUnderTest(name: Self.mdmDecoder, mode: .mdm, model: mdm.model, parameters: p),
+                DecoderUnderTest(name: Self.refusionDecoder, mode: .refusion, model: rf.model, parameters: p),
+                DecoderUnderTest(name: Self.draftKeepingDecoder, mode: .refusion, model: rf.model, parameters: p,
+                                 variant: .draftKeeping),
+                DecoderUnderTest(name: Self.refusionARDecoder, mode: .ar, model: rf.model, parameters: p),
+            ]
+            if let paperRecipe {
+                decoders.append(DecoderUnderTest(name: Self.paperRecipeARDecoding, mode: .ar, model: paperRecipe.model, parameters: p))
+            }
+            let judge = CharNGramJudge(corpus: data.textTrain.map { $0.promptText + $0.responseText })
+            let textTest = Array(data.textTest.prefix(plan.textTestCount))
+            var main: [EvaluationResult] = []
+            var samples: [String: [[String]]] = [:]
+            for d in decoders {
+                log("evaluate seed \(ar.seed): \(d.name)")
+                main.append(arithmetic(d))
+                var (r, s) = DecodeEvaluation.text(d, examples: textTest, maxTokens: data.responseBudget(.text), judge: judge)
+                let again = DecodeEvaluation.text(d, examples: textTest, maxTokens: data.responseBudget(.text), judge: judge).0
+                if again.seconds < r.seconds { r = again }
+                main.append(r); samples[d.name] = s.map { [$0.0, $0.1] }
+                for x in data.extra {
+                    main.append(Self.fasterOfTwo {
+                        DecodeEvaluation.exactMatch(d, task: x.task, examples: x.test, maxTokens: data.responseBudget(x.task))
+                    })
+                }
+            }
+            var curves: [CurvePoint] = []
+            for tau in plan.thresholdSweep {
+                var q = p
+                q.slotThreshold = tau; q.tokenThreshold = tau
+                log("evaluate seed \(ar.seed): threshold \(tau)")
+                curves.append(CurvePoint(decoder: Self.refusionDecoder, threshold: tau, result: arithmetic(
+                    DecoderUnderTest(name: "ReFusion tau=\(tau)", mode: .refusion, model: rf.model, parameters: q))))
+                curves.append(CurvePoint(decoder: Self.mdmDecoder, threshold: tau, result: arithmetic(
+                    DecoderUnderTest(name: "MDM tau=\(tau)", mode: .mdm, model: mdm.model, parameters: q))))
+            }
+            var slots: [SlotPoint] = []
+            for k in plan.slotSweep {
+                var q = p
+                q.slotSize = k
+                q.blockSize = max(p.blockSize, k) / k * k
+                log("evaluate seed \(ar.seed): slot size \(k)")
+                slots.append(SlotPoint(k: k, blockSize: q.blockSize, result: arithmetic(
+                    DecoderUnderTest(name: "ReFusion k=\(k)", mode: .refusion, model: rf.model, parameters: q))))
+            }
+            return SeedRun(seed: ar.seed, main: main, curves: curves, slotSweep: slots, textSamples: samples)
+        }
+    }
+}

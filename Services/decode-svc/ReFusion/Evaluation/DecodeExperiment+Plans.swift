@@ -1,0 +1,54 @@
+extension DecodeExperiment.Plan {
+    /// `quick` (seconds in a release build; for tests: tiny model, 2 seeds, 2 learning rates, a few
+    /// steps), `standard` (the committed report: `small` preset, ~0.2 M parameters, 3 seeds),
+    /// `long` (`standard` plus long addition and sorting, 64-128-token responses, on the full
+    /// fortunes corpus with the `base` preset: 1.27 M parameters, inside the 1-3 M asked).
+    ///
+    /// Wall time of `long` (an estimate, not a measurement of the plan): `StepTimeTests` measured
+    /// in a debug build 7.3 s (AR) / 8.3 s (ReFusion) per `base` step at batch 32 on this mix, and
+    /// 1.03 s per `small` step at batch 24, whose release step was measured earlier at 22 ms; that
+    /// debug/release ratio (~47) gives ~0.17 s per release `base` step. At the caps (per kind a
+    /// 3-rate sweep of 600 steps; 3 seeds of at most 6,000 steps, MDM 12,000; the paper-recipe
+    /// ablation 6,000) that is ~83,000 steps, ~92,000 step-equivalents with held-out evaluations:
+    /// ~4.3 h on 2 cores before early stopping shortens it, plus evaluation. It spans sessions:
+    /// rerun the same command and it resumes from the cache.
+    public static func named(_ name: String) -> DecodeExperiment.Plan? {
+        var plan: DecodeExperiment.Plan
+        switch name {
+        case "quick":
+            plan = DecodeExperiment.Plan(modelPreset: "tiny", maxDigits: 2, arSteps: 15, mdmSteps: 15, refusionSteps: 8, batchSize: 8,
+                                         learningRate: 3e-3, arithmeticTestCount: 4, textTestCount: 2,
+                                         parameters: DecodeParameters(maxTokens: 32, slotSize: 4, blockSize: 8, slotThreshold: 0.5,
+                                                                      tokenThreshold: 0.7),
+                                         slotSweep: [2, 4], thresholdSweep: [0.5, 0.9], seed: 1)
+            plan.seeds = [1, 2]; plan.learningRates = [2e-3, 4e-3]; plan.sweepSteps = 4
+            plan.evalEvery = 2; plan.patience = 2; plan.validationCount = 4
+        case "standard":
+            plan = DecodeExperiment.Plan(modelPreset: "small", maxDigits: 2, arSteps: 3000, mdmSteps: 6000, refusionSteps: 3000,
+                                         batchSize: 24, learningRate: 2e-3, arithmeticTestCount: 200, textTestCount: 40,
+                                         parameters: DecodeParameters(maxTokens: 32, slotSize: 4, blockSize: 8, slotThreshold: 0.5,
+                                                                      tokenThreshold: 0.7),
+                                         slotSweep: [1, 2, 4, 8], thresholdSweep: [0.3, 0.5, 0.7, 0.9], seed: 1)
+            plan.sweepSteps = 600
+        case "long":
+            plan = DecodeExperiment.Plan(modelPreset: "base", maxDigits: 2, arSteps: 6000, mdmSteps: 12000, refusionSteps: 6000,
+                                         batchSize: 32, learningRate: 1e-3, arithmeticTestCount: 200, textTestCount: 100,
+                                         parameters: DecodeParameters(maxTokens: 128, slotSize: 4, blockSize: 16, slotThreshold: 0.5,
+                                                                      tokenThreshold: 0.7),
+                                         slotSweep: [2, 4, 8], thresholdSweep: [0.3, 0.5, 0.7, 0.9], seed: 1,
+                                         extraTasks: [.longAddition, .sorting], corpus: .full)
+            plan.learningRates = [5e-4, 1e-3, 2e-3]; plan.sweepSteps = 600; plan.evalEvery = 200
+        default: return nil
+        }
+        plan.name = name
+        return plan
+    }
+
+    public static let names = ["quick", "standard", "long"]
+
+    /// Every field that changes how the data are built, for model recipes.
+    var dataRecipe: String {
+        "data seed \(seed) digits \(maxDigits) train \(trainExamplesPerTask) extra \(extraTasks.map(\.rawValue)) corpus \(corpus.rawValue) "
+            + "test \(arithmeticTestCount)/\(textTestCount) validation \(validationCount)"
+    }
+}

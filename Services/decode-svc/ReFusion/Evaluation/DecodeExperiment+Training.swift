@@ -1,0 +1,88 @@
+import Foundation
+
+extension DecodeExperiment {
+    /// The training setup of one model (ReFusion from an AR model: fresh AdamW, the same schedule).
+    func setup(_ mode: DecodeMode, seed: UInt64, learningRate: Float, steps: Int, paperRecipe: Bool = false) -> TrainingSetup {
+        var s = TrainingSetup(objective: mode, steps: steps, batchSize: plan.batchSize, learningRate: learningRate,
+                              seed: seed &+ UInt64(mode.hashValueStable))
+        s.boundaryLabels = !paperRecipe
+        s.causalLMShare = paperRecipe ? 0 : plan.causalLMShare
+        return s
+    }
+
+    /// The cache name of a model: its kind and every input of its training (preset configuration,
+    /// objective settings, learning rate, seed, stopping rule, data, initial model).
+    func modelName(kind: String, setup s: TrainingSetup, rule: PlateauTraining, initial: String?) -> String {
+        let config = TransformerConfig.preset(plan.modelPreset)!
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys   // the same bytes in every process
+        let configJSON = (try? encoder.encode(config)).flatMap { String(data: $0, encoding: .utf8) } ?? plan.modelPreset
+        let recipe = ["decode-model v1", kind, plan.modelPreset, configJSON, s.objective.rawValue,
+                      "batch \(s.batchSize) lr \(s.learningRate) warmup \(s.warmupSteps) seed \(s.seed)",
+                      "slots \(s.slotSizes) text \(s.textShare) boundary \(s.boundaryLabels) causalLM \(s.causalLMShare)",
+                      "max \(rule.maxSteps) every \(rule.evalEvery) patience \(rule.patience) min \(rule.minRelativeImprovement)",
+                      plan.dataRecipe, initial ?? "scratch"]
+        return DecodeModelCache.name("decode-\(kind)", recipe)
+    }
+
+    /// Trains (or loads from the cache) one model of `mode` until held-out loss plateaus.
+    func trainModel(_ mode: DecodeMode, kind: String, seed: UInt64, learningRate: Float, rule: PlateauTraining,
+                    initial: TrainedModel?, paperRecipe: Bool = false, label: String,
+                    log: (String) -> Void, shouldStop: () throws -> Void) throws -> TrainedModel {
+        let s = setup(mode, seed: seed, learningRate: learningRate, steps: rule.maxSteps, paperRecipe: paperRecipe)
+        let name = modelName(kind: kind, setup: s, rule: rule, initial: initial?.name)
+        var fresh = false
+        let (model, record) = try cache.model(name) {
+            fresh = true
+            log("train \(label): \(name), lr \(learningRate), at most \(rule.maxSteps) steps")
+            let trainer = DecodeTrainer(config: TransformerConfig.preset(plan.modelPreset)!, setup: s, data: data,
+                                        initial: initial?.model)
+            let result = try rule.run(trainer, heldOut: data.validation, shouldStop: shouldStop) { step, total, loss in
+                log("  \(label) step \(step)/\(total) held-out loss \(String(format: "%.4f", loss))")
+            }
+            return (trainer.model, TrainingRecord(kind: kind, seed: seed, learningRate: learningRate,
+                                                 parameters: trainer.model.parameterCount, training: result))
+        }
+        let r = record.training
+        log("\(fresh ? "trained" : "reused cached") \(label): \(r.stepsTrained) steps (best \(r.bestStep)), held-out loss "
+            + String(format: "%.4f", r.bestHeldOutLoss))
+        return TrainedModel(name: name, model: model, record: record)
+    }
+
+    /// The learning-rate sweep of `mode` on the first seed (`sweepSteps` steps each): the rate with
+    /// the lowest held-out loss, and every run.
+    func sweepLearningRate(_ mode: DecodeMode, initial: TrainedModel?, log: (String) -> Void,
+                           shouldStop: () throws -> Void) throws -> (Float, [SweepRun]) {
+        guard plan.learningRates.count > 1 else { return (plan.learningRates[0], []) }
+        let rule = PlateauTraining(maxSteps: plan.sweepSteps, evalEvery: plan.evalEvery, patience: plan.patience)
+        let runs = try plan.learningRates.map { lr in
+            let m = try trainModel(mode, kind: "\(mode.rawValue)-sweep", seed: plan.seeds[0], learningRate: lr, rule: rule,
+                                   initial: initial, label: "\(mode.rawValue) sweep lr \(lr)", log: log, shouldStop: shouldStop)
+            return SweepRun(kind: mode.rawValue, learningRate: lr, heldOutLoss: m.record.training.bestHeldOutLoss,
+                            stepsTrained: m.record.training.stepsTrained)
+        }
+        let best = runs.min { $0.heldOutLoss < $1.heldOutLoss }!
+        log("\(mode.rawValue): learning rate \(best.learningRate) (held-out loss \(String(format: "%.4f", best.heldOutLoss)))")
+        return (best.learningRate, runs)
+    }
+
+    /// One seed's model of `mode` at `learningRate`, trained until held-out loss plateaus (step cap per kind).
+    func trainSeed(_ mode: DecodeMode, seed: UInt64, learningRate: Float, initial: TrainedModel?, paperRecipe: Bool = false,
+                   log: (String) -> Void, shouldStop: () throws -> Void) throws -> TrainedModel {
+        let cap = mode == .ar ? plan.arSteps : (mode == .mdm ? plan.mdmSteps : plan.refusionSteps)
+        let rule = PlateauTraining(maxSteps: cap, evalEvery: plan.evalEvery, patience: plan.patience)
+        let kind = paperRecipe ? Self.paperRecipeModel : mode.rawValue
+        return try trainModel(mode, kind: kind, seed: seed, learningRate: learningRate, rule: rule, initial: initial,
+                              paperRecipe: paperRecipe, label: "\(kind) seed \(seed)", log: log, shouldStop: shouldStop)
+    }
+
+    /// Fixed-step training without held-out evaluation or cache (mesh-bench's own models):
+    /// `plan.learningRate` (half of it from an initial model).
+    public func train(_ mode: DecodeMode, steps: Int, initial: TransformerLM? = nil) -> TransformerLM {
+        var s = setup(mode, seed: plan.seed, learningRate: initial == nil ? plan.learningRate : plan.learningRate / 2, steps: steps)
+        s.steps = max(steps, 1)
+        let t = DecodeTrainer(config: TransformerConfig.preset(plan.modelPreset)!, setup: s, data: data, initial: initial)
+        for _ in 0..<max(steps, 1) { t.trainStep() }
+        return t.model
+    }
+}

@@ -1,0 +1,82 @@
+import Evaluation
+import Foundation
+
+/// The decode experiment's disk cache (`meshctl report decode --cache`): every trained model as
+/// `models/<name>/model.safetensors` with its training record (`record.json`), and every seed's
+/// measurements as `measurements/<name>.json`, each named by `RecipeName` of its full recipe, so
+/// a rerun resumes with the finished models and a changed recipe never reuses a stale one.
+/// Without a directory nothing is stored. Counts what it reused and what it had to compute.
+public final class DecodeModelCache {
+    public let directory: URL?
+    /// Models / measurement sets loaded from disk in this run.
+    public private(set) var reused = 0
+    /// Models / measurement sets computed (and stored) in this run.
+    public private(set) var computed = 0
+
+    public init(directory: URL?) { self.directory = directory }
+
+    public struct CacheError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The cached model `name` and its record, or `make()`'s, which is stored first.
+    public func model(_ name: String, make: () throws -> (TransformerLM, TrainingRecord)) throws -> (TransformerLM, TrainingRecord) {
+        guard let dir = directory?.appendingPathComponent("models/\(name)") else {
+            computed += 1
+            return try make()
+        }
+        let weights = dir.appendingPathComponent("model.safetensors"), record = dir.appendingPathComponent("record.json")
+        if FileManager.default.fileExists(atPath: record.path) {
+            do {
+                let r = try JSONDecoder().decode(TrainingRecord.self, from: Data(contentsOf: record))
+                let m = try TransformerLM.load(from: weights.path)
+                reused += 1
+                return (m, r)
+            } catch {
+                throw CacheError(description: "cached decode model \(dir.path) is unreadable (\(error)); delete the folder to retrain it")
+            }
+        }
+        let (m, r) = try make()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try m.save(to: weights.path, extra: ["recipe": name, "source": "meshctl report decode"])
+        // the record last: its presence marks a complete entry
+        try JSONEncoder().encode(r).write(to: record, options: .atomic)
+        computed += 1
+        return (m, r)
+    }
+
+    /// The cached measurements `name`, or `make()`'s, which are stored first.
+    public func measurements<T: Codable>(_ name: String, make: () throws -> T) throws -> T {
+        guard let file = directory?.appendingPathComponent("measurements/\(name).json") else {
+            computed += 1
+            return try make()
+        }
+        if FileManager.default.fileExists(atPath: file.path) {
+            do {
+                let v = try JSONDecoder().decode(T.self, from: Data(contentsOf: file))
+                reused += 1
+                return v
+            } catch {
+                throw CacheError(description: "cached decode measurements \(file.path) are unreadable (\(error)); delete the file to measure again")
+            }
+        }
+        let v = try make()
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try JSONEncoder().encode(v).write(to: file, options: .atomic)
+        computed += 1
+        return v
+    }
+
+    /// The name of a recipe (`RecipeName`).
+    public static func name(_ prefix: String, _ recipe: [String]) -> String { RecipeName.name(prefix, recipe) }
+}
+
+/// How one cached model was trained: what the report states per model.
+public struct TrainingRecord: Sendable, Codable, Equatable {
+    /// `ar`, `mdm`, `refusion` or `refusion-paper-labels`.
+    public var kind: String
+    public var seed: UInt64
+    public var learningRate: Float
+    public var parameters: Int
+    public var training: PlateauTraining.Result
+}
