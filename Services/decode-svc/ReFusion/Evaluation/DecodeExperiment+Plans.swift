@@ -4,8 +4,8 @@ extension DecodeExperiment.Plan {
     /// `long` (`standard` plus long addition and sorting, 64-128-token responses, on the full
     /// fortunes corpus with the `base` preset: 1.27 M parameters, inside the 1-3 M asked).
     ///
-    /// Wall time of `long` (an estimate, not a measurement of the plan): `StepTimeTests` measured
-    /// in a debug build 7.3 s (AR) / 8.3 s (ReFusion) per `base` step at batch 32 on this mix, and
+    /// Wall time of `long` (an estimate, not a measurement of the plan): a timing run (session 7, debug
+    /// build, since removed: speed belongs in benchmarks) measured 7.3 s (AR) / 8.3 s (ReFusion) per `base` step at batch 32 on this mix, and
     /// 1.03 s per `small` step at batch 24, whose release step was measured earlier at 22 ms; that
     /// debug/release ratio (~47) gives ~0.17 s per release `base` step. At the caps (per kind a
     /// 3-rate sweep of 600 steps; 3 seeds of at most 6,000 steps, MDM 12,000; the paper-recipe
