@@ -14,12 +14,8 @@ struct ReportGeneratorCommand: AsyncParsableCommand {
 
     func run() async throws {
         let p = GeneratorReportPlan.named(report.plan)!
-        let out = report.outputDir
-        let o = try await report.withSession(area: "generator") { session in
-            try await GeneratorReport.run(plan: p, session: session, outputDir: out) { line in
-                FileHandle.standardError.write(Data((line + "\n").utf8))
-            }
+        try await report.run(area: "generator", file: "generator.md") {
+            try await GeneratorReport.run(plan: p, session: $0, outputDir: $1, log: $2).wallSeconds
         }
-        print("wrote \(out.appendingPathComponent("generator.md").path) (\(String(format: "%.1f", o.wallSeconds / 60)) min)")
     }
 }

@@ -31,4 +31,15 @@ struct ReportPlanOptions: ParsableArguments {
         options.home = cacheDir(area).appendingPathComponent(plan).path
         return try await MeshSession.with(options, body)
     }
+
+    /// Runs a report in `withSession(area:)` with its progress lines on stderr, then prints where
+    /// it wrote `file` and its wall time. `body(session, outputDir, log)` returns the wall seconds.
+    func run(area: String, file: String,
+             _ body: (MeshSession, URL, @escaping (String) -> Void) async throws -> Double) async throws {
+        let out = outputDir
+        let seconds = try await withSession(area: area) { session in
+            try await body(session, out) { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        }
+        print("wrote \(out.appendingPathComponent(file).path) (\(String(format: "%.1f", seconds / 60)) min)")
+    }
 }

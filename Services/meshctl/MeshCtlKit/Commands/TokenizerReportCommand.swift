@@ -14,13 +14,9 @@ struct ReportTokenizerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let p = TokenizerGenerationPlan.named(report.plan)!
-        let out = report.outputDir
-        let o = try await report.withSession(area: "tokenizer") { session in
-            try await TokenizerGenerationReport.run(plan: p, session: session, outputDir: out) { line in
-                FileHandle.standardError.write(Data((line + "\n").utf8))
-            }
+        try await report.run(area: "tokenizer", file: TokenizerGenerationReport.reportFile) {
+            try await TokenizerGenerationReport.run(plan: p, session: $0, outputDir: $1, log: $2).wallSeconds
         }
-        print("wrote \(out.appendingPathComponent(TokenizerGenerationReport.reportFile).path) (\(String(format: "%.1f", o.wallSeconds / 60)) min)")
     }
 }
 
@@ -36,12 +32,8 @@ struct ReportRecTokCommand: AsyncParsableCommand {
 
     func run() async throws {
         let p = RecTokReportPlan.named(report.plan)!
-        let out = report.outputDir
-        let o = try await report.withSession(area: "rectok") { session in
-            try await RecTokReport.run(plan: p, session: session, outputDir: out) { line in
-                FileHandle.standardError.write(Data((line + "\n").utf8))
-            }
+        try await report.run(area: "rectok", file: RecTokReport.reportFile) {
+            try await RecTokReport.run(plan: p, session: $0, outputDir: $1, log: $2).wallSeconds
         }
-        print("wrote \(out.appendingPathComponent(RecTokReport.reportFile).path) (\(String(format: "%.1f", o.wallSeconds / 60)) min)")
     }
 }
