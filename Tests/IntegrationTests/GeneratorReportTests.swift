@@ -8,16 +8,11 @@ import XCTest
 /// the models and measurements.
 final class GeneratorReportTests: XCTestCase {
     func testQuickPlanWritesTheReport() async throws {
-        let home = TestEnvironment.tempDir("genreport-home"), out = TestEnvironment.tempDir("genreport-out")
-        defer { try? FileManager.default.removeItem(at: home); try? FileManager.default.removeItem(at: out) }
+        let bed = ReportTestBed("genreport")
+        defer { bed.remove() }
+        let out = bed.out
         let plan = try XCTUnwrap(GeneratorReportPlan.named("quick"))
-        var options = ConnectionOptions()
-        options.embedded = true
-        options.home = home.path
-        var lines: [String] = []
-        let o = try await MeshSession.with(options) { session in
-            try await GeneratorReport.run(plan: plan, session: session, outputDir: out) { lines.append($0) }
-        }
+        let (o, _) = try await bed.run { try await GeneratorReport.run(plan: plan, session: $0, outputDir: $1, log: $2) }
         XCTAssertEqual(o.headline.images, plan.headlineImages)
         XCTAssertEqual(o.guidance.map(\.guidance), plan.guidanceSweep)
         XCTAssertEqual(o.steps["heun"]?.map(\.steps), plan.stepsSweep)
@@ -39,11 +34,8 @@ final class GeneratorReportTests: XCTestCase {
         XCTAssertTrue(md.contains("| anchor: real training images |") && md.contains("| anchor: tokenizer reconstructions of them |"), md)
         XCTAssertTrue(md.contains("of the reconstructions' class accuracy"), md)
         // Rerun: models and measurements come from the home; the numbers are the same.
-        lines.removeAll()
-        let again = try await MeshSession.with(options) { session in
-            try await GeneratorReport.run(plan: plan, session: session, outputDir: out) { lines.append($0) }
-        }
-        XCTAssertFalse(lines.contains { $0.hasPrefix("training") || $0.hasPrefix("evaluating") }, "\(lines)")
+        let (again, log) = try await bed.run { try await GeneratorReport.run(plan: plan, session: $0, outputDir: $1, log: $2) }
+        XCTAssertTrue(ReportTestBed.reusedEverything(log), "\(log)")
         XCTAssertEqual(again.headline.metrics, o.headline.metrics)
     }
 }

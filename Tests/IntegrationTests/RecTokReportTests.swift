@@ -10,16 +10,11 @@ import XCTest
 /// reuses everything), and its verdicts on hand-made numbers.
 final class RecTokReportTests: XCTestCase {
     func testQuickPlanWritesTheReport() async throws {
-        let home = TestEnvironment.tempDir("rectok-home"), out = TestEnvironment.tempDir("rectok-out")
-        defer { try? FileManager.default.removeItem(at: home); try? FileManager.default.removeItem(at: out) }
+        let bed = ReportTestBed("rectok")
+        defer { bed.remove() }
+        let out = bed.out
         let plan = try XCTUnwrap(RecTokReportPlan.named("quick"))
-        var options = ConnectionOptions()
-        options.embedded = true
-        options.home = home.path
-        var lines: [String] = []
-        let o = try await MeshSession.with(options) { session in
-            try await RecTokReport.run(plan: plan, session: session, outputDir: out) { lines.append($0) }
-        }
+        let (o, _) = try await bed.run { try await RecTokReport.run(plan: plan, session: $0, outputDir: $1, log: $2) }
         XCTAssertEqual(o.rows.map(\.latentChannels), [4, 8, 4, 8])
         XCTAssertEqual(o.rows.map(\.fsd), [true, true, false, false])
         XCTAssertEqual(Set(o.rows.map(\.tokenizer)).count, 4, "one tokenizer per d x FSD")
@@ -32,11 +27,8 @@ final class RecTokReportTests: XCTestCase {
         for f in o.figures { XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("rectok/\(f)").path), f) }
         let md = try String(contentsOf: out.appendingPathComponent("rectok.md"), encoding: .utf8)
         XCTAssertTrue(md.contains("--plan quick") && md.contains("| 8 | off |") && md.contains("The claim (generation improves with d only when FSD is on)"), md)
-        lines.removeAll()
-        let again = try await MeshSession.with(options) { session in
-            try await RecTokReport.run(plan: plan, session: session, outputDir: out) { lines.append($0) }
-        }
-        XCTAssertFalse(lines.contains { $0.hasPrefix("training") || $0.hasPrefix("evaluating") }, "\(lines)")
+        let (again, log) = try await bed.run { try await RecTokReport.run(plan: plan, session: $0, outputDir: $1, log: $2) }
+        XCTAssertTrue(ReportTestBed.reusedEverything(log), "\(log)")
         XCTAssertEqual(again.rows.map(\.gFD.value), o.rows.map(\.gFD.value))
     }
 

@@ -10,16 +10,11 @@ import XCTest
 /// metrics with spreads, the figures, computed verdicts; a rerun reuses everything.
 final class TokenizerGenerationReportTests: XCTestCase {
     func testQuickPlanWritesTheReport() async throws {
-        let home = TestEnvironment.tempDir("tokgen-home"), out = TestEnvironment.tempDir("tokgen-out")
-        defer { try? FileManager.default.removeItem(at: home); try? FileManager.default.removeItem(at: out) }
+        let bed = ReportTestBed("tokgen")
+        defer { bed.remove() }
+        let out = bed.out
         let plan = try XCTUnwrap(TokenizerGenerationPlan.named("quick"))
-        var options = ConnectionOptions()
-        options.embedded = true
-        options.home = home.path
-        var lines: [String] = []
-        let o = try await MeshSession.with(options) { session in
-            try await TokenizerGenerationReport.run(plan: plan, session: session, outputDir: out) { lines.append($0) }
-        }
+        let (o, _) = try await bed.run { try await TokenizerGenerationReport.run(plan: plan, session: $0, outputDir: $1, log: $2) }
         XCTAssertEqual(o.rows.count, plan.variants.count * plan.budgets.count)
         XCTAssertEqual(o.rows.map(\.steps), [8, 8, 16, 16], "x1 and x2 of 8 steps for each variant")
         XCTAssertEqual(o.rows.map(\.generations.count), [1, 1, 2, 2], "two generator seeds at the largest budget")
@@ -48,11 +43,8 @@ final class TokenizerGenerationReportTests: XCTestCase {
         XCTAssertTrue(md.contains("The paper's claim (VTP's gFD falls with tokenizer compute more than the AE's)"), md)
         XCTAssertTrue(md.contains("Spearman ρ"), md)
         // Rerun: models and measurements come from the home.
-        lines.removeAll()
-        let again = try await MeshSession.with(options) { session in
-            try await TokenizerGenerationReport.run(plan: plan, session: session, outputDir: out) { lines.append($0) }
-        }
-        XCTAssertFalse(lines.contains { $0.hasPrefix("training") || $0.hasPrefix("evaluating") }, "\(lines)")
+        let (again, log) = try await bed.run { try await TokenizerGenerationReport.run(plan: plan, session: $0, outputDir: $1, log: $2) }
+        XCTAssertTrue(ReportTestBed.reusedEverything(log), "\(log)")
         XCTAssertEqual(again.rows.map(\.gFD.value), o.rows.map(\.gFD.value))
     }
 
