@@ -161,7 +161,7 @@ public nonisolated struct Latentmesh_V1_GeneratorTrainRequest: Sendable {
   /// "" = "generator-default"
   public var modelName: String = String()
 
-  /// "" = fmnist-color
+  /// "" = the tokenizer's own dataset
   public var dataset: String = String()
 
   /// continue the model registered under model_name
@@ -212,6 +212,7 @@ public nonisolated struct Latentmesh_V1_GeneratorTrainResult: Sendable {
 /// generator.evaluate: sample `images` prompts balanced over fmnist-color's (class, colour) pairs
 /// (caption templates, attributes kept), then score them with the shared GenerationEvaluator:
 /// gFD (FD-EffNet vs the real test split) and class / colour accuracy, each with its spread.
+/// A generator trained on another dataset (emoji) gets that dataset's captions and gFD only.
 public nonisolated struct Latentmesh_V1_GeneratorEvaluateRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for

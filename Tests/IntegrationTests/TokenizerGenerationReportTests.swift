@@ -5,9 +5,10 @@ import MeshTesting
 @testable import VTP
 import XCTest
 
-/// `meshctl report tokenizer`'s quick plan end to end on an embedded mesh: tokenizers
-/// at two budgets, a generator on each (two seeds at the largest budget), tokenizer and generation
-/// metrics with spreads, the figures, computed verdicts; a rerun reuses everything.
+/// `meshctl report tokenizer`'s quick plan end to end on an embedded mesh: on fmnist-color and on
+/// emoji (gFD only), tokenizers at two budgets, a generator on each (two seeds at the largest
+/// budget), tokenizer and generation metrics with spreads, the figures, computed verdicts; a rerun
+/// reuses everything.
 final class TokenizerGenerationReportTests: XCTestCase {
     func testQuickPlanWritesTheReport() async throws {
         let bed = ReportTestBed("tokgen")
@@ -15,20 +16,31 @@ final class TokenizerGenerationReportTests: XCTestCase {
         let out = bed.out
         let plan = try XCTUnwrap(TokenizerGenerationPlan.named("quick"))
         let (o, _) = try await bed.run { try await TokenizerGenerationReport.run(plan: plan, session: $0, outputDir: $1, log: $2) }
-        XCTAssertEqual(o.rows.count, plan.variants.count * plan.budgets.count)
-        XCTAssertEqual(o.rows.map(\.steps), [8, 8, 16, 16], "x1 and x2 of 8 steps for each variant")
-        XCTAssertEqual(o.rows.map(\.generations.count), [1, 1, 2, 2], "two generator seeds at the largest budget")
-        XCTAssertEqual(Set(o.rows.map(\.tokenizer)).count, 4, "one tokenizer per variant x budget")
+        XCTAssertEqual(o.rows.count, plan.parts.count * plan.variants.count * plan.budgets.count)
+        XCTAssertEqual(o.rows.map(\.data), ["fmnistc32", "fmnistc32", "fmnistc32", "fmnistc32", "emoji32", "emoji32", "emoji32", "emoji32"])
+        XCTAssertEqual(o.rows.map(\.steps), [8, 8, 16, 16, 8, 8, 16, 16], "x1 and x2 of 8 steps for each variant")
+        XCTAssertEqual(o.rows.map(\.generations.count), [1, 1, 2, 2, 1, 1, 2, 2], "two generator seeds at the largest budget")
+        XCTAssertEqual(Set(o.rows.map(\.tokenizer)).count, 8, "one tokenizer per dataset x variant x budget")
         for r in o.rows {
-            XCTAssertTrue(r.gFD.value.isFinite && r.gFD.value > 0, "\(r.variant) x\(r.budget)")
-            XCTAssertEqual(r.tokenizerMetrics.probeSplit, plan.probeSplit)
-            XCTAssertEqual(r.tokenizerMetrics.heldOutText == nil, r.variant == "ae", "only CLIP variants get the text score")
+            XCTAssertTrue(r.gFD.value.isFinite && r.gFD.value > 0, "\(r.data) \(r.variant) x\(r.budget)")
+            XCTAssertEqual(r.tokenizerMetrics.probeSplit, [16, 16, 16])
+            XCTAssertEqual(r.tokenizerMetrics.heldOutText == nil, r.variant == "ae" || r.data == "emoji32",
+                           "only CLIP variants get the text score, and only where a test split exists")
+            XCTAssertEqual(r.classAccuracy.value.isFinite, r.data == "fmnistc32", "emoji is judged by gFD alone")
         }
-        let seeds = o.rows.last!.generations
+        for g in o.rows.filter({ $0.data == "emoji32" }).flatMap(\.generations) {
+            XCTAssertNil(g.metrics["class_accuracy"], "no accuracy key without a judge")
+            XCTAssertEqual(g.referenceImages, 120, "the quick evaluator's emoji reference")
+            XCTAssertNotNil(g.metrics["recon_gfd"], "the reconstruction anchor on emoji")
+        }
+        let seeds = o.rows[3].generations
         XCTAssertNotEqual(seeds[0].model, seeds[1].model)
         for f in o.figures { XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("tokenizer/\(f)").path), f) }
-        XCTAssertTrue(o.figures.contains("recon-x2.png") && o.figures.contains("loss_dino-x2.png") && o.figures.contains("dino_batch_entropy-x1.png"),
-                      "reconstruction grids and training curves: \(o.figures)")
+        for f in ["fmnistc32-recon-x2.png", "fmnistc32-loss_dino-x2.png", "fmnistc32-dino_batch_entropy-x1.png", "emoji32-recon-x1.png",
+                  "emoji32-gfd-vs-compute.png", "fmnistc32-class-vs-compute.png"] {
+            XCTAssertTrue(o.figures.contains(f), "\(f) in \(o.figures)")
+        }
+        XCTAssertFalse(o.figures.contains("emoji32-class-vs-compute.png"), "no class accuracy on emoji")
         for r in o.rows {
             let h = try XCTUnwrap(r.history, "the tokenizer run's history is read from the store")
             XCTAssertEqual(h.series["loss"]?.steps.last, Double(r.steps), "the last progress report is the last step")
@@ -36,11 +48,12 @@ final class TokenizerGenerationReportTests: XCTestCase {
             XCTAssertNotNil(h.commit)
         }
         let md = try String(contentsOf: out.appendingPathComponent("tokenizer.md"), encoding: .utf8)
-        XCTAssertTrue(md.contains("## The SSL heads (DINO)") && md.contains("| vtp | x2 |"), md)
-        XCTAssertTrue(md.contains("![reconstructions x2](tokenizer/recon-x2.png)"), md)
+        XCTAssertTrue(md.contains("### The SSL heads (DINO) on fmnistc32") && md.contains("| vtp | x2 |"), md)
+        XCTAssertTrue(md.contains("![fmnistc32 reconstructions x2](tokenizer/fmnistc32-recon-x2.png)"), md)
+        XCTAssertTrue(md.contains("## emoji32") && md.contains("![emoji32 reconstructions x2](tokenizer/emoji32-recon-x2.png)"), md)
         XCTAssertTrue(md.contains("--plan quick") && md.contains(o.provenance["commit"] ?? "?"), md)
         XCTAssertTrue(md.contains("| vtp | x2 | 16 |"), md)
-        XCTAssertTrue(md.contains("The paper's claim (VTP's gFD falls with tokenizer compute more than the AE's)"), md)
+        XCTAssertTrue(md.contains("- emoji32: The paper's claim (VTP's gFD falls with tokenizer compute more than the AE's)"), md)
         XCTAssertTrue(md.contains("Spearman ρ"), md)
         // Rerun: models and measurements come from the home.
         let (again, log) = try await bed.run { try await TokenizerGenerationReport.run(plan: plan, session: $0, outputDir: $1, log: $2) }
@@ -62,7 +75,7 @@ final class TokenizerGenerationReportTests: XCTestCase {
                                          "dino_teacher_entropy": .init(steps: d.indices.map(Double.init), values: d.map { _ in 1.5 }),
                                          "dino_batch_entropy": .init(steps: d.indices.map(Double.init), values: d.map { _ in 3.0 })], commit: "c")
             }
-            return .init(variant: v, budget: b, steps: Int(b), tokenizer: "\(v)\(b)", tokenizerSeconds: 1, tokenizerMetrics: m,
+            return .init(data: "fmnistc32", variant: v, budget: b, steps: Int(b), tokenizer: "\(v)\(b)", tokenizerSeconds: 1, tokenizerMetrics: m,
                          generations: [], history: history)
         }
         var plan = try XCTUnwrap(TokenizerGenerationPlan.named("quick"))
@@ -72,7 +85,7 @@ final class TokenizerGenerationReportTests: XCTestCase {
             row("ae", 3, metrics(grid: 0.50, cls: 0.50, rfd: 80)), row("vtp", 3, metrics(grid: 0.70, cls: 0.40, rfd: 90)),
             row("ssl-ae", 3, metrics(grid: 0.45, cls: 0.30, rfd: 95), dino: Array(repeating: 1.7, count: 20)),
         ], wallSeconds: 0, figures: [])
-        let text = TokenizerGenerationRenderer.understandingVerdict(o).joined(separator: "\n")
+        let text = TokenizerGenerationRenderer.understandingVerdict(o, "fmnistc32").joined(separator: "\n")
         XCTAssertTrue(text.contains("x1, a semantic latent (vtp's probe above the AE's): on the latent grid vtp − ae = +0.100 ± 0.014 (holds); on the CLS +0.010 ± 0.014 (not shown)"), text)
         XCTAssertTrue(text.contains("on the CLS -0.100 ± 0.014 (does not hold)"), text)
         XCTAssertTrue(text.contains("x3, SSL alone (ssl-ae's probe above the AE's): CLS -0.200 ± 0.014 (does not hold)"), text)
@@ -80,7 +93,7 @@ final class TokenizerGenerationReportTests: XCTestCase {
         XCTAssertTrue(text.contains("ae from x1 to x3: rFD 100.0 -> 80.0 (holds that it improves)"), text)
         // ssl-xs has 64 prototypes: ln 64 = 4.159; teacher entropy 1.5 < 0.9 ln K, batch entropy 3.0 -> not collapsed, e^3 = 20.1.
         XCTAssertTrue(text.contains("ssl-ae at x3: DINO loss 1.700 vs ln K = 4.159; teacher entropy 1.500, batch-mean entropy 3.000: not collapsed (sharp per-image targets spread over about 20.1 prototypes)"), text)
-        let table = TokenizerGenerationRenderer.sslTable(o)
+        let table = TokenizerGenerationRenderer.sslTable(o, "fmnistc32")
         XCTAssertTrue(table.contains("| ssl-ae | x3 | 1.700 | 4.159 | 1.500 | 3.000 | 20.1 of 64 |"), table)
     }
 

@@ -17,7 +17,13 @@ import VTP
 /// anchors scored the same way on as many images: `real_*` (real fmnist-color training images,
 /// never the reference split) and `recon_*` (the generator's tokenizer's reconstructions of
 /// them) — the floor of gFD and the ceiling of accuracy that generation on this tokenizer can reach.
+/// A generator trained on another dataset (its checkpoint's `dataset`, e.g. `emoji`) is scored on
+/// gFD alone: prompts are that dataset's own captions, the reference is the whole dataset (no
+/// held-out test split), and the anchors are real images of it and their reconstructions.
 extension GeneratorService {
+    /// The dataset whose test split and attribute judges `generator.evaluate` knows.
+    public static let attributeDataset = "fmnist-color"
+
     public static let evalImageRange: ClosedRange<Int32> = 2...10_000
     public static let defaultEvalImages: Int32 = 2000
     public static let defaultEvalGuidance: Float = 3
@@ -64,8 +70,15 @@ extension GeneratorService {
         }
         let tok = try models.tokenizer(tokName, field: "model_name", context: context)
         let encoder = try models.promptEncoder()
-        let evaluator = try await models.evaluator(p.evaluator, context: context)
-        let prompts = GenerationPrompts.fmnistColor(count: p.images, seed: p.seed)
+        let dataset = gen.metadata["dataset"] ?? attributeDataset
+        let evaluator = try await models.evaluator(p.evaluator, dataset: dataset, context: context)
+        let prompts: [(text: String, attributes: PromptAttributes?)]
+        if dataset == attributeDataset {
+            prompts = GenerationPrompts.fmnistColor(count: p.images, seed: p.seed).map { ($0.text, $0.attributes) }
+        } else {
+            let data = try DatasetCatalog.open(dataset, resolution: tok.imageSize, rgb: true)
+            prompts = GenerationPrompts.captions(of: data, count: p.images, seed: p.seed).map { ($0, nil) }
+        }
         var unique: [String: TextFeatures] = [:]
         let features = prompts.map { pr -> TextFeatures in
             if let f = unique[pr.text] { return f }
@@ -88,8 +101,8 @@ extension GeneratorService {
         }
         try context.checkCancelled()
         await context.progress(step: set.totalSteps, total: set.totalSteps + 1,
-                               message: "scoring \(p.images) images (EfficientNet features, classifier, hue)")
-        let attributes = prompts.map(\.attributes)
+                               message: "scoring \(p.images) images (EfficientNet features\(evaluator.judge == nil ? "" : ", classifier, hue"))")
+        let attributes = evaluator.judge == nil ? nil : prompts.map { $0.attributes! }
         let images = set.images
         let m = try await context.compute {
             try evaluator.evaluate(images, attributes: attributes, progress: { _, _ in context.heartbeat() })
@@ -98,7 +111,7 @@ extension GeneratorService {
         // tokenizer's reconstructions of them (once per tokenizer, evaluator, count and seed).
         let tokSHA = try context.models().record(tokName, field: "model_name", service: "tokenizer",
                                                  hint: "train one with `meshctl tokenizer train`").sha256
-        let anchors = try await models.anchors(preset: p.evaluator, tokenizerSHA: tokSHA, count: p.images, seed: p.seed,
+        let anchors = try await models.anchors(preset: p.evaluator, dataset: dataset, tokenizerSHA: tokSHA, count: p.images, seed: p.seed,
                                                evaluator: evaluator, tokenizer: tok, context: context)
         var resp = Latentmesh_V1_GeneratorEvaluateResult()
         resp.modelName = p.model
@@ -120,8 +133,13 @@ extension GeneratorService {
 extension GeneratorModels {
     /// The shared evaluator for a preset, prepared once per process; its reference statistics and
     /// class judge live in the artifact store as `cache.eval.<key>` registry entries.
-    public func evaluator(_ preset: String, context: RunContext) async throws -> GenerationEvaluator {
-        if let e = cachedEvaluator(preset) { return e }
+    /// `dataset` other than fmnist-color gets a gFD-only evaluator against the whole dataset.
+    public func evaluator(_ preset: String, dataset: String = GeneratorService.attributeDataset,
+                          context: RunContext) async throws -> GenerationEvaluator {
+        let key = "\(preset)|\(dataset)"
+        if let e = cachedEvaluator(key) { return e }
+        let base = GeneratorService.evaluatorOptions(preset)
+        let options = dataset == GeneratorService.attributeDataset ? base : .gFDOnly(dataset, base: base)
         let registry = try context.models()
         let runID = context.runID
         let cache = EvaluationCache(lookup: { try registry.cachedFile("cache.eval." + $0) }, save: { key, file, kind in
@@ -131,35 +149,41 @@ extension GeneratorModels {
         let e: GenerationEvaluator
         do {
             e = try await context.compute {
-                try GenerationEvaluator(options: GeneratorService.evaluatorOptions(preset), cache: cache,
+                try GenerationEvaluator(options: options, cache: cache,
                                         log: { context.logger.info("\($0)"); context.heartbeat() },
                                         progress: { _, _ in context.heartbeat() })
             }
         } catch let error as ServiceError { throw error } catch {
-            throw ServiceError(.unavailable, "evaluator not available (EfficientNet-Lite0 weights or fmnist-color missing? run scripts/bootstrap): \(error)")
+            throw ServiceError(.unavailable, "evaluator not available (EfficientNet-Lite0 weights or \(dataset) missing? run scripts/bootstrap): \(error)")
         }
-        storeEvaluator(e, preset)
+        storeEvaluator(e, key)
         return e
     }
 }
 
 extension GeneratorModels {
     /// `real_*` and `recon_*` metrics (see `generator.evaluate`), computed once per key in this process.
-    func anchors(preset: String, tokenizerSHA: String, count: Int, seed: UInt64, evaluator: GenerationEvaluator,
+    /// On fmnist-color the real images are training images (never the reference split); on a
+    /// gFD-only dataset they are a random part of the reference itself (at most all of it).
+    func anchors(preset: String, dataset: String, tokenizerSHA: String, count: Int, seed: UInt64, evaluator: GenerationEvaluator,
                  tokenizer tok: any LatentTokenizer, context: RunContext) async throws -> [String: Double] {
-        let key = "\(preset)|\(tokenizerSHA)|\(count)|\(seed)"
+        let key = "\(preset)|\(dataset)|\(tokenizerSHA)|\(count)|\(seed)"
         if let a = cachedAnchors(key) { return a }
-        await context.progress(step: 0, total: 0, message: "anchors: scoring \(count) real training images and their reconstructions (once)")
+        await context.progress(step: 0, total: 0, message: "anchors: scoring \(count) real \(dataset) images and their reconstructions (once)")
         let a: [String: Double] = try await context.compute {
-            let train = try FashionMNISTColor(part: .train)
+            let fmnist = dataset == GeneratorService.attributeDataset
+            let train: any ImageDataset = fmnist ? try FashionMNISTColor(part: .train)
+                : try DatasetCatalog.open(dataset, resolution: tok.imageSize, rgb: true)
             var rng = SeededRNG(seed: SeededRNG.derive(seed, 77))
             var indices = Array(0..<train.count)
             for i in 0..<min(count, indices.count) { indices.swapAt(i, i + Int(rng.next() % UInt64(indices.count - i))) }
             indices = Array(indices.prefix(count))
             let real = try train.images(at: indices)
-            let attributes = indices.map { i -> PromptAttributes in
-                let (c, k) = train.attributes(at: i)
-                return PromptAttributes(classIndex: c, colorIndex: k)
+            let attributes = (train as? FashionMNISTColor).map { t in
+                indices.map { i -> PromptAttributes in
+                    let (c, k) = t.attributes(at: i)
+                    return PromptAttributes(classIndex: c, colorIndex: k)
+                }
             }
             var recon: [ImageBuffer] = []
             for start in stride(from: 0, to: real.count, by: 64) {

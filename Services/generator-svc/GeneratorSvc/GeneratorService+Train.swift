@@ -19,7 +19,8 @@ extension GeneratorService {
         public var preset: String
         public var tokenizer: String
         public var modelName: String
-        public var dataset: String
+        /// nil: the tokenizer's own dataset.
+        public var dataset: String?
         public var steps: Int?
         public var seed: UInt64
         public var resume: Bool
@@ -42,7 +43,7 @@ extension GeneratorService {
         try ModelRegistry.validate(name: name, field: "model_name")
         guard (0...1_000_000).contains(req.previewEvery) else { throw ServiceError.outOfRange("preview_every", req.previewEvery, 0...1_000_000) }
         guard (0...10_000_000).contains(req.trainLimit) else { throw ServiceError.outOfRange("train_limit", req.trainLimit, 0...10_000_000) }
-        let dataset = req.dataset.isEmpty ? "fmnist-color" : req.dataset
+        let dataset = req.dataset.isEmpty ? nil : req.dataset
         return TrainParameters(preset: preset, tokenizer: req.tokenizerCheckpoint, modelName: name, dataset: dataset,
                                steps: req.steps > 0 ? Int(req.steps) : nil, seed: req.seed, resume: req.resume,
                                previewEvery: Int(req.previewEvery), trainLimit: Int(req.trainLimit))
@@ -55,8 +56,9 @@ extension GeneratorService {
         let tokRecord = try registry.record(p.tokenizer, field: "tokenizer_checkpoint", service: "tokenizer",
                                             hint: "train one with `meshctl train tokenizer`")
         let tok = try models.tokenizer(p.tokenizer, field: "tokenizer_checkpoint", context: context)
+        let datasetName = p.dataset ?? tok.datasetName
         let dataset: any ImageDataset
-        do { dataset = try DatasetCatalog.open(p.dataset, resolution: tok.imageSize, rgb: true) } catch {
+        do { dataset = try DatasetCatalog.open(datasetName, resolution: tok.imageSize, rgb: true) } catch {
             throw ServiceError.invalid("dataset", "\(error)")
         }
         var config: FlowGenConfig
@@ -71,7 +73,7 @@ extension GeneratorService {
 
         let cache = TrainingDataCache(registry: registry, context: context)
         let raw = try await cache.latents(tokenizer: tok, tokenizerSHA: tokRecord.sha256, tokenizerName: p.tokenizer,
-                                          dataset: dataset, datasetName: p.dataset, indices: indices)   // [N, T, C]
+                                          dataset: dataset, datasetName: datasetName, indices: indices)   // [N, T, C]
         let perImage = indices.map { dataset.captions(at: $0) }
         let unique = Array(Set(perImage.joined())).sorted()
         let features = try await cache.textFeatures(unique, encoder: try models.promptEncoder())
@@ -89,7 +91,7 @@ extension GeneratorService {
         let session: FlowGenTrainingSession
         do {
             session = FlowGenTrainingSession(try FlowGenTrainer(config: config), data: data, normalizer: normalizer,
-                                             metadata: ["tokenizer": p.tokenizer, "tokenizer_sha256": tokRecord.sha256, "dataset": p.dataset])
+                                             metadata: ["tokenizer": p.tokenizer, "tokenizer_sha256": tokRecord.sha256, "dataset": datasetName])
         } catch { throw ServiceError(.internalError, "cannot set up training: \(error)") }
         session.previewEvery = previewEvery
         session.onPreview = { step, model in

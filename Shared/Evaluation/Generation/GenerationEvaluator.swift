@@ -6,7 +6,8 @@ import Models
 /// The shared evaluator of generated images (generator, distill, personalize, tokenizer
 /// reports): gFD = FD-EffNet of the generated set against a real split, class accuracy by a
 /// classifier trained on real `fmnist-color` images only, colour accuracy by the garment's hue
-/// (`ColorPalette.classify`), each with a bootstrap spread.
+/// (`ColorPalette.classify`), each with a bootstrap spread. On a dataset whose prompts carry no
+/// checkable attributes (`emoji`: `Options.gFDOnly`) it scores gFD alone.
 ///
 /// Use: `let ev = try GenerationEvaluator(options: .standard, cache: cache)` once (the real
 /// split's feature statistics and the classifier come from `cache`, computed and stored on the
@@ -20,8 +21,9 @@ public final class GenerationEvaluator: @unchecked Sendable {
         public var fdResolution = 96
         /// Real split behind gFD and the classifier's reported accuracy.
         public var referenceDataset = "fmnist-color-test"
-        /// Real split the class judge is trained on (never generated images).
-        public var trainDataset = "fmnist-color"
+        /// Real split the class judge is trained on (never generated images); nil: no attribute
+        /// judges (gFD only, `evaluate` takes no attributes).
+        public var trainDataset: String? = "fmnist-color"
         /// Real images for the reference statistics (0 = the whole split).
         public var referenceImages = 0
         /// Bootstrap replicates for accuracies and for gFD.
@@ -39,12 +41,18 @@ public final class GenerationEvaluator: @unchecked Sendable {
             var o = Options(); o.fdResolution = 32; o.referenceImages = 120; o.accuracyBootstrap = 200; o.fdBootstrap = 2
             o.classifier = .tiny; o.classifierPlan = .quick; return o
         }
+        /// `base` scoring gFD alone against the whole of `dataset` (a catalog name, read at 32 px):
+        /// for data without a held-out test split or checkable prompt attributes (`emoji`).
+        public static func gFDOnly(_ dataset: String, base: Options) -> Options {
+            var o = base; o.referenceDataset = dataset; o.trainDataset = nil; return o
+        }
     }
 
     public let options: Options
     public let effnet: EffNetFeatureExtractor
     public let reference: FrechetReference
-    public let judge: GarmentClassifier.Trained
+    /// The class judge (nil for a gFD-only evaluator).
+    public let judge: GarmentClassifier.Trained?
 
     /// Prepares the reference statistics and the class judge (each from `cache` when present).
     /// - effnetPath: the EfficientNet-Lite0 weights (default: the models directory).
@@ -80,18 +88,37 @@ public final class GenerationEvaluator: @unchecked Sendable {
             try reference.save(to: tmp.path, metadata: ["dataset": test.name, "fd_resolution": String(options.fdResolution)])
             try cache.save(key, tmp, "fd-reference")
         }
-        let train = try DatasetCatalog.open(options.trainDataset, resolution: 32, rgb: true)
-        judge = try GarmentClassifier.trained(config: options.classifier, plan: options.classifierPlan, train: train, test: test,
-                                              cache: cache, log: log)
+        if let name = options.trainDataset {
+            let train = try DatasetCatalog.open(name, resolution: 32, rgb: true)
+            judge = try GarmentClassifier.trained(config: options.classifier, plan: options.classifierPlan, train: train, test: test,
+                                                  cache: cache, log: log)
+        } else {
+            judge = nil
+        }
     }
 
-    /// Scores `images`, image i having been prompted with `attributes[i]`. Needs >= 2 images.
+    /// Scores `images`, image i having been prompted with `attributes[i]` (nil, and only nil, for a
+    /// gFD-only evaluator: its accuracies are NaN and left out of `dictionary`). Needs >= 2 images.
     /// `progress(done, total)` follows the feature extraction.
-    public func evaluate(_ images: [ImageBuffer], attributes: [PromptAttributes],
+    public func evaluate(_ images: [ImageBuffer], attributes: [PromptAttributes]?,
                          progress: (Int, Int) -> Void = { _, _ in }) throws -> GenerationMetrics {
         let t0 = Date()
         guard images.count >= 2 else {
             throw EvaluationError.invalidArgument(field: "images", message: "need at least 2 images, got \(images.count)")
+        }
+        guard let judge else {
+            guard attributes == nil else {
+                throw EvaluationError.invalidArgument(field: "attributes", message: "this evaluator scores gFD only (reference \(options.referenceDataset)); pass none")
+            }
+            let fd = try gFD(images.map { $0.rgb() }, progress: progress)
+            let none = Estimate(value: .nan, low: .nan, high: .nan, std: .nan, replicates: 0)
+            return GenerationMetrics(
+                images: images.count, referenceImages: reference.statistics.count, referenceDataset: options.referenceDataset,
+                fdResolution: options.fdResolution, gFD: fd, classAccuracy: none, colorAccuracy: none, bothAccuracy: none,
+                colorless: 0, classifierTestAccuracy: .nan, classifierTestImages: 0, seconds: Date().timeIntervalSince(t0))
+        }
+        guard let attributes else {
+            throw EvaluationError.invalidArgument(field: "attributes", message: "need one per image (\(images.count)) for the class and colour judges")
         }
         guard attributes.count == images.count else {
             throw EvaluationError.invalidArgument(field: "attributes", message: "need one per image (\(images.count)), got \(attributes.count)")
@@ -112,7 +139,19 @@ public final class GenerationEvaluator: @unchecked Sendable {
         let colorOK = zip(colors, attributes).map { $0.0 == $0.1.colorIndex ? 1.0 : 0.0 }
         let bothOK = zip(classOK, colorOK).map { $0.0 * $0.1 }
         let b = options.accuracyBootstrap, s = options.seed
-        // gFD with a bootstrap over generated images.
+        let fd = try gFD(rgb, progress: progress)
+        return GenerationMetrics(
+            images: images.count, referenceImages: reference.statistics.count, referenceDataset: options.referenceDataset,
+            fdResolution: options.fdResolution, gFD: fd,
+            classAccuracy: Bootstrap.mean(classOK, replicates: b, seed: SeededRNG.derive(s, 1)),
+            colorAccuracy: Bootstrap.mean(colorOK, replicates: b, seed: SeededRNG.derive(s, 2)),
+            bothAccuracy: Bootstrap.mean(bothOK, replicates: b, seed: SeededRNG.derive(s, 3)),
+            colorless: colors.filter { $0 == nil }.count, classifierTestAccuracy: judge.testAccuracy,
+            classifierTestImages: judge.testImages, seconds: Date().timeIntervalSince(t0))
+    }
+
+    /// gFD of RGB images against the reference, with a bootstrap over the generated images.
+    func gFD(_ rgb: [ImageBuffer], progress: (Int, Int) -> Void) throws -> Estimate {
         var feats: [[Float]] = []
         var start = 0
         while start < rgb.count {
@@ -122,17 +161,10 @@ public final class GenerationEvaluator: @unchecked Sendable {
             progress(start, rgb.count)
         }
         let fd = try reference.distance(to: try GaussianStatistics(features: feats))
-        var rng = SeededRNG(seed: SeededRNG.derive(s, 0xfd))
+        var rng = SeededRNG(seed: SeededRNG.derive(options.seed, 0xfd))
         let reps = try (0..<options.fdBootstrap).map { _ in
             try reference.distance(to: try GaussianStatistics(features: Bootstrap.resample(feats.count, rng: &rng).map { feats[$0] }))
         }
-        return GenerationMetrics(
-            images: images.count, referenceImages: reference.statistics.count, referenceDataset: options.referenceDataset,
-            fdResolution: options.fdResolution, gFD: Estimate.from(value: fd, replicates: reps),
-            classAccuracy: Bootstrap.mean(classOK, replicates: b, seed: SeededRNG.derive(s, 1)),
-            colorAccuracy: Bootstrap.mean(colorOK, replicates: b, seed: SeededRNG.derive(s, 2)),
-            bothAccuracy: Bootstrap.mean(bothOK, replicates: b, seed: SeededRNG.derive(s, 3)),
-            colorless: colors.filter { $0 == nil }.count, classifierTestAccuracy: judge.testAccuracy,
-            classifierTestImages: judge.testImages, seconds: Date().timeIntervalSince(t0))
+        return Estimate.from(value: fd, replicates: reps)
     }
 }

@@ -27,21 +27,29 @@ public struct GenerationMetrics: Codable, Sendable, Equatable {
     public var classifierTestImages: Int
     public var seconds: Double
 
-    /// Flat metrics for the run audit.
+    /// Whether the prompt-attribute judges ran (not for a gFD-only evaluator).
+    public var hasAccuracy: Bool { classAccuracy.value.isFinite }
+
+    /// Flat metrics for the run audit (accuracy keys only when the judges ran; no NaN values).
     public var dictionary: [String: Double] {
-        [
+        let all: [String: Double] = [
             "gfd": gFD.value, "gfd_std": gFD.std, "gfd_low": gFD.low, "gfd_high": gFD.high,
             "class_accuracy": classAccuracy.value, "class_accuracy_low": classAccuracy.low, "class_accuracy_high": classAccuracy.high,
             "color_accuracy": colorAccuracy.value, "color_accuracy_low": colorAccuracy.low, "color_accuracy_high": colorAccuracy.high,
             "both_accuracy": bothAccuracy.value, "images": Double(images), "reference_images": Double(referenceImages),
             "fd_resolution": Double(fdResolution), "classifier_test_accuracy": classifierTestAccuracy, "colorless": Double(colorless),
         ]
+        return all.filter { $0.value.isFinite }
     }
 
-    /// Three lines for a terminal.
+    /// Three lines for a terminal (one without attribute judges).
     public var summary: String {
-        """
+        let fd = """
         gFD \(String(format: "%.2f ± %.2f", gFD.value, gFD.std)) (± bootstrap std; a resample repeats images, so its percentile interval sits above the value) of \(images) generated vs \(referenceImages) real \(referenceDataset) images, FD-EffNet at \(fdResolution) px
+        """
+        guard hasAccuracy else { return fd + "\nno prompt-attribute judges for \(referenceDataset) (gFD only)" }
+        return fd + """
+
         class accuracy \(classAccuracy.formatted()) (classifier trained on real images only; \(String(format: "%.3f", classifierTestAccuracy)) on \(classifierTestImages) real test images)
         colour accuracy \(colorAccuracy.formatted()) (garment hue), both \(bothAccuracy.formatted()); accuracies with 95 % bootstrap intervals
         """

@@ -44,4 +44,16 @@ public enum GenerationPrompts {
             return GenerationPrompt(text: texts[Int(rng.next() % UInt64(texts.count))], attributes: a)
         }
     }
+
+    /// `count` prompts from any dataset's own captions (no checkable attributes): items in a seeded
+    /// order, every item once before any repeats, one of the item's captions each.
+    public static func captions(of dataset: any ImageDataset, count: Int, seed: UInt64 = 0) -> [String] {
+        var rng = SeededRNG(seed: SeededRNG.derive(seed, 0xca9))
+        var order: [Int] = []
+        while order.count < count && dataset.count > 0 { order += Array(0..<dataset.count).shuffled(using: &rng) }
+        return order.prefix(max(0, count)).map { i in
+            let texts = dataset.captions(at: i)
+            return texts.isEmpty ? "" : texts[Int(rng.next() % UInt64(texts.count))]
+        }
+    }
 }

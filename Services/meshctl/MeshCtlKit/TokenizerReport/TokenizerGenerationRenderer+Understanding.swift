@@ -9,24 +9,26 @@ extension TokenizerGenerationRenderer {
     /// Metrics drawn as training curves, one figure per budget and metric, one line per variant.
     static let curveMetrics = ["loss_rec", "loss_clip", "loss_dino", "loss_ibot", "dino_teacher_entropy", "dino_batch_entropy"]
 
-    /// Training-curve figures (from each tokenizer run's recorded progress). -> file names
+    /// Training-curve figures per dataset and budget (from each tokenizer run's recorded progress). -> file names
     static func writeTrainingFigures(_ o: TokenizerGenerationReport.Outcome, figDir: URL) throws -> [String] {
         var files: [String] = []
-        for b in o.plan.budgets {
-            let rows = o.rows.filter { $0.budget == b }
-            for m in curveMetrics {
-                let series: [LineChart.Series] = rows.compactMap { r in
-                    guard let s = r.history?.series[m], s.values.count >= 2 else { return nil }
-                    let w = max(1, s.values.count / 50)
-                    return .init(name: r.variant, x: s.steps, y: LinePlot.smoothed(s.values, window: w), markers: false)
+        for part in o.plan.parts {
+            for b in o.plan.budgets {
+                let rows = rows(o, part.data).filter { $0.budget == b }
+                for m in curveMetrics {
+                    let series: [LineChart.Series] = rows.compactMap { r in
+                        guard let s = r.history?.series[m], s.values.count >= 2 else { return nil }
+                        let w = max(1, s.values.count / 50)
+                        return .init(name: r.variant, x: s.steps, y: LinePlot.smoothed(s.values, window: w), markers: false)
+                    }
+                    guard !series.isEmpty else { continue }
+                    var chart = LineChart(series, xLabel: "tokenizer training step", yLabel: m,
+                                          title: "\(part.data): \(m) at x\(f(b, 0)) (moving average over ~2 % of the run)")
+                    chart.logY = m == "loss_rec"
+                    let file = figure(m, part.data, b)
+                    try PNGCodec.write(chart.render(), to: figDir.appendingPathComponent(file).path)
+                    files.append(file)
                 }
-                guard !series.isEmpty else { continue }
-                var chart = LineChart(series, xLabel: "tokenizer training step", yLabel: m,
-                                      title: "\(m) at x\(f(b, 0)) (moving average over ~2 % of the run)")
-                chart.logY = m == "loss_rec"
-                let file = "\(m)-x\(f(b, 0)).png"
-                try PNGCodec.write(chart.render(), to: figDir.appendingPathComponent(file).path)
-                files.append(file)
             }
         }
         return files
@@ -41,16 +43,16 @@ extension TokenizerGenerationRenderer {
 
     /// The SSL heads' health per tokenizer that has them: DINO loss against ln K and the collapse
     /// statistics of its teacher targets (`SSLCollapseStats`), last tenth of training.
-    static func sslTable(_ o: TokenizerGenerationReport.Outcome) -> String {
+    static func sslTable(_ o: TokenizerGenerationReport.Outcome, _ data: String) -> String {
         var s = """
         | variant | budget | DINO loss | ln K | teacher entropy (per image) | batch-mean entropy | effective prototypes |
         |---|---|---|---|---|---|---|
 
         """
         var any = false
-        for r in o.rows {
+        for r in rows(o, data) {
             guard let dino = tailMean(r, "loss_dino"),
-                  let k = try? VTPPresets.resolve("\(r.variant)-\(o.plan.data)-\(o.plan.size)").model.prototypes else { continue }
+                  let k = try? VTPPresets.resolve("\(r.variant)-\(r.data)-\(o.plan.size)").model.prototypes else { continue }
             any = true
             let te = tailMean(r, "dino_teacher_entropy"), be = tailMean(r, "dino_batch_entropy")
             s += "| \(r.variant) | x\(f(r.budget, 0)) | \(f(dino)) | \(f(log(Double(k)))) | \(te.map { f($0) } ?? "not recorded") | " +
@@ -61,9 +63,10 @@ extension TokenizerGenerationRenderer {
 
     /// Computed verdicts of the understanding side: VTP vs AE probes per budget, each variant's
     /// change with compute, VTP's probe gain vs the AE's, SSL alone vs the AE, SSL head health.
-    static func understandingVerdict(_ o: TokenizerGenerationReport.Outcome) -> [String] {
+    static func understandingVerdict(_ o: TokenizerGenerationReport.Outcome, _ data: String) -> [String] {
         var lines: [String] = []
-        func row(_ v: String, _ b: Double) -> Row? { o.rows.first { $0.variant == v && $0.budget == b } }
+        let rows = rows(o, data)
+        func row(_ v: String, _ b: Double) -> Row? { rows.first { $0.variant == v && $0.budget == b } }
         // The CLS probe is absent for tokenizers without a CLS token (RecTok): n/a, not shown.
         func diff(_ a: Estimate?, _ b: Estimate?) -> String {
             guard let a, let b else { return "n/a" }
@@ -100,9 +103,9 @@ extension TokenizerGenerationRenderer {
             lines.append(String(format: "- Scaling of understanding (VTP's latent-grid probe gains more with compute than the AE's): VTP %+.3f, AE %+.3f, difference %+.3f ± %.3f: %@.",
                                 gv, ga, gv - ga, se, Verdict.judge(difference: gv - ga, standardError: se).rawValue))
         }
-        for r in o.rows where r.budget == hi {
+        for r in rows where r.budget == hi {
             guard let dino = tailMean(r, "loss_dino"), let be = tailMean(r, "dino_batch_entropy"), let te = tailMean(r, "dino_teacher_entropy"),
-                  let k = try? VTPPresets.resolve("\(r.variant)-\(o.plan.data)-\(o.plan.size)").model.prototypes else { continue }
+                  let k = try? VTPPresets.resolve("\(r.variant)-\(r.data)-\(o.plan.size)").model.prototypes else { continue }
             let lnK = log(Double(k))
             let state = te > 0.9 * lnK ? "close to uniform collapse (per-image targets near ln K)"
                 : be < 1 ? "close to dominant collapse (the batch sits on about \(f(exp(be), 1)) prototypes)"

@@ -7,28 +7,65 @@ import Foundation
 public enum TokenizerGenerationRenderer {
     typealias Row = TokenizerGenerationReport.Row
 
-    /// gFD and class accuracy against tokenizer steps, one line per variant (bars: ±1 std). -> file names
+    /// A figure's file name: `<data>-<stem>[-x<budget>].png`.
+    static func figure(_ stem: String, _ data: String, _ budget: Double? = nil) -> String {
+        "\(data)-\(stem)\(budget.map { "-x" + f($0, 0) } ?? "").png"
+    }
+
+    /// The rows of one dataset part.
+    static func rows(_ o: TokenizerGenerationReport.Outcome, _ data: String) -> [Row] { o.rows.filter { $0.data == data } }
+
+    /// Per dataset: gFD (and class accuracy where judged) against tokenizer steps, one line per
+    /// variant (bars: ±1 std). -> file names
     static func writeFigures(_ o: TokenizerGenerationReport.Outcome, figDir: URL) throws -> [String] {
-        func lines(_ value: (Row) -> Estimate) -> [LineChart.Series] {
-            o.plan.variants.map { v in
-                let rs = o.rows.filter { $0.variant == v }.sorted { $0.steps < $1.steps }
-                return .init(name: v, x: rs.map { Double($0.steps) }, y: rs.map { value($0).value },
-                             low: rs.map { value($0).value - value($0).std }, high: rs.map { value($0).value + value($0).std })
+        var files: [String] = []
+        for part in o.plan.parts {
+            let rows = rows(o, part.data)
+            func lines(_ value: (Row) -> Estimate) -> [LineChart.Series] {
+                o.plan.variants.map { v in
+                    let rs = rows.filter { $0.variant == v }.sorted { $0.steps < $1.steps }
+                    return .init(name: v, x: rs.map { Double($0.steps) }, y: rs.map { value($0).value },
+                                 low: rs.map { value($0).value - value($0).std }, high: rs.map { value($0).value + value($0).std })
+                }
             }
+            var gfd = LineChart(lines(\.gFD), xLabel: "tokenizer training steps (log scale)", yLabel: "gFD of its generator",
+                                title: "\(part.data): generation vs tokenizer compute (bars: +-1 std over bootstrap and generator seeds)")
+            gfd.logX = true
+            let gfdFile = figure("gfd-vs-compute", part.data)
+            try PNGCodec.write(gfd.render(), to: figDir.appendingPathComponent(gfdFile).path)
+            files.append(gfdFile)
+            guard rows.contains(where: { $0.classAccuracy.value.isFinite }) else { continue }
+            var acc = LineChart(lines(\.classAccuracy), xLabel: "tokenizer training steps (log scale)", yLabel: "class accuracy of generated images",
+                                title: "\(part.data): prompt class accuracy vs tokenizer compute (bars: +-1 std)")
+            acc.logX = true
+            let accFile = figure("class-vs-compute", part.data)
+            try PNGCodec.write(acc.render(), to: figDir.appendingPathComponent(accFile).path)
+            files.append(accFile)
         }
-        var gfd = LineChart(lines(\.gFD), xLabel: "tokenizer training steps (log scale)", yLabel: "gFD of its generator",
-                            title: "generation vs tokenizer compute (bars: +-1 std over bootstrap and generator seeds)")
-        gfd.logX = true
-        try PNGCodec.write(gfd.render(), to: figDir.appendingPathComponent("gfd-vs-compute.png").path)
-        var acc = LineChart(lines(\.classAccuracy), xLabel: "tokenizer training steps (log scale)", yLabel: "class accuracy of generated images",
-                            title: "prompt class accuracy vs tokenizer compute (bars: +-1 std)")
-        acc.logX = true
-        try PNGCodec.write(acc.render(), to: figDir.appendingPathComponent("class-vs-compute.png").path)
-        return ["gfd-vs-compute.png", "class-vs-compute.png"]
+        return files
     }
 
     static func f(_ x: Double, _ d: Int = 3) -> String { x.isFinite ? String(format: "%.\(d)f", x) : "n/a" }
-    static func e(_ x: Estimate?, _ d: Int = 3) -> String { x.map { "\(f($0.value, d)) ± \(f($0.std, d))" } ?? "n/a" }
+    static func e(_ x: Estimate?, _ d: Int = 3) -> String {
+        guard let x, x.value.isFinite else { return "n/a" }
+        return "\(f(x.value, d)) ± \(f(x.std, d))"
+    }
+
+    /// What a dataset part is and how it is judged.
+    static func describe(_ part: TokenizerGenerationPlan.DataPart) -> String {
+        switch part.data {
+        case "fmnistc32":
+            return "fmnist-color at 32 px: captions carry class and colour. gFD against the real test split; class accuracy by a " +
+                   "classifier trained on real images only. \"Held-out text\" classifies test images with prompt wording no training " +
+                   "caption uses (not zero-shot: class names are in the training captions)."
+        case "emoji32":
+            return "gemojione emoji at 32 px (1,794 images, nine categories): captions are each emoji's name, keywords and category. " +
+                   "gFD only, against the whole dataset (no held-out split of useful size exists; generation prompts are the emoji's own " +
+                   "captions); no prompt-attribute judge and no held-out text score (no test split). Probes classify the category."
+        default:
+            return "`\(part.data)`."
+        }
+    }
 
     public static func markdown(_ o: TokenizerGenerationReport.Outcome) -> String {
         let p = o.plan, prov = o.provenance
@@ -39,66 +76,94 @@ public enum TokenizerGenerationRenderer {
         \(prov["dirty"] == "yes" ? " (with uncommitted changes)" : " (clean tree)"), \(prov["date"] ?? "?"), \(prov["cpu"] ?? "?"), \(prov["cores"] ?? "?") cores;
         wall time \(f(o.wallSeconds / 60, 1)) min.
 
-        Tokenizers `<variant>-\(p.data)-\(p.size)` trained through `tokenizer.train` on the first \(p.trainLimit) training images,
-        seed \(p.seed), at \(p.budgets.map { "x\(f($0, 0)) (\(p.tokenizerSteps($0)) steps)" }.joined(separator: ", ")). Each gets the same generator
-        recipe: `\(p.generatorPreset)`, \(p.generatorSteps) steps on \(p.generatorTrainLimit) images, seed 0 (seeds
+        On each dataset, tokenizers `<variant>-<data>-\(p.size)` (\(p.variants.joined(separator: ", "))) are trained through
+        `tokenizer.train`, seed \(p.seed), at budgets \(p.budgets.map { "x\(f($0, 0))" }.joined(separator: ", ")) of the part's base steps.
+        Each gets the same generator recipe: `\(p.generatorPreset)`, \(p.generatorSteps) steps, seed 0 (seeds
         \(p.largestBudgetSeeds.map(String.init).joined(separator: ", ")) at the largest budget), scored by `generator.evaluate` on \(p.evalImages)
         images (\(p.evalSteps) Euler steps, guidance \(f(Double(p.guidance), 1)), evaluator `\(p.evaluator)`). gFD ± combines the bootstrap std and,
-        where there are several generator seeds, their spread. Tokenizer metrics from `TokenizerEvaluator`: rFD on
-        \(p.tokenizerEvalImages) validation images; probes fitted on \(p.probeSplit[0]) train images, L2 chosen on \(p.probeSplit[1]) others, scored
-        on \(p.probeSplit[2]) validation images; "held-out text" classifies test images with prompt wording no training caption uses
-        (not zero-shot: class names are in the training captions).
+        where there are several generator seeds, their spread. Tokenizer metrics from `TokenizerEvaluator`: rFD on validation images;
+        linear probes fitted on train images, L2 chosen on other train images, scored on validation images.
+
+        ## Summary
+
+        \(p.parts.flatMap { part in paperClaim(o, part.data).map { "- \(part.data): " + $0 } }.joined(separator: "\n"))
+
+
+        """
+        for part in p.parts { s += section(o, part) }
+        return s
+    }
+
+    /// One dataset's table, figures, verdicts, SSL heads, reconstructions and curves.
+    static func section(_ o: TokenizerGenerationReport.Outcome, _ part: TokenizerGenerationPlan.DataPart) -> String {
+        let p = o.plan, rows = rows(o, part.data), d = part.data
+        let images = part.trainLimit > 0 ? "the first \(part.trainLimit)" : "all"
+        var s = """
+        ## \(d)
+
+        \(describe(part)) Tokenizers trained on \(images) training images at \(p.budgets.map { "x\(f($0, 0)) (\(part.tokenizerSteps($0)) steps)" }.joined(separator: ", "));
+        generators on \(part.generatorTrainLimit > 0 ? "the first \(part.generatorTrainLimit)" : "all") training images. rFD on up to
+        \(part.tokenizerEvalImages) validation images; probes \(part.probeSplit.map(String.init).joined(separator: " / ")) (train / tune / scored, as available).
 
         | variant | budget | steps | tokenizer min | rFD ↓ | probe grid ↑ | probe CLS ↑ | held-out text ↑ | gFD ↓ | class acc ↑ | generators |
         |---|---|---|---|---|---|---|---|---|---|---|
 
         """
-        for r in o.rows {
+        for r in rows {
             let m = r.tokenizerMetrics
             s += "| \(r.variant) | x\(f(r.budget, 0)) | \(r.steps) | \(f(r.tokenizerSeconds / 60, 1)) | \(e(m.rFD, 1)) | \(e(m.probeGrid)) | \(e(m.probeCLS)) | " +
                  "\(e(m.heldOutText)) | \(e(r.gFD, 1)) | \(e(r.classAccuracy)) | \(r.generations.count) |\n"
         }
         let dir = TokenizerGenerationReport.figureFolder
-        let commits = Set(o.rows.compactMap { $0.history?.commit }).sorted()
+        let commits = Set(rows.compactMap { $0.history?.commit }).sorted()
         s += "\nTokenizers trained at commit\(commits.count == 1 ? "" : "s") \(commits.map { "`\($0)`" }.joined(separator: ", ")) " +
              "(read from their runs; a rerun reuses cached models whose recipe, preset configuration included, is unchanged).\n\n"
-        s += "![gFD vs tokenizer compute](\(dir)/gfd-vs-compute.png)\n\n"
-        s += "![class accuracy vs tokenizer compute](\(dir)/class-vs-compute.png)\n\n"
-        s += "## Does the claim hold here?\n\nGeneration:\n\n" + verdict(o).joined(separator: "\n") + "\n\n"
-        s += "Understanding and reconstruction:\n\n" + understandingVerdict(o).joined(separator: "\n") + "\n\n"
-        s += "## The SSL heads (DINO), last tenth of training\n\n" + sslTable(o) + "\n"
-        s += "## Reconstructions and training curves\n\n"
+        for stem in ["gfd-vs-compute", "class-vs-compute"] where o.figures.contains(figure(stem, d)) {
+            s += "![\(d) \(stem)](\(dir)/\(figure(stem, d)))\n\n"
+        }
+        s += "### Does the claim hold on \(d)?\n\nGeneration:\n\n" + verdict(o, d).joined(separator: "\n") + "\n\n"
+        s += "Understanding and reconstruction:\n\n" + understandingVerdict(o, d).joined(separator: "\n") + "\n\n"
+        s += "### The SSL heads (DINO) on \(d), last tenth of training\n\n" + sslTable(o, d) + "\n"
+        s += "### Reconstructions and training curves on \(d)\n\n"
         for b in p.budgets {
             let tag = "x\(f(b, 0))"
             s += "Budget \(tag): eight validation images (top row), then one row of reconstructions per variant (\(p.variants.joined(separator: ", "))).\n\n"
-            s += "![reconstructions \(tag)](\(dir)/recon-\(tag).png)\n\n"
-            let curves = curveMetrics.filter { o.figures.contains("\($0)-\(tag).png") }
-            s += curves.map { "![\($0) \(tag)](\(dir)/\($0)-\(tag).png)" }.joined(separator: " ") + "\n\n"
+            s += "![\(d) reconstructions \(tag)](\(dir)/\(figure("recon", d, b)))\n\n"
+            let curves = curveMetrics.filter { o.figures.contains(figure($0, d, b)) }
+            s += curves.map { "![\(d) \($0) \(tag)](\(dir)/\(figure($0, d, b)))" }.joined(separator: " ") + "\n\n"
         }
         return s
     }
 
-    /// Computed verdict lines.
-    static func verdict(_ o: TokenizerGenerationReport.Outcome) -> [String] {
+    /// The paper's claim on one dataset (VTP's gFD falls with tokenizer compute more than the AE's), computed.
+    static func paperClaim(_ o: TokenizerGenerationReport.Outcome, _ data: String) -> [String] {
+        let rows = rows(o, data)
+        guard let lo = o.plan.budgets.min(), let hi = o.plan.budgets.max(), lo != hi else { return [] }
+        func row(_ v: String, _ b: Double) -> Row? { rows.first { $0.variant == v && $0.budget == b } }
+        guard let v0 = row("vtp", lo), let v1 = row("vtp", hi), let a0 = row("ae", lo), let a1 = row("ae", hi) else { return [] }
+        let dv = v1.gFD.value - v0.gFD.value, da = a1.gFD.value - a0.gFD.value
+        let se = [v0, v1, a0, a1].map { $0.gFD.std * $0.gFD.std }.reduce(0, +).squareRoot()
+        return ["The paper's claim (VTP's gFD falls with tokenizer compute more than the AE's): change vtp \(f(dv, 1)), ae \(f(da, 1)), " +
+                "difference \(f(dv - da, 1)) ± \(f(se, 1)): **\(Verdict.judge(difference: dv - da, standardError: se, wantPositive: false).rawValue)**."]
+    }
+
+    /// Computed verdict lines of one dataset.
+    static func verdict(_ o: TokenizerGenerationReport.Outcome, _ data: String) -> [String] {
         var lines: [String] = []
+        let rows = rows(o, data)
         guard let lo = o.plan.budgets.min(), let hi = o.plan.budgets.max(), lo != hi else { return ["- One budget only: no scaling verdict."] }
-        func row(_ v: String, _ b: Double) -> Row? { o.rows.first { $0.variant == v && $0.budget == b } }
+        func row(_ v: String, _ b: Double) -> Row? { rows.first { $0.variant == v && $0.budget == b } }
         for v in o.plan.variants {
             guard let a = row(v, lo), let b = row(v, hi) else { continue }
             let verdict = Verdict.judge(b.gFD, minus: a.gFD, wantPositive: false)
             lines.append("- \(v): gFD x\(f(lo, 0)) \(e(a.gFD, 1)) -> x\(f(hi, 0)) \(e(b.gFD, 1)); that generation improves with tokenizer compute: **\(verdict.rawValue)**.")
         }
-        if let v0 = row("vtp", lo), let v1 = row("vtp", hi), let a0 = row("ae", lo), let a1 = row("ae", hi) {
-            let dv = v1.gFD.value - v0.gFD.value, da = a1.gFD.value - a0.gFD.value
-            let se = [v0, v1, a0, a1].map { $0.gFD.std * $0.gFD.std }.reduce(0, +).squareRoot()
-            lines.append("- The paper's claim (VTP's gFD falls with tokenizer compute more than the AE's): change vtp \(f(dv, 1)), ae \(f(da, 1)), " +
-                         "difference \(f(dv - da, 1)) ± \(f(se, 1)): **\(Verdict.judge(difference: dv - da, standardError: se, wantPositive: false).rawValue)**.")
-        }
+        lines += paperClaim(o, data).map { "- " + $0 }
         // Does understanding predict generation? Spearman rank correlation across every tokenizer.
-        let gfd = o.rows.map(\.gFD.value)
-        for (name, xs) in [("probe on the latent grid", o.rows.map(\.tokenizerMetrics.probeGrid.value)),
-                           ("CLS probe", o.rows.compactMap(\.tokenizerMetrics.probeCLS?.value)),
-                           ("rFD", o.rows.map(\.tokenizerMetrics.rFD.value))] {
+        let gfd = rows.map(\.gFD.value)
+        for (name, xs) in [("probe on the latent grid", rows.map(\.tokenizerMetrics.probeGrid.value)),
+                           ("CLS probe", rows.compactMap(\.tokenizerMetrics.probeCLS?.value)),
+                           ("rFD", rows.map(\.tokenizerMetrics.rFD.value))] {
             guard xs.count == gfd.count, let rho = RankCorrelation.spearman(xs, gfd) else { continue }
             let n = xs.count, band = 2 / Double(max(n - 1, 1)).squareRoot()
             let word = abs(rho) > band ? (rho < 0 ? "higher goes with better (lower) gFD" : "higher goes with worse gFD") : "no rank relation shown"

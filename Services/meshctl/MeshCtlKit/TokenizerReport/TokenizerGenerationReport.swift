@@ -17,6 +17,8 @@ import VTP
 public enum TokenizerGenerationReport {
     /// One tokenizer and the generators trained on its latents.
     public struct Row: Codable, Sendable {
+        /// The plan part's preset data name (`fmnistc32`, `emoji32`).
+        public var data: String
         public var variant: String
         public var budget: Double
         public var steps: Int
@@ -56,38 +58,43 @@ public enum TokenizerGenerationReport {
         let t0 = Date()
         // Read before anything is written: the report's own outputs must not mark the tree dirty.
         let provenance = ReportProvenance.current().dictionary
-        let runner = try TokenizerCellRunner(
-            session: session, eval: .init(images: plan.tokenizerEvalImages, probeSplit: plan.probeSplit, evaluator: plan.evaluator),
-            generator: .init(prefix: "tg-\(plan.name)-gen", preset: plan.generatorPreset, steps: plan.generatorSteps,
-                             trainLimit: plan.generatorTrainLimit, evalImages: plan.evalImages, evalSteps: plan.evalSteps,
-                             guidance: plan.guidance, evaluator: plan.evaluator, evalSeed: plan.seed),
-            log: log)
-        var rows: [Row] = []
-        var reconstructions: [Double: [[ImageBuffer]]] = [:]
-        for budget in plan.budgets {
-            for variant in plan.variants {
-                let preset = "\(variant)-\(plan.data)-\(plan.size)", steps = plan.tokenizerSteps(budget)
-                var t = Latentmesh_V1_TokenizerTrainRequest()
-                t.preset = preset; t.steps = Int64(steps); t.seed = plan.seed; t.trainLimit = Int64(plan.trainLimit)
-                t.checkpointName = ReportModelNames.tokenizer("tg-\(plan.name)-\(variant)-n\(plan.trainLimit)", preset: preset, steps: steps,
-                                                              seed: plan.seed, config: try VTPPresets.resolve(preset).json())
-                let c = try await runner.run(t, describe: "\(preset) x\(budget) (\(steps) steps on \(plan.trainLimit) images)",
-                                             seeds: plan.generatorSeeds(budget))
-                reconstructions[budget, default: []].append(c.reconstruction)
-                rows.append(Row(variant: variant, budget: budget, steps: steps, tokenizer: c.tokenizer, tokenizerSeconds: c.seconds,
-                                tokenizerMetrics: c.metrics, generations: c.generations, history: c.history))
-            }
-        }
         let figDir = outputDir.appendingPathComponent(figureFolder)
         try FileManager.default.createDirectory(at: figDir, withIntermediateDirectories: true)
+        var rows: [Row] = []
+        var reconstructionFigures: [String] = []
+        for part in plan.parts {
+            // One runner per dataset: its validation images head the reconstruction grids.
+            let runner = try TokenizerCellRunner(
+                session: session, eval: .init(images: part.tokenizerEvalImages, probeSplit: part.probeSplit, evaluator: plan.evaluator),
+                generator: .init(prefix: "tg-\(plan.name)-gen", preset: plan.generatorPreset, steps: plan.generatorSteps,
+                                 trainLimit: part.generatorTrainLimit, evalImages: plan.evalImages, evalSteps: plan.evalSteps,
+                                 guidance: plan.guidance, evaluator: plan.evaluator, evalSeed: plan.seed),
+                log: log)
+            var reconstructions: [Double: [[ImageBuffer]]] = [:]
+            for budget in plan.budgets {
+                for variant in plan.variants {
+                    let preset = "\(variant)-\(part.data)-\(plan.size)", steps = part.tokenizerSteps(budget)
+                    let images = part.trainLimit > 0 ? "\(part.trainLimit)" : "all"
+                    var t = Latentmesh_V1_TokenizerTrainRequest()
+                    t.preset = preset; t.steps = Int64(steps); t.seed = plan.seed; t.trainLimit = Int64(part.trainLimit)
+                    t.checkpointName = ReportModelNames.tokenizer("tg-\(plan.name)-\(variant)-n\(images)", preset: preset, steps: steps,
+                                                                  seed: plan.seed, config: try VTPPresets.resolve(preset).json())
+                    let c = try await runner.run(t, describe: "\(preset) x\(budget) (\(steps) steps on \(images) images)",
+                                                 seeds: plan.generatorSeeds(budget))
+                    reconstructions[budget, default: []].append(c.reconstruction)
+                    rows.append(Row(data: part.data, variant: variant, budget: budget, steps: steps, tokenizer: c.tokenizer,
+                                    tokenizerSeconds: c.seconds, tokenizerMetrics: c.metrics, generations: c.generations, history: c.history))
+                }
+            }
+            for (budget, grid) in reconstructions.sorted(by: { $0.key < $1.key }) {
+                let file = TokenizerGenerationRenderer.figure("recon", part.data, budget)
+                try runner.writeReconstructionGrid(grid, to: figDir.appendingPathComponent(file))
+                reconstructionFigures.append(file)
+            }
+        }
         var outcome = Outcome(plan: plan, provenance: provenance, rows: rows, wallSeconds: 0, figures: [])
         outcome.figures = try TokenizerGenerationRenderer.writeFigures(outcome, figDir: figDir)
-            + TokenizerGenerationRenderer.writeTrainingFigures(outcome, figDir: figDir)
-        for (budget, grid) in reconstructions {
-            let file = "recon-x\(TokenizerGenerationRenderer.f(budget, 0)).png"
-            try runner.writeReconstructionGrid(grid, to: figDir.appendingPathComponent(file))
-            outcome.figures.append(file)
-        }
+            + TokenizerGenerationRenderer.writeTrainingFigures(outcome, figDir: figDir) + reconstructionFigures
         outcome.wallSeconds = Date().timeIntervalSince(t0)
         try TokenizerGenerationRenderer.markdown(outcome).write(to: outputDir.appendingPathComponent(reportFile),
                                                                 atomically: true, encoding: .utf8)
