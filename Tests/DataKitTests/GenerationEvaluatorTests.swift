@@ -155,4 +155,33 @@ final class GenerationEvaluatorTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("attributes[0].colorIndex"), "\($0)")
         }
     }
+
+    /// A gFD-only evaluator (emoji: no test split, no attribute judges): reference = the whole
+    /// dataset (or its first `referenceImages`), accuracies absent from the metrics, attributes refused.
+    func testGFDOnlyEvaluatorOnEmoji() throws {
+        var o = GenerationEvaluator.Options.gFDOnly("emoji", base: .quick)
+        o.referenceImages = 60
+        let ev = try GenerationEvaluator(options: o, cache: .directory(Self.cacheDir),
+                                         effnetPath: try TestSupport.modelsDir() + "/efficientnet_lite0.safetensors")
+        XCTAssertNil(ev.judge)
+        let emoji = try EmojiDataset(resolution: 32)
+        let same = try ev.evaluate(try emoji.images(at: Array(0..<60)), attributes: nil)
+        let other = try ev.evaluate(try emoji.images(at: Array(1000..<1060)), attributes: nil)
+        XCTAssertEqual(same.referenceImages, 60)
+        XCTAssertEqual(same.referenceDataset, "emoji")
+        XCTAssertLessThan(same.gFD.value, 1e-3 * other.gFD.value, "the reference against itself \(same.gFD) vs other emoji \(other.gFD)")
+        XCTAssertFalse(same.hasAccuracy)
+        XCTAssertNil(same.dictionary["class_accuracy"])
+        XCTAssertTrue(same.dictionary.values.allSatisfy(\.isFinite), "no NaN reaches the run audit")
+        XCTAssertTrue(same.summary.contains("gFD only"), same.summary)
+        let a = PromptAttributes(classIndex: 1, colorIndex: 1)
+        let img = ImageBuffer(width: 32, height: 32, channels: 3, fill: 0.5)
+        XCTAssertThrowsError(try ev.evaluate([img, img], attributes: [a, a])) { XCTAssertTrue("\($0)".contains("attributes"), "\($0)") }
+        XCTAssertThrowsError(try evaluator().evaluate([img, img], attributes: nil)) { XCTAssertTrue("\($0)".contains("attributes"), "\($0)") }
+        // Caption prompts: every item once before any repeats, deterministic.
+        let caps = GenerationPrompts.captions(of: emoji, count: emoji.count + 5, seed: 1)
+        XCTAssertEqual(caps.count, emoji.count + 5)
+        XCTAssertEqual(caps, GenerationPrompts.captions(of: emoji, count: emoji.count + 5, seed: 1))
+        XCTAssertTrue(caps.allSatisfy { !$0.isEmpty })
+    }
 }
