@@ -59,7 +59,7 @@ public enum TokenizerGenerationRenderer {
                    "classifier trained on real images only. \"Held-out text\" classifies test images with prompt wording no training " +
                    "caption uses (not zero-shot: class names are in the training captions)."
         case "emoji32":
-            return "gemojione emoji at 32 px (1,794 images, nine categories): captions are each emoji's name, keywords and category. " +
+            return "gemojione emoji at 32 px: captions are each emoji's name, keywords and category. " +
                    "gFD only, against the whole dataset (no held-out split of useful size exists; generation prompts are the emoji's own " +
                    "captions); no prompt-attribute judge and no held-out text score (no test split). Probes classify the category."
         default:
@@ -102,8 +102,9 @@ public enum TokenizerGenerationRenderer {
         ## \(d)
 
         \(describe(part)) Tokenizers trained on \(images) training images at \(p.budgets.map { "x\(f($0, 0)) (\(part.tokenizerSteps($0)) steps)" }.joined(separator: ", "));
-        generators on \(part.generatorTrainLimit > 0 ? "the first \(part.generatorTrainLimit)" : "all") training images. rFD on up to
-        \(part.tokenizerEvalImages) validation images; probes \(part.probeSplit.map(String.init).joined(separator: " / ")) (train / tune / scored, as available).
+        generators on \(part.generatorTrainLimit > 0 ? "the first \(part.generatorTrainLimit)" : "all") training images. rFD on
+        \(rows.first.map { String($0.tokenizerMetrics.evalImages) } ?? "?") validation images; probes on \((rows.first?.tokenizerMetrics.probeSplit ?? []).map(String.init).joined(separator: " / "))
+        images (train / tune / scored).
 
         | variant | budget | steps | tokenizer min | rFD ↓ | probe grid ↑ | probe CLS ↑ | held-out text ↑ | gFD ↓ | class acc ↑ | generators |
         |---|---|---|---|---|---|---|---|---|---|---|
