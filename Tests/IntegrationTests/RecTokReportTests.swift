@@ -42,7 +42,8 @@ final class RecTokReportTests: XCTestCase {
         let metrics = TokenizerMetrics(rFD: est(100, 1), psnr: 20, ssim: 0.5, heldOutText: nil, probeGrid: est(0.5, 0.01),
                                        probeLatent: est(0.5, 0.01), probeCLS: nil, probeSplit: [1, 1, 1], evalImages: 1, fdResolution: 32)
         func row(_ d: Int, _ fsd: Bool, _ gfd: Double) -> RecTokReport.Row {
-            .init(latentChannels: d, fsd: fsd, tokenizer: "t\(d)\(fsd)", tokenizerSeconds: 1, tokenizerMetrics: metrics, generations: [m(gfd, 5)])
+            .init(latentChannels: d, fsd: fsd, cell: TokenizerCell(tokenizer: "t\(d)\(fsd)", tokenizerSeconds: 1, tokenizerMetrics: metrics,
+                                                                    generations: [m(gfd, 5)]))
         }
         var plan = try XCTUnwrap(RecTokReportPlan.named("quick"))
         plan.latentWidths = [8, 32]

@@ -75,8 +75,8 @@ final class TokenizerGenerationReportTests: XCTestCase {
                                          "dino_teacher_entropy": .init(steps: d.indices.map(Double.init), values: d.map { _ in 1.5 }),
                                          "dino_batch_entropy": .init(steps: d.indices.map(Double.init), values: d.map { _ in 3.0 })], commit: "c")
             }
-            return .init(data: "fmnistc32", variant: v, budget: b, steps: Int(b), tokenizer: "\(v)\(b)", tokenizerSeconds: 1, tokenizerMetrics: m,
-                         generations: [], history: history)
+            return .init(data: "fmnistc32", variant: v, budget: b, steps: Int(b),
+                         cell: TokenizerCell(tokenizer: "\(v)\(b)", tokenizerSeconds: 1, tokenizerMetrics: m, generations: [], history: history))
         }
         var plan = try XCTUnwrap(TokenizerGenerationPlan.named("quick"))
         plan.variants = ["ae", "ssl-ae", "vtp"]; plan.budgets = [1, 3]
@@ -95,6 +95,10 @@ final class TokenizerGenerationReportTests: XCTestCase {
         XCTAssertTrue(text.contains("ssl-ae at x3: DINO loss 1.700 vs ln K = 4.159; teacher entropy 1.500, batch-mean entropy 3.000: not collapsed (sharp per-image targets spread over about 20.1 prototypes)"), text)
         let table = TokenizerGenerationRenderer.sslTable(o, "fmnistc32")
         XCTAssertTrue(table.contains("| ssl-ae | x3 | 1.700 | 4.159 | 1.500 | 3.000 | 20.1 of 64 |"), table)
+        // A report written while the run goes on names what is still pending (5 of 3 x 2 fmnist cells, no emoji yet).
+        let md = TokenizerGenerationRenderer.markdown(o)
+        XCTAssertTrue(md.contains("## fmnistc32\n\n**Pending**: measured 5 of 6 tokenizers"), md)
+        XCTAssertTrue(md.contains("## emoji32\n\n**Pending**: measured 0 of 6 tokenizers"), md)
     }
 
     func testSpearmanRanksWithTies() throws {

@@ -12,30 +12,17 @@ import VTP
 /// (gFD, class accuracy), by the shared `TokenizerCellRunner`; everything is cached in the
 /// session's home, so an interrupted report resumes.
 public enum RecTokReport {
-    /// One tokenizer and its generators.
+    /// One tokenizer and its generators (the cell's fields read through the row).
+    @dynamicMemberLookup
     public struct Row: Codable, Sendable {
         public var latentChannels: Int
         public var fsd: Bool
-        public var tokenizer: String
-        public var tokenizerSeconds: Double
-        public var tokenizerMetrics: TokenizerMetrics
-        public var generations: [GeneratorReport.Measurement]
-        public var history: TrainingHistory?
+        public var cell: TokenizerCell
 
-        /// Pooled over generator seeds (bootstrap and seed variance), as in the tokenizer report.
-        public var gFD: Estimate { TokenizerGenerationReport.Row.pool(generations.map(\.gFD)) }
-        public var classAccuracy: Estimate {
-            TokenizerGenerationReport.Row.pool(generations.map(\.classAccuracy), bootstrapStd: { ($0.high - $0.low) / 3.92 })
-        }
+        public subscript<T>(dynamicMember path: KeyPath<TokenizerCell, T>) -> T { cell[keyPath: path] }
     }
 
-    public struct Outcome: Codable, Sendable {
-        public var plan: RecTokReportPlan
-        public var provenance: [String: String]
-        public var rows: [Row]
-        public var wallSeconds: Double
-        public var figures: [String]
-    }
+    public typealias Outcome = ReportOutcome<RecTokReportPlan, Row>
 
     /// The report's markdown file and figure folder in the output directory.
     public static let reportFile = "rectok.md", figureFolder = "rectok"
@@ -45,28 +32,25 @@ public enum RecTokReport {
         let t0 = Date()
         let provenance = ReportProvenance.current().dictionary   // before anything is written
         let runner = try TokenizerCellRunner(
-            session: session, eval: .init(images: plan.tokenizerEvalImages, probeSplit: plan.probeSplit, evaluator: plan.evaluator),
-            generator: .init(prefix: "rt-\(plan.name)-gen", preset: plan.generatorPreset, steps: plan.generatorSteps,
-                             trainLimit: plan.generatorTrainLimit, evalImages: plan.evalImages, evalSteps: plan.evalSteps,
-                             guidance: plan.guidance, evaluator: plan.evaluator, evalSeed: plan.seed),
+            session: session, eval: .init(images: plan.tokenizerEvalImages, probeSplit: plan.probeSplit, evaluator: plan.generator.evaluator),
+            generator: plan.generator, prefix: "rt-\(plan.name)-gen", generatorTrainLimit: plan.generatorTrainLimit, evalSeed: plan.seed,
             log: log)
         var rows: [Row] = [], reconstructions: [[ImageBuffer]] = []
         for fsd in [true, false] {
             for d in plan.latentWidths {
                 var config = try RecTokPresets.resolve(plan.preset, latentChannels: d, fsd: fsd)
-                if fsd, let kind = RecTokTeacherKind(rawValue: plan.teacher) { config.teacher.kind = kind }
+                if fsd { config.teacher.kind = plan.teacher }
                 var t = Latentmesh_V1_TokenizerTrainRequest()
                 t.preset = plan.preset; t.steps = Int64(plan.tokenizerSteps); t.seed = plan.seed; t.trainLimit = Int64(plan.trainLimit)
                 t.latentChannels = Int64(d); t.fsd = fsd ? "on" : "off"
-                if fsd { t.teacher = plan.teacher }
+                if fsd { t.teacher = plan.teacher.rawValue }
                 t.checkpointName = ReportModelNames.tokenizer("rt-\(plan.name)-d\(d)-fsd\(fsd ? "on" : "off")-n\(plan.trainLimit)",
                                                               preset: plan.preset, steps: plan.tokenizerSteps, seed: plan.seed,
                                                               config: try config.json())
                 let c = try await runner.run(t, describe: "\(plan.preset) d=\(d) FSD \(fsd ? "on" : "off") (\(plan.tokenizerSteps) steps)",
                                              seeds: plan.generatorSeeds)
                 reconstructions.append(c.reconstruction)
-                rows.append(Row(latentChannels: d, fsd: fsd, tokenizer: c.tokenizer, tokenizerSeconds: c.seconds, tokenizerMetrics: c.metrics,
-                                generations: c.generations, history: c.history))
+                rows.append(Row(latentChannels: d, fsd: fsd, cell: c.cell))
             }
         }
         let figDir = outputDir.appendingPathComponent(figureFolder)

@@ -1,4 +1,5 @@
 import Foundation
+import RecTok
 
 /// What `meshctl report rectok` trains and measures (issue 11, METHODS.md §2 "The experiment"):
 /// RecTok tokenizers at every latent width d, with flow semantic distillation (FSD) on and off,
@@ -10,19 +11,16 @@ public struct RecTokReportPlan: Sendable, Equatable, Codable {
     public var preset: String
     public var latentWidths: [Int]
     /// Semantic teacher of the FSD-on tokenizers (`efficientnet-lite0`; `patch-projection` in the quick plan).
-    public var teacher: String
+    public var teacher: RecTokTeacherKind
     /// Tokenizer training images and total steps (joint + decoder fine-tune, split in the preset's ratio).
     public var trainLimit: Int
     public var tokenizerSteps: Int
-    public var generatorPreset: String
-    public var generatorSteps: Int
+    /// The generator recipe every tokenizer gets, and how both are scored.
+    public var generator: ReportGeneratorRecipe
     public var generatorTrainLimit: Int
     /// Generator seeds trained on every tokenizer.
     public var generatorSeeds: [UInt64]
-    public var evalImages: Int
-    public var evalSteps: Int
-    public var guidance: Float
-    public var evaluator: String
+    /// TokenizerEvaluator counts: reconstruction images, probe train / tune / scored.
     public var tokenizerEvalImages: Int
     public var probeSplit: [Int]
     public var seed: UInt64
@@ -33,16 +31,14 @@ public struct RecTokReportPlan: Sendable, Equatable, Codable {
     public static func named(_ name: String) -> RecTokReportPlan? {
         switch name {
         case "quick":
-            return RecTokReportPlan(name: name, preset: "rectok-fmnistc32-xs", latentWidths: [4, 8], teacher: "patch-projection",
-                                    trainLimit: 64, tokenizerSteps: 8, generatorPreset: "flowgen-xs", generatorSteps: 6,
-                                    generatorTrainLimit: 32, generatorSeeds: [0], evalImages: 8, evalSteps: 2, guidance: 3,
-                                    evaluator: "quick", tokenizerEvalImages: 16, probeSplit: [16, 16, 16], seed: 0)
+            return RecTokReportPlan(name: name, preset: "rectok-fmnistc32-xs", latentWidths: [4, 8], teacher: .patchProjection,
+                                    trainLimit: 64, tokenizerSteps: 8, generator: .quick, generatorTrainLimit: 32, generatorSeeds: [0],
+                                    tokenizerEvalImages: 16, probeSplit: [16, 16, 16], seed: 0)
         case "standard":
             // 939 steps = x3 of one epoch of 10,000 images at the s preset's batch of 32 (the tokenizer report's x3).
-            return RecTokReportPlan(name: name, preset: "rectok-fmnistc32-s", latentWidths: [8, 16, 32], teacher: "efficientnet-lite0",
-                                    trainLimit: 10_000, tokenizerSteps: 939, generatorPreset: "flowgen-s", generatorSteps: 800,
-                                    generatorTrainLimit: 10_000, generatorSeeds: [0, 1], evalImages: 2000, evalSteps: 28, guidance: 3,
-                                    evaluator: "standard", tokenizerEvalImages: 2000, probeSplit: [2000, 1000, 2000], seed: 0)
+            return RecTokReportPlan(name: name, preset: "rectok-fmnistc32-s", latentWidths: [8, 16, 32], teacher: .efficientNetLite0,
+                                    trainLimit: 10_000, tokenizerSteps: 939, generator: .standard, generatorTrainLimit: 10_000,
+                                    generatorSeeds: [0, 1], tokenizerEvalImages: 2000, probeSplit: [2000, 1000, 2000], seed: 0)
         default: return nil
         }
     }

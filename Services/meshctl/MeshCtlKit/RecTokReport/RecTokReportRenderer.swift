@@ -42,9 +42,9 @@ public enum RecTokReportRenderer {
 
         Tokenizers `\(p.preset)` trained through `tokenizer.train` on the first \(p.trainLimit) training images for \(p.tokenizerSteps)
         steps (joint phase + decoder-only fine-tune), seed \(p.seed), at latent widths d = \(p.latentWidths.map(String.init).joined(separator: ", ")),
-        with flow semantic distillation on (teacher `\(p.teacher)`) and off. Each gets the same generator recipe: `\(p.generatorPreset)`,
-        \(p.generatorSteps) steps on \(p.generatorTrainLimit) images, seeds \(p.generatorSeeds.map(String.init).joined(separator: ", ")), scored by
-        `generator.evaluate` on \(p.evalImages) images (\(p.evalSteps) Euler steps, guidance \(f(Double(p.guidance), 1))). gFD ± pools the bootstrap
+        with flow semantic distillation on (teacher `\(p.teacher.rawValue)`) and off. Each gets the same generator recipe: `\(p.generator.preset)`,
+        \(p.generator.steps) steps on \(p.generatorTrainLimit) images, seeds \(p.generatorSeeds.map(String.init).joined(separator: ", ")), scored by
+        `generator.evaluate` on \(p.generator.evalImages) images (\(p.generator.evalSteps) Euler steps, guidance \(f(Double(p.generator.guidance), 1))). gFD ± pools the bootstrap
         std and the generator seeds' spread. rFD on \(p.tokenizerEvalImages) validation images; probes fitted on \(p.probeSplit[0]) train images,
         L2 chosen on \(p.probeSplit[1]) others, scored on \(p.probeSplit[2]) validation images.
 

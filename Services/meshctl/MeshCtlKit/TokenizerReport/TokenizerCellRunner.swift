@@ -21,37 +21,21 @@ final class TokenizerCellRunner {
         var evaluator: String
     }
 
-    /// The generator recipe every tokenizer gets, and how it is scored.
-    struct GeneratorRecipe {
-        /// Name prefix of the generators (`ReportModelNames`).
-        var prefix: String
-        var preset: String
-        var steps: Int
-        var trainLimit: Int
-        var evalImages: Int
-        var evalSteps: Int
-        var guidance: Float
-        var evaluator: String
-        /// Seed of the evaluation's sampling.
-        var evalSeed: UInt64
-    }
-
-    /// What one cell measured.
-    struct Cell {
-        var tokenizer: String
-        var seconds: Double
-        var metrics: TokenizerMetrics
-        var history: TrainingHistory?
-        /// Reconstructions of `originals`.
+    /// What `run` measured: the cell, and the reconstructions of `originals`.
+    struct Measured {
+        var cell: TokenizerCell
         var reconstruction: [ImageBuffer]
-        var generations: [GeneratorReport.Measurement]
     }
 
     let session: MeshSession
     let registry: ModelRegistry
     let cacheDir: URL
     let eval: TokenizerEval
-    let generator: GeneratorRecipe
+    let generator: ReportGeneratorRecipe
+    /// Name prefix of the generators (`ReportModelNames`), their training images (0 = all) and the evaluation's sampling seed.
+    let prefix: String
+    let generatorTrainLimit: Int
+    let evalSeed: UInt64
     let log: (String) -> Void
     /// The generator preset's resolved recipe at a nominal latent shape (the real shape follows
     /// from the tokenizer, whose name is in the generator's).
@@ -62,8 +46,10 @@ final class TokenizerCellRunner {
     /// Eight validation images, the top row of every reconstruction grid.
     private(set) var originals: [ImageBuffer] = []
 
-    init(session: MeshSession, eval: TokenizerEval, generator: GeneratorRecipe, log: @escaping (String) -> Void) throws {
+    init(session: MeshSession, eval: TokenizerEval, generator: ReportGeneratorRecipe, prefix: String, generatorTrainLimit: Int,
+         evalSeed: UInt64, log: @escaping (String) -> Void) throws {
         self.session = session; self.eval = eval; self.generator = generator; self.log = log
+        self.prefix = prefix; self.generatorTrainLimit = generatorTrainLimit; self.evalSeed = evalSeed
         registry = ModelRegistry(artifacts: session.artifacts)
         cacheDir = session.home.appendingPathComponent("report-measurements")
         try FileManager.default.createDirectory(at: cacheDir, withIntermediateDirectories: true)
@@ -71,7 +57,7 @@ final class TokenizerCellRunner {
     }
 
     /// Trains (unless registered) the tokenizer `request.checkpointName` and a generator per seed on it; measures all.
-    func run(_ request: Latentmesh_V1_TokenizerTrainRequest, describe: String, seeds: [UInt64]) async throws -> Cell {
+    func run(_ request: Latentmesh_V1_TokenizerTrainRequest, describe: String, seeds: [UInt64]) async throws -> Measured {
         let name = request.checkpointName
         if try !registry.exists(name) {
             log("training tokenizer \(describe)")
@@ -90,22 +76,23 @@ final class TokenizerCellRunner {
         let history = try record.runID.map { try TrainingHistory.read(runID: $0, store: session.store) }
         var generations: [GeneratorReport.Measurement] = []
         for seed in seeds {
-            let genName = ReportModelNames.generator(generator.prefix, preset: generator.preset, steps: generator.steps,
-                                                     trainLimit: generator.trainLimit, seed: seed, tokenizer: name, config: generatorConfig)
+            let genName = ReportModelNames.generator(prefix, preset: generator.preset, steps: generator.steps,
+                                                     trainLimit: generatorTrainLimit, seed: seed, tokenizer: name, config: generatorConfig)
             if try !registry.exists(genName) {
                 log("training generator on \(name) (seed \(seed))")
                 var g = Latentmesh_V1_GeneratorTrainRequest()
                 g.preset = generator.preset; g.tokenizerCheckpoint = name; g.steps = Int64(generator.steps)
-                g.seed = seed; g.modelName = genName; g.trainLimit = Int64(generator.trainLimit)
+                g.seed = seed; g.modelName = genName; g.trainLimit = Int64(generatorTrainLimit)
                 _ = try await session.callFollowing("generator.train", g, as: Latentmesh_V1_GeneratorTrainResult.self)
             }
             generations.append(try await GeneratorReport.measure(genName, step: generator.steps, images: generator.evalImages,
                                                                  steps: generator.evalSteps, guidance: generator.guidance, sampler: "euler",
-                                                                 evaluator: generator.evaluator, seed: generator.evalSeed, session: session,
+                                                                 evaluator: generator.evaluator, seed: evalSeed, session: session,
                                                                  cacheDir: cacheDir, log: log))
         }
-        return Cell(tokenizer: name, seconds: seconds, metrics: metrics, history: history, reconstruction: reconstruction,
-                    generations: generations)
+        return Measured(cell: TokenizerCell(tokenizer: name, tokenizerSeconds: seconds, tokenizerMetrics: metrics, generations: generations,
+                                            history: history),
+                        reconstruction: reconstruction)
     }
 
     /// `TokenizerEvaluator` on a tokenizer, cached by its checkpoint hash and the evaluation counts.

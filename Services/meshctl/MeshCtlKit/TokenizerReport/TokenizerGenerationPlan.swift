@@ -32,15 +32,10 @@ public struct TokenizerGenerationPlan: Sendable, Equatable, Codable {
     public var variants: [String]
     /// Multipliers of each part's `baseSteps` (x1, x3, x10).
     public var budgets: [Double]
-    public var generatorPreset: String
-    public var generatorSteps: Int
+    /// The generator recipe every tokenizer gets, and how both are scored.
+    public var generator: ReportGeneratorRecipe
     /// Generator seeds at the largest budget (seed 0 alone at the others).
     public var largestBudgetSeeds: [UInt64]
-    /// `generator.evaluate` images, Euler steps, guidance and evaluator setting.
-    public var evalImages: Int
-    public var evalSteps: Int
-    public var guidance: Float
-    public var evaluator: String
     public var seed: UInt64
 
     /// Generator seeds trained on a tokenizer of `budget`.
@@ -58,8 +53,7 @@ public struct TokenizerGenerationPlan: Sendable, Equatable, Codable {
                                  probeSplit: [16, 16, 16]),
                         DataPart(data: "emoji32", trainLimit: 64, baseSteps: 8, generatorTrainLimit: 32, tokenizerEvalImages: 16,
                                  probeSplit: [16, 16, 16])],
-                size: "xs", variants: ["ae", "vtp"], budgets: [1, 2], generatorPreset: "flowgen-xs", generatorSteps: 6,
-                largestBudgetSeeds: [0, 1], evalImages: 8, evalSteps: 2, guidance: 3, evaluator: "quick", seed: 0)
+                size: "xs", variants: ["ae", "vtp"], budgets: [1, 2], generator: .quick, largestBudgetSeeds: [0, 1], seed: 0)
         case "standard":
             // One epoch of 10,000 fmnist-color images at the s preset's batch of 32 is 313 steps; emoji
             // has 1,794 images (1,615 train, 179 validation), so the same 313 steps are ~6 epochs and its
@@ -70,9 +64,8 @@ public struct TokenizerGenerationPlan: Sendable, Equatable, Codable {
                                  tokenizerEvalImages: 2000, probeSplit: [2000, 1000, 2000]),
                         DataPart(data: "emoji32", trainLimit: 0, baseSteps: 313, generatorTrainLimit: 0,
                                  tokenizerEvalImages: 2000, probeSplit: [1100, 515, 179])],
-                size: "s", variants: ["ae", "clip-ae", "ssl-ae", "vtp"], budgets: [1, 3, 10], generatorPreset: "flowgen-s",
-                generatorSteps: 800, largestBudgetSeeds: [0, 1], evalImages: 2000, evalSteps: 28, guidance: 3, evaluator: "standard",
-                seed: 0)
+                size: "s", variants: ["ae", "clip-ae", "ssl-ae", "vtp"], budgets: [1, 3, 10], generator: .standard,
+                largestBudgetSeeds: [0, 1], seed: 0)
         default: return nil
         }
     }

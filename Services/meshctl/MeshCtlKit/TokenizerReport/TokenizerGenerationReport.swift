@@ -15,43 +15,20 @@ import VTP
 /// the commit each model was trained at come from the audit store (`TrainingHistory`). Models and
 /// measurements stay in the session's home, so an interrupted report resumes.
 public enum TokenizerGenerationReport {
-    /// One tokenizer and the generators trained on its latents.
+    /// One tokenizer and the generators trained on its latents (the cell's fields read through the row).
+    @dynamicMemberLookup
     public struct Row: Codable, Sendable {
         /// The plan part's preset data name (`fmnistc32`, `emoji32`).
         public var data: String
         public var variant: String
         public var budget: Double
         public var steps: Int
-        public var tokenizer: String
-        /// Seconds of the tokenizer's training run (its recorded duration).
-        public var tokenizerSeconds: Double
-        public var tokenizerMetrics: TokenizerMetrics
-        /// One generator per seed.
-        public var generations: [GeneratorReport.Measurement]
-        /// The tokenizer run's recorded metrics and commit.
-        public var history: TrainingHistory?
+        public var cell: TokenizerCell
 
-        /// gFD over the generator seeds: their mean, std = √(mean bootstrap variance + seed variance).
-        public var gFD: Estimate { Self.pool(generations.map(\.gFD)) }
-        public var classAccuracy: Estimate { Self.pool(generations.map(\.classAccuracy), bootstrapStd: { ($0.high - $0.low) / 3.92 }) }
-
-        static func pool(_ es: [Estimate], bootstrapStd: (Estimate) -> Double = { $0.std }) -> Estimate {
-            guard !es.isEmpty else { return Estimate(value: .nan, low: .nan, high: .nan, std: .nan, replicates: 0) }
-            let m = es.map(\.value).reduce(0, +) / Double(es.count)
-            let within = es.map { bootstrapStd($0) * bootstrapStd($0) }.reduce(0, +) / Double(es.count)
-            let between = es.count > 1 ? es.map { ($0.value - m) * ($0.value - m) }.reduce(0, +) / Double(es.count - 1) : 0
-            let s = (within + between).squareRoot()
-            return Estimate(value: m, low: m - 1.96 * s, high: m + 1.96 * s, std: s, replicates: es.count)
-        }
+        public subscript<T>(dynamicMember path: KeyPath<TokenizerCell, T>) -> T { cell[keyPath: path] }
     }
 
-    public struct Outcome: Codable, Sendable {
-        public var plan: TokenizerGenerationPlan
-        public var provenance: [String: String]
-        public var rows: [Row]
-        public var wallSeconds: Double
-        public var figures: [String]
-    }
+    public typealias Outcome = ReportOutcome<TokenizerGenerationPlan, Row>
 
     public static func run(plan: TokenizerGenerationPlan, session: MeshSession, outputDir: URL,
                            log: @escaping (String) -> Void) async throws -> Outcome {
@@ -62,13 +39,12 @@ public enum TokenizerGenerationReport {
         try FileManager.default.createDirectory(at: figDir, withIntermediateDirectories: true)
         var rows: [Row] = []
         var reconstructionFigures: [String] = []
+        var outcome = Outcome(plan: plan, provenance: provenance, rows: [], wallSeconds: 0, figures: [])
         for part in plan.parts {
             // One runner per dataset: its validation images head the reconstruction grids.
             let runner = try TokenizerCellRunner(
-                session: session, eval: .init(images: part.tokenizerEvalImages, probeSplit: part.probeSplit, evaluator: plan.evaluator),
-                generator: .init(prefix: "tg-\(plan.name)-gen", preset: plan.generatorPreset, steps: plan.generatorSteps,
-                                 trainLimit: part.generatorTrainLimit, evalImages: plan.evalImages, evalSteps: plan.evalSteps,
-                                 guidance: plan.guidance, evaluator: plan.evaluator, evalSeed: plan.seed),
+                session: session, eval: .init(images: part.tokenizerEvalImages, probeSplit: part.probeSplit, evaluator: plan.generator.evaluator),
+                generator: plan.generator, prefix: "tg-\(plan.name)-gen", generatorTrainLimit: part.generatorTrainLimit, evalSeed: plan.seed,
                 log: log)
             var reconstructions: [Double: [[ImageBuffer]]] = [:]
             for budget in plan.budgets {
@@ -82,8 +58,7 @@ public enum TokenizerGenerationReport {
                     let c = try await runner.run(t, describe: "\(preset) x\(budget) (\(steps) steps on \(images) images)",
                                                  seeds: plan.generatorSeeds(budget))
                     reconstructions[budget, default: []].append(c.reconstruction)
-                    rows.append(Row(data: part.data, variant: variant, budget: budget, steps: steps, tokenizer: c.tokenizer,
-                                    tokenizerSeconds: c.seconds, tokenizerMetrics: c.metrics, generations: c.generations, history: c.history))
+                    rows.append(Row(data: part.data, variant: variant, budget: budget, steps: steps, cell: c.cell))
                 }
             }
             for (budget, grid) in reconstructions.sorted(by: { $0.key < $1.key }) {
@@ -91,11 +66,20 @@ public enum TokenizerGenerationReport {
                 try runner.writeReconstructionGrid(grid, to: figDir.appendingPathComponent(file))
                 reconstructionFigures.append(file)
             }
+            // Written after every dataset, so a long run leaves a readable report of the parts done
+            // (the markdown names the parts still pending).
+            outcome = try write(Outcome(plan: plan, provenance: provenance, rows: rows, wallSeconds: Date().timeIntervalSince(t0), figures: []),
+                                reconstructionFigures: reconstructionFigures, outputDir: outputDir)
         }
-        var outcome = Outcome(plan: plan, provenance: provenance, rows: rows, wallSeconds: 0, figures: [])
+        return outcome
+    }
+
+    /// Figures, markdown and `outcome.json` of the rows measured so far.
+    static func write(_ o: Outcome, reconstructionFigures: [String], outputDir: URL) throws -> Outcome {
+        var outcome = o
+        let figDir = outputDir.appendingPathComponent(figureFolder)
         outcome.figures = try TokenizerGenerationRenderer.writeFigures(outcome, figDir: figDir)
             + TokenizerGenerationRenderer.writeTrainingFigures(outcome, figDir: figDir) + reconstructionFigures
-        outcome.wallSeconds = Date().timeIntervalSince(t0)
         try TokenizerGenerationRenderer.markdown(outcome).write(to: outputDir.appendingPathComponent(reportFile),
                                                                 atomically: true, encoding: .utf8)
         try JSONEncoder().encode(outcome).write(to: figDir.appendingPathComponent("outcome.json"))
