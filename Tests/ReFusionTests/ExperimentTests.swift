@@ -47,20 +47,21 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(sum.curve(DecodeExperiment.arDecoder).count, 1)
         XCTAssertEqual(sum.accuracy(DecodeExperiment.refusionDecoder, "arithmetic")?.values.count, plan.seeds.count)
 
-        let md = DecodeReportRenderer.markdown(o, environment: ["commit": "abc", "date": "today"], figure: "figures/x.png")
+        let md = DecodeReportRenderer.markdown(o, environment: ["commit": "abc", "date": "today"], figures: ["arithmetic": "figures/x.png"])
         XCTAssertTrue(md.contains("experiment plan `quick`"))
         XCTAssertTrue(md.contains("| \(DecodeExperiment.draftKeepingDecoder) |"))
         XCTAssertTrue(md.contains(" ± "), "spread columns")
         XCTAssertTrue(md.contains("| Model | seed | learning rate | steps trained |"))
         XCTAssertTrue(md.contains("| Arithmetic exact match | test-set SE |"))
         XCTAssertTrue(md.contains("## Accuracy-throughput curves"))
-        XCTAssertTrue(md.contains("![accuracy vs tokens/s per decoder](figures/x.png)"))
+        XCTAssertTrue(md.contains("![arithmetic: accuracy vs tokens/s per decoder](figures/x.png)"))
         XCTAssertTrue(md.contains("Does ReFusion training keep AR ability?"))
-        XCTAssertTrue(md.contains("- Operating point: "))
+        XCTAssertTrue(md.contains("- Operating point, arithmetic: "))
         XCTAssertTrue(md.contains("| held-out cookies (reference) |"))
         XCTAssertFalse(md.contains("## Longer exact-match tasks"), "the quick plan has no extra tasks")
-        let png = try DecodeReportRenderer.writeCurveFigure(o, to: cache.appendingPathComponent("figures"))
-        XCTAssertGreaterThan(try Data(contentsOf: cache.appendingPathComponent("figures/\(png)")).count, 1000)
+        let pngs = try DecodeReportRenderer.writeCurveFigures(o, to: cache.appendingPathComponent("figures"))
+        XCTAssertEqual(Array(pngs.keys), ["arithmetic"], "the quick plan's one exact-match task")
+        XCTAssertGreaterThan(try Data(contentsOf: cache.appendingPathComponent("figures/\(pngs["arithmetic"]!)")).count, 1000)
 
         // the same command again: every model and measurement set comes from the cache
         var again: [String] = []
@@ -111,5 +112,14 @@ final class ExperimentTests: XCTestCase {
         XCTAssertTrue(md.contains("| ReFusion | long addition (3-4 digits, step by step) |"))
         XCTAssertTrue(md.contains("| MDM (LLaDA-style) | sorting (12-20 two-digit numbers) |"))
         XCTAssertTrue(md.contains("- Accuracy, ReFusion vs masked diffusion, sorting"))
+        // Accuracy-throughput curves and speed at matched quality on every exact-match task.
+        let sum = DecodeSummary(o)
+        XCTAssertEqual(sum.curveTasks, ["arithmetic", "longAddition", "sorting"])
+        for task in sum.curveTasks {
+            XCTAssertEqual(sum.curve(DecodeExperiment.refusionDecoder, task: task).map(\.threshold), plan.thresholdSweep, task)
+            XCTAssertEqual(sum.curve(DecodeExperiment.arDecoder, task: task).count, 1, task)
+            XCTAssertTrue(md.contains("- Operating point, \(task): "), task)
+            XCTAssertTrue(md.contains("### \(task)\n"), task)
+        }
     }
 }

@@ -68,12 +68,12 @@ final class ReportVerdictTests: XCTestCase {
         XCTAssertTrue(line(md, "- Does ReFusion training keep AR ability?").contains("— **kept** (within 2 SE); with the paper's recipe (first seed only) 5.0 %"))
         XCTAssertTrue(line(md, "- Does ReFusion training keep AR ability?").hasSuffix("this recipe's gain **holds**."))
         // both thresholds are within 2 points of AR's 90 %: the faster one, tau 0.5
-        XCTAssertTrue(line(md, "- Operating point:").contains("within 2 points of AR's is tau = 0.5 (89.0 ± 0.0 % vs AR 90.0 ± 1.0 %)"))
-        XCTAssertTrue(line(md, "- Speed vs AR at that point").contains("tokens/s ratio 2.50 ± 0.05x, tokens per forward ratio 2.50 ± 0.00x"))
-        XCTAssertTrue(line(md, "- Speed vs AR at that point").hasSuffix("faster: **holds**; at least 2x: **holds**."))
+        XCTAssertTrue(line(md, "- Operating point, arithmetic:").contains("within 2 points of AR's is tau = 0.5 (89.0 ± 0.0 % vs AR 90.0 ± 1.0 %)"))
+        XCTAssertTrue(line(md, "- Speed vs AR at that point, arithmetic").contains("tokens/s ratio 2.50 ± 0.05x, tokens per forward ratio 2.50 ± 0.00x"))
+        XCTAssertTrue(line(md, "- Speed vs AR at that point, arithmetic").hasSuffix("faster: **holds**; at least 2x: **holds**."))
         // MDM never comes within 2 points of 89 %: its most accurate point (tau 0.9, 100 tok/s) -> 25x
-        XCTAssertTrue(line(md, "- MDM compared at tau = 0.9").contains("its most accurate point"))
-        XCTAssertTrue(line(md, "- Speed vs masked diffusion at that point").hasSuffix("faster: **holds**; at least 5x: **holds**."))
+        XCTAssertTrue(line(md, "- MDM on arithmetic compared at tau = 0.9").contains("its most accurate point"))
+        XCTAssertTrue(line(md, "- Speed vs masked diffusion at that point, arithmetic").hasSuffix("faster: **holds**; at least 5x: **holds**."))
         XCTAssertTrue(line(md, "- Decoder variants").contains("with 120 unverified commits over all seeds"))
         XCTAssertTrue(line(md, "- Decoder variants").hasSuffix("faithful ahead: **holds**."))
     }
@@ -114,12 +114,32 @@ final class ReportVerdictTests: XCTestCase {
         XCTAssertTrue(line(md, "- Accuracy, ReFusion vs masked diffusion, arithmetic").hasSuffix("— **not shown**."))
         XCTAssertTrue(line(md, "- Accuracy vs AR, arithmetic").hasSuffix("at least 90 %: **does not hold**."))
         XCTAssertTrue(line(md, "- Does ReFusion training keep AR ability?").contains("**lost** in part"))
-        XCTAssertTrue(line(md, "- Operating point:").contains("never within 2 points of AR's; speed is compared at its most accurate threshold, tau = 0.9"))
-        XCTAssertTrue(line(md, "- Speed vs AR at that point").hasSuffix("faster: **does not hold**; at least 2x: **does not hold**."))
+        XCTAssertTrue(line(md, "- Operating point, arithmetic:").contains("never within 2 points of AR's; speed is compared at its most accurate threshold, tau = 0.9"))
+        XCTAssertTrue(line(md, "- Speed vs AR at that point, arithmetic").hasSuffix("faster: **does not hold**; at least 2x: **does not hold**."))
         // MDM within 2 points of 50 %: tau 0.9 (49 %), not tau 0.5 (45 %): 900 / 300 = 3x
-        XCTAssertTrue(line(md, "- MDM compared at tau = 0.9").contains("its fastest point within 2 points"))
-        XCTAssertTrue(line(md, "- Speed vs masked diffusion at that point").contains("tokens/s ratio 3.00 ± 0.00x"))
-        XCTAssertTrue(line(md, "- Speed vs masked diffusion at that point").hasSuffix("faster: **holds**; at least 5x: **does not hold**."))
+        XCTAssertTrue(line(md, "- MDM on arithmetic compared at tau = 0.9").contains("its fastest point within 2 points"))
+        XCTAssertTrue(line(md, "- Speed vs masked diffusion at that point, arithmetic").contains("tokens/s ratio 3.00 ± 0.00x"))
+        XCTAssertTrue(line(md, "- Speed vs masked diffusion at that point, arithmetic").hasSuffix("faster: **holds**; at least 5x: **does not hold**."))
         XCTAssertTrue(line(md, "- Decoder variants").hasSuffix("faithful ahead: **not shown**."))
+    }
+
+    /// Speed at matched quality is judged on every exact-match task measured along curves, each
+    /// against its own AR point.
+    func testSpeedIsJudgedPerTask() {
+        var o = outcome(exact: [E.arDecoder: [0.90, 0.90, 0.90], E.mdmDecoder: [0.3, 0.3, 0.3], E.refusionDecoder: [0.88, 0.88, 0.88]],
+                        refusionCurve: [(0.5, 0.89, 2500, 2.5), (0.9, 0.95, 1500, 1.5)],
+                        mdmCurve: [(0.5, 0.20, 300, 3), (0.9, 0.40, 100, 1.2)])
+        for i in o.runs.indices {
+            // sorting: AR 60 % at 1000 tok/s; ReFusion reaches 59 % only at tau 0.9 (1200 tok/s)
+            o.runs[i].main.append(result(E.arDecoder, "sorting", exact: 0.60))
+            o.runs[i].curves += [E.CurvePoint(decoder: E.refusionDecoder, threshold: 0.5, result: result("r", "sorting", exact: 0.30, tps: 3000, tpf: 3)),
+                                 E.CurvePoint(decoder: E.refusionDecoder, threshold: 0.9, result: result("r", "sorting", exact: 0.59, tps: 1200, tpf: 1.2))]
+        }
+        let md = DecodeReportRenderer.markdown(o)
+        XCTAssertTrue(line(md, "- Operating point, arithmetic:").contains("tau = 0.5"))
+        XCTAssertTrue(line(md, "- Operating point, sorting:").contains("within 2 points of AR's is tau = 0.9 (59.0 ± 0.0 % vs AR 60.0 ± 0.0 %)"))
+        XCTAssertTrue(line(md, "- Speed vs AR at that point, sorting").contains("tokens/s ratio 1.20 ± 0.00x"))
+        XCTAssertTrue(line(md, "- Speed vs AR at that point, sorting").hasSuffix("faster: **holds**; at least 2x: **does not hold**."))
+        XCTAssertTrue(md.contains("### sorting\n"), "a curve table per task")
     }
 }

@@ -10,7 +10,7 @@ extension DecodeExperiment {
 
     /// Every input of a seed's measurements besides its models.
     var evaluationRecipe: [String] {
-        ["decode-eval v1", "\(plan.parameters)", "slots \(plan.slotSweep)", "thresholds \(plan.thresholdSweep)", plan.dataRecipe]
+        ["decode-eval v2", "\(plan.parameters)", "slots \(plan.slotSweep)", "thresholds \(plan.thresholdSweep)", plan.dataRecipe]
     }
 
     /// Exact match on arithmetic of `d` (the faster of two passes).
@@ -18,9 +18,18 @@ extension DecodeExperiment {
         Self.fasterOfTwo { DecodeEvaluation.arithmetic(d, examples: data.arithmeticTest, maxTokens: data.responseBudget(.arithmetic)) }
     }
 
+    /// The exact-match tasks: arithmetic, then the plan's extra tasks.
+    var exactMatchTasks: [String] { ["arithmetic"] + data.extra.map(\.task.rawValue) }
+
+    /// Exact match of `d` on the exact-match task named `task` (the faster of two passes).
+    func exactMatch(_ d: DecoderUnderTest, task: String) -> EvaluationResult {
+        guard let x = data.extra.first(where: { $0.task.rawValue == task }) else { return arithmetic(d) }
+        return Self.fasterOfTwo { DecodeEvaluation.exactMatch(d, task: x.task, examples: x.test, maxTokens: data.responseBudget(x.task)) }
+    }
+
     /// One seed's measurements (cached by its models' names and `evaluationRecipe`): the main
-    /// decoders on every task, the threshold curves of ReFusion and MDM and ReFusion's slot sweep
-    /// on arithmetic; `paperRecipe` (first seed only) adds its AR-decoding row.
+    /// decoders on every task, the threshold curves of ReFusion and MDM on every exact-match task,
+    /// ReFusion's slot sweep on arithmetic; `paperRecipe` (first seed only) adds its AR-decoding row.
     func evaluateSeed(ar: TrainedModel, mdm: TrainedModel, refusion rf: TrainedModel, paperRecipe: TrainedModel?,
                       log: (String) -> Void) throws -> SeedRun {
         let names = [ar.name, mdm.name, rf.name, paperRecipe?.name ?? "-"]
@@ -49,21 +58,19 @@ extension DecodeExperiment {
                 let again = DecodeEvaluation.text(d, examples: textTest, maxTokens: data.responseBudget(.text), judge: judge).0
                 if again.seconds < r.seconds { r = again }
                 main.append(r); samples[d.name] = s.map { [$0.0, $0.1] }
-                for x in data.extra {
-                    main.append(Self.fasterOfTwo {
-                        DecodeEvaluation.exactMatch(d, task: x.task, examples: x.test, maxTokens: data.responseBudget(x.task))
-                    })
-                }
+                for x in data.extra { main.append(exactMatch(d, task: x.task.rawValue)) }
             }
             var curves: [CurvePoint] = []
             for tau in plan.thresholdSweep {
                 var q = p
                 q.slotThreshold = tau; q.tokenThreshold = tau
-                log("evaluate seed \(ar.seed): threshold \(tau)")
-                curves.append(CurvePoint(decoder: Self.refusionDecoder, threshold: tau, result: arithmetic(
-                    DecoderUnderTest(name: "ReFusion tau=\(tau)", mode: .refusion, model: rf.model, parameters: q))))
-                curves.append(CurvePoint(decoder: Self.mdmDecoder, threshold: tau, result: arithmetic(
-                    DecoderUnderTest(name: "MDM tau=\(tau)", mode: .mdm, model: mdm.model, parameters: q))))
+                for task in exactMatchTasks {
+                    log("evaluate seed \(ar.seed): threshold \(tau), \(task)")
+                    curves.append(CurvePoint(decoder: Self.refusionDecoder, threshold: tau, result: exactMatch(
+                        DecoderUnderTest(name: "ReFusion tau=\(tau)", mode: .refusion, model: rf.model, parameters: q), task: task)))
+                    curves.append(CurvePoint(decoder: Self.mdmDecoder, threshold: tau, result: exactMatch(
+                        DecoderUnderTest(name: "MDM tau=\(tau)", mode: .mdm, model: mdm.model, parameters: q), task: task)))
+                }
             }
             var slots: [SlotPoint] = []
             for k in plan.slotSweep {

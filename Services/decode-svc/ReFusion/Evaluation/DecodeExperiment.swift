@@ -80,7 +80,7 @@ public struct DecodeExperiment {
     public struct SeedRun: Sendable, Codable, Equatable {
         public var seed: UInt64
         public var main: [EvaluationResult]
-        /// Arithmetic, per decoder and threshold.
+        /// Every exact-match task (the result's `task`), per decoder and threshold.
         public var curves: [CurvePoint]
         /// ReFusion on arithmetic per slot size k.
         public var slotSweep: [SlotPoint]

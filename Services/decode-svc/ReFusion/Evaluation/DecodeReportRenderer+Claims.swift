@@ -88,31 +88,39 @@ extension DecodeReportRenderer {
             }
             s += ".\n"
         }
-        // speed at matched quality
-        let arCurve = sum.curve(E.arDecoder), rfCurve = sum.curve(E.refusionDecoder), mdCurve = sum.curve(E.mdmDecoder)
-        if let arPoint = arCurve.first, let (op, matched) = DecodeSummary.operatingPoint(rfCurve, reference: arPoint.accuracy.mean) {
-            s += "- Operating point: " + (matched
-                ? "the fastest threshold where ReFusion's accuracy is within \(f(100 * DecodeSummary.matchedQuality, 0)) points of AR's is tau = \(op.threshold) "
-                : "ReFusion's accuracy is never within \(f(100 * DecodeSummary.matchedQuality, 0)) points of AR's; speed is compared at its most accurate threshold, tau = \(op.threshold) ")
-            s += "(\(pct(op.accuracy)) vs AR \(pct(arPoint.accuracy))).\n"
-            if let r = DecodeSummary.ratio(op.results, arPoint.results, \.tokensPerSecond),
-               let fw = DecodeSummary.ratio(op.results, arPoint.results, \.tokensPerForward) {
-                s += speedClaim("Speed vs AR at that point", ratio: r, forwards: fw, paper: "2.33x at 89 % of AR's accuracy", target: 2)
-            }
-            if let (mp, mMatched) = DecodeSummary.operatingPoint(mdCurve, reference: op.accuracy.mean),
-               let r = DecodeSummary.ratio(op.results, mp.results, \.tokensPerSecond),
-               let fw = DecodeSummary.ratio(op.results, mp.results, \.tokensPerForward) {
-                s += "- MDM compared at tau = \(mp.threshold) (\(pct(mp.accuracy)); "
-                s += (mMatched ? "its fastest point within \(f(100 * DecodeSummary.matchedQuality, 0)) points of ReFusion's accuracy" : "never within \(f(100 * DecodeSummary.matchedQuality, 0)) points of ReFusion's accuracy: its most accurate point") + ").\n"
-                s += speedClaim("Speed vs masked diffusion at that point", ratio: r, forwards: fw, paper: "> 18x", target: 5)
-            }
-        }
+        for task in sum.curveTasks { s += speedAtMatchedQuality(sum, task: task) }
         if let rf = sum.accuracy(E.refusionDecoder, "arithmetic"), let dk = sum.accuracy(E.draftKeepingDecoder, "arithmetic") {
             let unverified = sum.results(E.draftKeepingDecoder, "arithmetic").map(\.unverifiedCommits).reduce(0, +)
             s += "- Decoder variants: the faithful decoder (every token causally verified, II-b re-masks and refills) gives \(pct(rf)) at "
             s += "\(ms(sum.stat(E.refusionDecoder, "arithmetic", \.tokensPerForward), 2)) tokens per forward; the draft-keeping variant gives \(pct(dk)) at "
             s += "\(ms(sum.stat(E.draftKeepingDecoder, "arithmetic", \.tokensPerForward), 2)) with \(unverified) unverified commits over all seeds "
             s += "(\(points(rf, dk)) for the faithful one) — faithful ahead: \(bold(SeedStatistic.verdict(rf, minus: dk))).\n"
+        }
+        return s
+    }
+
+    /// Speed claims on one exact-match task at matched quality: ReFusion's operating point against
+    /// AR's accuracy, then MDM's against ReFusion's at that point.
+    static func speedAtMatchedQuality(_ sum: DecodeSummary, task: String) -> String {
+        typealias E = DecodeExperiment
+        let arCurve = sum.curve(E.arDecoder, task: task), rfCurve = sum.curve(E.refusionDecoder, task: task)
+        let mdCurve = sum.curve(E.mdmDecoder, task: task)
+        guard let arPoint = arCurve.first, let (op, matched) = DecodeSummary.operatingPoint(rfCurve, reference: arPoint.accuracy.mean) else { return "" }
+        let within = f(100 * DecodeSummary.matchedQuality, 0)
+        var s = "- Operating point, \(task): " + (matched
+            ? "the fastest threshold where ReFusion's accuracy is within \(within) points of AR's is tau = \(op.threshold) "
+            : "ReFusion's accuracy is never within \(within) points of AR's; speed is compared at its most accurate threshold, tau = \(op.threshold) ")
+        s += "(\(pct(op.accuracy)) vs AR \(pct(arPoint.accuracy))).\n"
+        if let r = DecodeSummary.ratio(op.results, arPoint.results, \.tokensPerSecond),
+           let fw = DecodeSummary.ratio(op.results, arPoint.results, \.tokensPerForward) {
+            s += speedClaim("Speed vs AR at that point, \(task)", ratio: r, forwards: fw, paper: "2.33x at 89 % of AR's accuracy", target: 2)
+        }
+        if let (mp, mMatched) = DecodeSummary.operatingPoint(mdCurve, reference: op.accuracy.mean),
+           let r = DecodeSummary.ratio(op.results, mp.results, \.tokensPerSecond),
+           let fw = DecodeSummary.ratio(op.results, mp.results, \.tokensPerForward) {
+            s += "- MDM on \(task) compared at tau = \(mp.threshold) (\(pct(mp.accuracy)); "
+            s += (mMatched ? "its fastest point within \(within) points of ReFusion's accuracy" : "never within \(within) points of ReFusion's accuracy: its most accurate point") + ").\n"
+            s += speedClaim("Speed vs masked diffusion at that point, \(task)", ratio: r, forwards: fw, paper: "> 18x", target: 5)
         }
         return s
     }

@@ -27,7 +27,8 @@ public enum DecodeReportRenderer {
     /// "1.2e12" style for FLOPs.
     static func sci(_ x: Double) -> String { String(format: "%.2g", x) }
 
-    public static func markdown(_ o: DecodeExperiment.Outcome, environment: [String: String] = [:], figure: String? = nil) -> String {
+    /// - figures: per exact-match task, the path of its accuracy-throughput figure (`writeCurveFigures`).
+    public static func markdown(_ o: DecodeExperiment.Outcome, environment: [String: String] = [:], figures: [String: String] = [:]) -> String {
         let sum = DecodeSummary(o)
         let seeds = o.runs.map(\.seed)
         var s = "# decode-svc: ReFusion vs AR vs masked diffusion\n\n"
@@ -131,7 +132,7 @@ public enum DecodeReportRenderer {
             }
             s += "\n"
         }
-        s += curveSection(sum, figure: figure)
+        s += curveSection(sum, figures: figures)
         s += "## Slot-size sweep (ReFusion, arithmetic, thresholds as above)\n\n"
         s += "| slot size k | block b | exact match | tok/forward | tok/s |\n|---:|---:|---:|---:|---:|\n"
         for k in o.plan.slotSweep {
@@ -162,16 +163,20 @@ public enum DecodeReportRenderer {
         return (bits, charged, CharNGramJudge.distinctFraction(refTest.map(\.responseText), n: 4))
     }
 
-    /// The accuracy-throughput curves (table; `figure`: the PNG's file name).
-    static func curveSection(_ sum: DecodeSummary, figure: String?) -> String {
-        var s = "## Accuracy-throughput curves (arithmetic; ReFusion tau_slot = tau_token = tau, MDM unmasking threshold tau)\n\n"
-        if let figure { s += "![accuracy vs tokens/s per decoder](\(figure))\n\n" }
-        s += "| decoder | tau | exact match | tok/s | tok/forward |\n|---|---:|---:|---:|---:|\n"
-        for d in [DecodeExperiment.arDecoder, DecodeExperiment.refusionDecoder, DecodeExperiment.mdmDecoder] {
-            for p in sum.curve(d) {
-                s += "| \(d) | \(d == DecodeExperiment.arDecoder ? "–" : "\(p.threshold)") | \(pct(p.accuracy)) | \(ms(p.tokensPerSecond, 0)) | \(ms(p.tokensPerForward, 2)) |\n"
+    /// The accuracy-throughput curves, one table per exact-match task (`figures`: task -> the PNG's path).
+    static func curveSection(_ sum: DecodeSummary, figures: [String: String]) -> String {
+        var s = "## Accuracy-throughput curves (ReFusion tau_slot = tau_token = tau, MDM unmasking threshold tau)\n\n"
+        for task in sum.curveTasks {
+            s += "### \(task)\n\n"
+            if let figure = figures[task] { s += "![\(task): accuracy vs tokens/s per decoder](\(figure))\n\n" }
+            s += "| decoder | tau | exact match | tok/s | tok/forward |\n|---|---:|---:|---:|---:|\n"
+            for d in [DecodeExperiment.arDecoder, DecodeExperiment.refusionDecoder, DecodeExperiment.mdmDecoder] {
+                for p in sum.curve(d, task: task) {
+                    s += "| \(d) | \(d == DecodeExperiment.arDecoder ? "–" : "\(p.threshold)") | \(pct(p.accuracy)) | \(ms(p.tokensPerSecond, 0)) | \(ms(p.tokensPerForward, 2)) |\n"
+                }
             }
+            s += "\n"
         }
-        return s + "\n"
+        return s
     }
 }

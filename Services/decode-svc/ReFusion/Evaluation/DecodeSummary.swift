@@ -52,12 +52,19 @@ public struct DecodeSummary {
         public var tokensPerForward: SeedStatistic
     }
 
-    /// `decoder`'s arithmetic curve over the plan's thresholds (AR: its one point, threshold 0).
-    public func curve(_ decoder: String) -> [CurvePoint] {
+    /// The exact-match tasks measured along curves (arithmetic first).
+    public var curveTasks: [String] {
+        var names: [String] = []
+        for p in outcome.runs.first?.curves ?? [] where !names.contains(p.result.task) { names.append(p.result.task) }
+        return names.isEmpty ? ["arithmetic"] : names
+    }
+
+    /// `decoder`'s curve on `task` over the plan's thresholds (AR: its one point, threshold 0).
+    public func curve(_ decoder: String, task: String = "arithmetic") -> [CurvePoint] {
         let thresholds = decoder == DecodeExperiment.arDecoder ? [Float(0)] : outcome.plan.thresholdSweep
         return thresholds.compactMap { tau in
-            let rs = decoder == DecodeExperiment.arDecoder ? results(decoder, "arithmetic")
-                : outcome.runs.compactMap { $0.curves.first { $0.decoder == decoder && $0.threshold == tau }?.result }
+            let rs = decoder == DecodeExperiment.arDecoder ? results(decoder, task)
+                : outcome.runs.compactMap { $0.curves.first { $0.decoder == decoder && $0.threshold == tau && $0.result.task == task }?.result }
             guard let acc = Self.stat(rs, binomial: true, \.exactMatch), let tps = Self.stat(rs, \.tokensPerSecond),
                   let tpf = Self.stat(rs, \.tokensPerForward) else { return nil }
             return CurvePoint(threshold: tau, results: rs, accuracy: acc, tokensPerSecond: tps, tokensPerForward: tpf)

@@ -99,14 +99,16 @@ public enum DecodeReport {
             throw ValidationFailure("unknown decode report preset '\(preset)': expected one of \(DecodeExperiment.Plan.names.joined(separator: ", "))")
         }
         Threads.configure(max(1, ProcessInfo.processInfo.activeProcessorCount))
+        let provenance = ReportProvenance.current().dictionary   // before anything is written
         let cache = cacheDir ?? URL(fileURLWithPath: ".latentmesh/report-cache/decode/\(preset)")
         let data = try DecodeExperiment.standardData(plan: plan)
         let outcome = try DecodeExperiment(plan: plan, data: data, cacheDirectory: cache).run(log: log)
         log("cache \(cache.path): reused \(outcome.cacheReused), computed \(outcome.cacheComputed) models and measurement sets")
         let base = preset == "long" ? "decode-long" : "decode"
-        let figure = try DecodeReportRenderer.writeCurveFigure(outcome, to: outputDir.appendingPathComponent("figures"),
-                                                               name: "\(base)-accuracy-throughput.png")
-        let md = DecodeReportRenderer.markdown(outcome, environment: ReportProvenance.current().dictionary, figure: "figures/\(figure)")
+        let figures = try DecodeReportRenderer.writeCurveFigures(outcome, to: outputDir.appendingPathComponent("figures"),
+                                                                 base: "\(base)-accuracy-throughput")
+        let md = DecodeReportRenderer.markdown(outcome, environment: provenance,
+                                               figures: figures.mapValues { "figures/\($0)" })
         let file = outputDir.appendingPathComponent("\(base).md")
         try md.write(to: file, atomically: true, encoding: .utf8)
         for kind in ["ar", "mdm", "refusion"] {

@@ -28,19 +28,17 @@ public enum TokenizerGenerationRenderer {
                                  low: rs.map { value($0).value - value($0).std }, high: rs.map { value($0).value + value($0).std })
                 }
             }
-            var gfd = LineChart(lines(\.gFD), xLabel: "tokenizer training steps (log scale)", yLabel: "gFD of its generator",
-                                title: "\(part.data): generation vs tokenizer compute (bars: +-1 std over bootstrap and generator seeds)")
-            gfd.logX = true
-            let gfdFile = figure("gfd-vs-compute", part.data)
-            try PNGCodec.write(gfd.render(), to: figDir.appendingPathComponent(gfdFile).path)
-            files.append(gfdFile)
-            guard rows.contains(where: { $0.classAccuracy.value.isFinite }) else { continue }
-            var acc = LineChart(lines(\.classAccuracy), xLabel: "tokenizer training steps (log scale)", yLabel: "class accuracy of generated images",
-                                title: "\(part.data): prompt class accuracy vs tokenizer compute (bars: +-1 std)")
-            acc.logX = true
-            let accFile = figure("class-vs-compute", part.data)
-            try PNGCodec.write(acc.render(), to: figDir.appendingPathComponent(accFile).path)
-            files.append(accFile)
+            let charts: [(stem: String, value: (Row) -> Estimate, yLabel: String, title: String)] = [
+                ("gfd-vs-compute", { $0.gFD }, "gFD of its generator", "generation vs tokenizer compute (bars: +-1 std over bootstrap and generator seeds)"),
+                ("class-vs-compute", { $0.classAccuracy }, "class accuracy of generated images", "prompt class accuracy vs tokenizer compute (bars: +-1 std)"),
+            ]
+            for c in charts where rows.contains(where: { c.value($0).value.isFinite }) {
+                var chart = LineChart(lines(c.value), xLabel: "tokenizer training steps (log scale)", yLabel: c.yLabel, title: "\(part.data): \(c.title)")
+                chart.logX = true
+                let file = figure(c.stem, part.data)
+                try PNGCodec.write(chart.render(), to: figDir.appendingPathComponent(file).path)
+                files.append(file)
+            }
         }
         return files
     }
