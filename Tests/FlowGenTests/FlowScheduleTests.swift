@@ -39,6 +39,22 @@ final class FlowScheduleTests: XCTestCase {
         XCTAssertEqual(FlowSchedule.sampleT(0, mean: 0.5, std: 1.25, shift: 1), 1 / (1 + expf(-0.5)), accuracy: 1e-6)
     }
 
+    /// Uniform t (RecTok's generator): t = shift(u, s) inside (0, 1); the option is recorded only when
+    /// set, so configurations from before it keep their JSON (and the report caches their hash).
+    func testUniformTimeSamplingAndItsRecord() throws {
+        XCTAssertEqual(FlowSchedule.sampleUniformT(0.5, shift: 1), 0.5)
+        XCTAssertEqual(FlowSchedule.sampleUniformT(0.5, shift: 0.25), FlowSchedule.shift(0.5, 0.25))
+        XCTAssertEqual(FlowSchedule.sampleUniformT(0, shift: 2), 1e-5)
+        XCTAssertEqual(FlowSchedule.sampleUniformT(1, shift: 2), 1 - 1e-5)
+        var c = try FlowGenPresets.resolve("flowgen-xs", grid: 8, channels: 4)
+        XCTAssertNil(c.train.timeSampling)
+        XCTAssertFalse(try c.json().contains("timeSampling"))
+        c.train.timeSampling = .uniform
+        let json = try c.json()
+        XCTAssertTrue(json.contains("\"timeSampling\":\"uniform\"") || json.contains("\"timeSampling\" : \"uniform\""), json)
+        XCTAssertEqual(try FlowGenConfig.from(json: try c.json()).train.timeSampling, .uniform)
+    }
+
     func testInterpolationAndGuidanceByHand() {
         let x0 = Tensor([1, 2, 3, 4], shape: [2, 2]), eps = Tensor([-1, 0, 1, 2], shape: [2, 2])
         // Row 0 at t = 0.25: 0.75·x0 + 0.25·eps; row 1 at t = 1: eps.

@@ -32,6 +32,7 @@ extension GeneratorServiceTests {
         XCTAssertEqual([config.model.grid, config.model.latentChannels], [8, 8], "the generator's grid is the RecTok latent [8, 8, 8]")
         XCTAssertEqual(config.model.shift, FlowSchedule.shiftFactor(tokens: 64, channels: 8), accuracy: 1e-6,
                        "RecTok's own noise shift sqrt(T·d/4096) (METHODS.md §2: one shift rule in both places)")
+        XCTAssertEqual(config.train.timeSampling, .uniform, "RecTok's generator draws t uniformly before the shift (METHODS.md §2)")
 
         let r = try await call(mesh, "generator.generate",
                                Self.generateRequest("gen-on-rectok", prompts: ["a red dress"], n: 1, seed: 4, steps: 2),

@@ -65,8 +65,9 @@ extension GeneratorService {
         do {
             config = try FlowGenPresets.resolve(p.preset, grid: tok.latentShape[0], channels: tok.latentChannels, steps: p.steps)
         } catch { throw ServiceError.invalid("preset", "\(error)") }
-        // A tokenizer trained on a flow schedule (RecTok) fixes the generator's timestep shift (METHODS.md §2).
-        if let shift = tok.latentNoiseShift { config.model.shift = shift }
+        // A tokenizer trained on a flow schedule (RecTok) fixes the generator's schedule: its timestep
+        // shift, applied to uniform t (METHODS.md §2 "Generator side").
+        if let shift = tok.latentNoiseShift { config.model.shift = shift; config.train.timeSampling = .uniform }
         config.train.seed = p.seed
         var indices = try DatasetSplit.indices(of: dataset, part: .train, validationFraction: 0.1, seed: 1234)
         if p.trainLimit > 0 && indices.count > p.trainLimit { indices = Array(indices.prefix(p.trainLimit)) }

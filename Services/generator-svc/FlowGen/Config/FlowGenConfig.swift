@@ -46,9 +46,21 @@ public struct FlowGenTrainConfig: Codable, Sendable, Equatable {
     /// Logit-normal t (noise level; t = 1 is pure noise): t = sigmoid(mean + std·n).
     public var logitMean: Float = 0.5
     public var logitStd: Float = 1.25
+    /// How t is drawn before the shift; nil = logit-normal (left out of the recorded JSON, so
+    /// configurations from before this field keep their hash). `.uniform` for generators on RecTok
+    /// latents (METHODS.md §2 "Generator side": t uniform, then the tokenizer's shift).
+    public var timeSampling: FlowTimeSampling?
     public var seed: UInt64 = 0
     public var checkpointEvery: Int = 250
     public init() {}
+}
+
+/// The distribution of the flow-matching noise level t before the timestep shift.
+public enum FlowTimeSampling: String, Codable, Sendable, CaseIterable {
+    /// t = sigmoid(logitMean + logitStd·n), n ~ N(0, 1) (METHODS.md §3).
+    case logitNormal = "logit-normal"
+    /// t ~ U(0, 1) (METHODS.md §2, RecTok's generator).
+    case uniform
 }
 
 /// A fully resolved generator configuration, recorded with every run and checkpoint.

@@ -22,6 +22,11 @@ public enum FlowSchedule {
         return min(max(shift(u, s), 1e-5), 1 - 1e-5)
     }
 
+    /// Uniform draw u in [0, 1) shifted: t = shift(u, s), clamped inside (0, 1) (RecTok's schedule).
+    public static func sampleUniformT(_ u: Float, shift s: Float) -> Float {
+        min(max(shift(u, s), 1e-5), 1 - 1e-5)
+    }
+
     /// The sampling grid from noise to data: t_k = shift(1 - k/steps, s), k = 0...steps (steps + 1 values,
     /// t_0 = 1, t_steps = 0, strictly decreasing).
     public static func grid(steps: Int, shift s: Float) -> [Float] {

@@ -14,7 +14,7 @@ public struct FlowGenStepStats: Sendable, Equatable {
     public var terms: [String: Float] { ["loss": loss, "mse": mse, "cos": cosine, "grad_norm": gradNorm, "lr": lr] }
 }
 
-/// Latent flow-matching training (METHODS.md §3): x_t = (1 - t)·x0 + t·ε with t logit-normal then
+/// Latent flow-matching training (METHODS.md §3): x_t = (1 - t)·x0 + t·ε with t logit-normal (or uniform) then
 /// shifted, velocity target ε - x0, loss MSE + w·mean(1 - cos) per token, prompts dropped to the
 /// null text with probability 0.1, AdamW (0.9, 0.95) with warm-up + cosine decay, gradient
 /// clipping, EMA weights for sampling. All randomness of step k comes from (seed, k), so a run
@@ -61,7 +61,10 @@ public final class FlowGenTrainer {
     public func step(x0: Tensor, prompts: [TextFeatures], rng: inout RNG) -> FlowGenStepStats {
         let tc = config.train, B = x0.shape[0]
         let drop = (0..<B).map { _ in rng.uniform() < tc.condDropout }
-        let t = (0..<B).map { _ in FlowSchedule.sampleT(rng.normal(), mean: tc.logitMean, std: tc.logitStd, shift: config.model.shift) }
+        let t = (0..<B).map { _ -> Float in
+            tc.timeSampling == .uniform ? FlowSchedule.sampleUniformT(rng.uniform(), shift: config.model.shift)
+                : FlowSchedule.sampleT(rng.normal(), mean: tc.logitMean, std: tc.logitStd, shift: config.model.shift)
+        }
         let eps = rng.normal(x0.shape)
         let xt = FlowSchedule.interpolate(x0, eps, t: t)
         let target = eps - x0                                                   // [B, T, C]
