@@ -18,13 +18,13 @@ public struct GeneratorCommand: AsyncParsableCommand {
 /// Sends `generator.train` and shows a progress bar until the run ends.
 struct GeneratorTrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "train", abstract: "Train a FlowGen preset on a tokenizer's latents of fmnist-color (or another captioned dataset).")
+        commandName: "train", abstract: "Train a FlowGen preset on a tokenizer's latents of its own dataset (or another captioned one).")
     @Option(help: "Preset: \(FlowGenPresets.names.joined(separator: ", ")).") var preset = FlowGenPresets.defaultName
     @Option(help: "Registered tokenizer (VTP or RecTok) whose latent space the generator learns.") var tokenizer: String
     @Option(help: "Steps (0 = the preset's).") var steps: Int64 = 0
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(help: "Model name (default \(GeneratorService.defaultModel)).") var name: String?
-    @Option(help: "Dataset (default fmnist-color).") var dataset: String?
+    @Option(help: "Dataset (default: the one the tokenizer was trained on).") var dataset: String?
     @Option(help: "Use at most this many training images (0 = all).") var trainLimit: Int64 = 0
     @Option(help: "Preview grid every N steps (0 = preset's).") var previewEvery: Int32 = 0
     @Flag(help: "Continue the model registered under the name.") var resume = false
