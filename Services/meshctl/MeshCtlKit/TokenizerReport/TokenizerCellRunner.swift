@@ -40,7 +40,8 @@ final class TokenizerCellRunner {
     /// The generator preset's resolved recipe at a nominal latent shape (the real shape follows
     /// from the tokenizer, whose name is in the generator's).
     let generatorConfig: String
-    /// Validation data of the first tokenizer (all cells of a report share data and image size), and MiniLM.
+    /// Validation data of the first tokenizer (all cells of a runner share data and image size: one
+    /// runner per dataset), and MiniLM (loaded once per runner, only when a tokenizer is scored).
     private(set) var data: VTPData?
     private var text: TextEmbeddingCache?
     /// Eight validation images, the top row of every reconstruction grid.
