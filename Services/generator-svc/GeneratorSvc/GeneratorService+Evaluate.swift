@@ -171,9 +171,7 @@ extension GeneratorModels {
         if let a = cachedAnchors(key) { return a }
         await context.progress(step: 0, total: 0, message: "anchors: scoring \(count) real \(dataset) images and their reconstructions (once)")
         let a: [String: Double] = try await context.compute {
-            let fmnist = dataset == GeneratorService.attributeDataset
-            let train: any ImageDataset = fmnist ? try FashionMNISTColor(part: .train)
-                : try DatasetCatalog.open(dataset, resolution: tok.imageSize, rgb: true)
+            let train = try DatasetCatalog.open(dataset, resolution: tok.imageSize, rgb: true)
             var rng = SeededRNG(seed: SeededRNG.derive(seed, 77))
             var indices = Array(0..<train.count)
             for i in 0..<min(count, indices.count) { indices.swapAt(i, i + Int(rng.next() % UInt64(indices.count - i))) }

@@ -19,11 +19,12 @@ extension DecodeExperiment {
     }
 
     /// The exact-match tasks: arithmetic, then the plan's extra tasks.
-    var exactMatchTasks: [String] { ["arithmetic"] + data.extra.map(\.task.rawValue) }
+    var exactMatchTasks: [String] { [SequenceExample.Task.arithmetic.rawValue] + data.extra.map(\.task.rawValue) }
 
     /// Exact match of `d` on the exact-match task named `task` (the faster of two passes).
     func exactMatch(_ d: DecoderUnderTest, task: String) -> EvaluationResult {
-        guard let x = data.extra.first(where: { $0.task.rawValue == task }) else { return arithmetic(d) }
+        if task == SequenceExample.Task.arithmetic.rawValue { return arithmetic(d) }
+        guard let x = data.extra.first(where: { $0.task.rawValue == task }) else { preconditionFailure("no exact-match task '\(task)' in the data") }
         return Self.fasterOfTwo { DecodeEvaluation.exactMatch(d, task: x.task, examples: x.test, maxTokens: data.responseBudget(x.task)) }
     }
 

@@ -18,11 +18,10 @@ public enum FlowSchedule {
 
     /// Logit-normal draw shifted: t = shift(sigmoid(mean + std·n), s), clamped inside (0, 1).
     public static func sampleT(_ n: Float, mean: Float, std: Float, shift s: Float) -> Float {
-        let u = 1 / (1 + expf(-(mean + std * n)))
-        return min(max(shift(u, s), 1e-5), 1 - 1e-5)
+        sampleUniformT(1 / (1 + expf(-(mean + std * n))), shift: s)
     }
 
-    /// Uniform draw u in [0, 1) shifted: t = shift(u, s), clamped inside (0, 1) (RecTok's schedule).
+    /// A draw u in [0, 1] shifted: t = shift(u, s), clamped inside (0, 1) (u uniform: RecTok's schedule).
     public static func sampleUniformT(_ u: Float, shift s: Float) -> Float {
         min(max(shift(u, s), 1e-5), 1 - 1e-5)
     }
