@@ -16,24 +16,25 @@ final class TokenizerGenerationReportTests: XCTestCase {
         let out = bed.out
         let plan = try XCTUnwrap(TokenizerGenerationPlan.named("quick"))
         let (o, _) = try await bed.run { try await TokenizerGenerationReport.run(plan: plan, session: $0, outputDir: $1, log: $2) }
-        XCTAssertEqual(o.rows.count, plan.parts.count * plan.variants.count * plan.budgets.count)
-        XCTAssertEqual(o.rows.map(\.data), ["fmnistc32", "fmnistc32", "fmnistc32", "fmnistc32", "emoji32", "emoji32", "emoji32", "emoji32"])
-        XCTAssertEqual(o.rows.map(\.steps), [8, 8, 16, 16, 8, 8, 16, 16], "x1 and x2 of 8 steps for each variant")
-        XCTAssertEqual(o.rows.map(\.generations.count), [1, 1, 2, 2, 1, 1, 2, 2], "two generator seeds at the largest budget")
-        XCTAssertEqual(Set(o.rows.map(\.tokenizer)).count, 8, "one tokenizer per dataset x variant x budget")
-        for r in o.rows {
+        let grid = o.rows.filter { $0.trial == nil }
+        XCTAssertEqual(grid.count, plan.parts.count * plan.variants.count * plan.budgets.count)
+        XCTAssertEqual(grid.map(\.data), ["fmnistc32", "fmnistc32", "fmnistc32", "fmnistc32", "emoji32", "emoji32", "emoji32", "emoji32"])
+        XCTAssertEqual(grid.map(\.steps), [8, 8, 16, 16, 8, 8, 16, 16], "x1 and x2 of 8 steps for each variant")
+        XCTAssertEqual(grid.map(\.generations.count), [1, 1, 2, 2, 1, 1, 2, 2], "two generator seeds at the largest budget")
+        XCTAssertEqual(Set(grid.map(\.tokenizer)).count, 8, "one tokenizer per dataset x variant x budget")
+        for r in grid {
             XCTAssertTrue(r.gFD.value.isFinite && r.gFD.value > 0, "\(r.data) \(r.variant) x\(r.budget)")
             XCTAssertEqual(r.tokenizerMetrics.probeSplit, [16, 16, 16])
             XCTAssertEqual(r.tokenizerMetrics.heldOutText == nil, r.variant == "ae" || r.data == "emoji32",
                            "only CLIP variants get the text score, and only where a test split exists")
             XCTAssertEqual(r.classAccuracy.value.isFinite, r.data == "fmnistc32", "emoji is judged by gFD alone")
         }
-        for g in o.rows.filter({ $0.data == "emoji32" }).flatMap(\.generations) {
+        for g in grid.filter({ $0.data == "emoji32" }).flatMap(\.generations) {
             XCTAssertNil(g.metrics["class_accuracy"], "no accuracy key without a judge")
             XCTAssertEqual(g.referenceImages, 120, "the quick evaluator's emoji reference")
             XCTAssertNotNil(g.metrics["recon_gfd"], "the reconstruction anchor on emoji")
         }
-        let seeds = o.rows[3].generations
+        let seeds = grid[3].generations
         XCTAssertNotEqual(seeds[0].model, seeds[1].model)
         for f in o.figures { XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("tokenizer/\(f)").path), f) }
         for f in ["fmnistc32-recon-x2.png", "fmnistc32-loss_dino-x2.png", "fmnistc32-dino_batch_entropy-x1.png", "emoji32-recon-x1.png",
@@ -41,6 +42,15 @@ final class TokenizerGenerationReportTests: XCTestCase {
             XCTAssertTrue(o.figures.contains(f), "\(f) in \(o.figures)")
         }
         XCTAssertFalse(o.figures.contains("emoji32-class-vs-compute.png"), "no class accuracy on emoji")
+        // The SSL diagnosis: the preset trial is the main grid's tokenizer; the other is retrained with its overrides.
+        let trials = o.rows.filter { $0.trial != nil }
+        XCTAssertEqual(trials.map(\.trial), ["preset", "larger local crops"])
+        let vtpX1 = try XCTUnwrap(grid.first { $0.data == "fmnistc32" && $0.variant == "vtp" && $0.budget == 1 })
+        XCTAssertEqual(trials[0].tokenizer, vtpX1.tokenizer, "no overrides: the same configuration, the same cached model")
+        XCTAssertNotEqual(trials[1].tokenizer, vtpX1.tokenizer, "overrides change the configuration and so the name")
+        XCTAssertEqual(trials.map(\.generations.count), [0, 0], "the diagnosis trains no generators")
+        XCTAssertEqual(trials[1].steps, 8)
+        XCTAssertNotNil(trials[1].history?.series["loss_dino"])
         for r in o.rows {
             let h = try XCTUnwrap(r.history, "the tokenizer run's history is read from the store")
             XCTAssertEqual(h.series["loss"]?.steps.last, Double(r.steps), "the last progress report is the last step")
@@ -55,10 +65,13 @@ final class TokenizerGenerationReportTests: XCTestCase {
         XCTAssertTrue(md.contains("| vtp | x2 | 16 |"), md)
         XCTAssertTrue(md.contains("- emoji32: The paper's claim (VTP's gFD falls with tokenizer compute more than the AE's)"), md)
         XCTAssertTrue(md.contains("Spearman ρ"), md)
+        XCTAssertTrue(md.contains("## SSL diagnosis: vtp on fmnistc32 at x1") && md.contains("| larger local crops | `train.localCropMin=0.3` `train.localCropMax=0.6` |"), md)
+        XCTAssertTrue(md.contains("- The DINO loss ends below half of ln K in "), md)
         // Rerun: models and measurements come from the home.
         let (again, log) = try await bed.run { try await TokenizerGenerationReport.run(plan: plan, session: $0, outputDir: $1, log: $2) }
         XCTAssertTrue(ReportTestBed.reusedEverything(log), "\(log)")
-        XCTAssertEqual(again.rows.map(\.gFD.value), o.rows.map(\.gFD.value))
+        XCTAssertEqual(again.rows.filter { $0.trial == nil }.map(\.gFD.value), grid.map(\.gFD.value))
+        XCTAssertEqual(again.rows.map(\.tokenizerMetrics.probeGrid.value), o.rows.map(\.tokenizerMetrics.probeGrid.value))
     }
 
     /// The understanding-side verdicts on hand-made numbers: judged against the spread, computed, not fixed text.
@@ -99,6 +112,44 @@ final class TokenizerGenerationReportTests: XCTestCase {
         let md = TokenizerGenerationRenderer.markdown(o)
         XCTAssertTrue(md.contains("## fmnistc32\n\n**Pending**: measured 5 of 6 tokenizers"), md)
         XCTAssertTrue(md.contains("## emoji32\n\n**Pending**: measured 0 of 6 tokenizers"), md)
+        XCTAssertTrue(md.contains("## SSL diagnosis: vtp on fmnistc32 at x1\n\n**Pending**: measured 0 of 2 trials"), md)
+    }
+
+    /// The SSL diagnosis' verdicts on hand-made trials: learning judged against ln K of each trial's
+    /// own prototypes, the best probe against the AE's spread; computed, not fixed text.
+    func testSSLDiagnosisVerdictsAreComputed() throws {
+        func est(_ v: Double, _ s: Double) -> Estimate { Estimate(value: v, low: v - 2 * s, high: v + 2 * s, std: s, replicates: 100) }
+        func metrics(grid: Double, cls: Double) -> TokenizerMetrics {
+            TokenizerMetrics(rFD: est(100, 1), psnr: 20, ssim: 0.5, heldOutText: nil, probeGrid: est(grid, 0.01),
+                             probeLatent: est(grid, 0.01), probeCLS: est(cls, 0.01), probeSplit: [10, 10, 10], evalImages: 10,
+                             fdResolution: 96)
+        }
+        func row(_ v: String, trial: String?, _ m: TokenizerMetrics, dino: Double?) -> TokenizerGenerationReport.Row {
+            let history = dino.map { d in
+                TrainingHistory(series: ["loss_dino": .init(steps: (0..<20).map(Double.init), values: Array(repeating: d, count: 20))], commit: "c")
+            }
+            return .init(data: "fmnistc32", variant: v, budget: 1, steps: 8,
+                         cell: TokenizerCell(tokenizer: "\(v)\(trial ?? "")", tokenizerSeconds: 1, tokenizerMetrics: m, generations: [], history: history),
+                         trial: trial)
+        }
+        var plan = try XCTUnwrap(TokenizerGenerationPlan.named("quick"))
+        plan.sslDiagnosis = .init(data: "fmnistc32", variant: "vtp", budget: 1, trials: [
+            .init(label: "preset", overrides: []), .init(label: "few prototypes", overrides: ["model.prototypes=4"]),
+            .init(label: "wide", overrides: ["train.localCropMin=0.3"])])
+        // vtp-fmnistc32-xs has 64 prototypes (half ln K = 2.079); the second trial has 4 (half ln 4 = 0.693).
+        let o = TokenizerGenerationReport.Outcome(plan: plan, provenance: [:], rows: [
+            row("ae", trial: nil, metrics(grid: 0.50, cls: 0.50), dino: nil),
+            row("vtp", trial: "preset", metrics(grid: 0.52, cls: 0.40), dino: 1.5),
+            row("vtp", trial: "few prototypes", metrics(grid: 0.45, cls: 0.45), dino: 1.0),
+            row("vtp", trial: "wide", metrics(grid: 0.60, cls: 0.49), dino: 1.9),
+        ], wallSeconds: 0, figures: [])
+        let md = TokenizerGenerationRenderer.sslDiagnosisSection(o)
+        XCTAssertTrue(md.contains("- The DINO loss ends below half of ln K in 2 of 3 trials (not in: few prototypes)."), md)
+        XCTAssertTrue(md.contains("- vtp's CLS probe above the AE's (0.500 ± 0.010): best trial 'wide' 0.490 ± 0.010, difference -0.010 ± 0.014: not shown; no trial's probe"), md)
+        XCTAssertTrue(md.contains("- vtp's latent-grid probe above the AE's (0.500 ± 0.010): best trial 'wide' 0.600 ± 0.010, difference +0.100 ± 0.014: holds; above it by two standard errors in: wide."), md)
+        XCTAssertTrue(md.contains("| few prototypes | `model.prototypes=4` | 1.000 |"), md)
+        XCTAssertTrue(md.contains("| ae (no SSL) | – |"), md)
+        XCTAssertFalse(TokenizerGenerationRenderer.rows(o, "fmnistc32").contains { $0.trial != nil }, "trials stay out of the main grid")
     }
 
     func testSpearmanRanksWithTies() throws {

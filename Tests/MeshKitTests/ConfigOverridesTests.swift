@@ -2,7 +2,11 @@ import MeshKit
 import XCTest
 
 final class ConfigOverridesTests: XCTestCase {
-    struct Inner: Codable, Equatable { var batch = 8; var momentum: Float = 0.9; var kind = "l1"; var on = false }
+    struct Inner: Codable, Equatable {
+        var batch = 8; var momentum: Float = 0.9; var kind = "l1"; var on = false
+        /// Unset optionals are absent from the JSON.
+        var cropMin: Float? = nil
+    }
     struct Config: Codable, Equatable { var name = "p"; var train = Inner(); var list = [1, 2] }
 
     func testOverridesSetNestedFieldsKeepingTheirTypes() throws {
@@ -12,6 +16,21 @@ final class ConfigOverridesTests: XCTestCase {
         XCTAssertEqual(c.name, "q")
         XCTAssertEqual(c.list, [1, 2])
         XCTAssertEqual(try ConfigOverrides.apply([], to: Config()), Config())
+    }
+
+    func testAnUnsetOptionalFieldCanBeSetButATypoStillFails() throws {
+        let c = try ConfigOverrides.apply(["train.cropMin=0.2"], to: Config())
+        XCTAssertEqual(c.train.cropMin, 0.2)
+        XCTAssertEqual(try ConfigOverrides.apply(["train.cropMin=1"], to: Config()).train.cropMin, 1)
+        XCTAssertNil(Config().train.cropMin)
+        for bad in ["train.cropMn=0.2", "train.other.x=1"] {
+            do { _ = try ConfigOverrides.apply([bad], to: Config()); XCTFail("\(bad) accepted") } catch {
+                XCTAssertTrue("\(error)".contains("no field"), "\(error)")
+            }
+        }
+        do { _ = try ConfigOverrides.apply(["train.cropMin=wide"], to: Config()); XCTFail("a string accepted for a Float") } catch {
+            XCTAssertTrue("\(error)".contains("invalid configuration"), "\(error)")
+        }
     }
 
     func testBadOverridesNameTheOverrideAndTheProblem() {

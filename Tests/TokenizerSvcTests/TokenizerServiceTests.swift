@@ -5,6 +5,7 @@ import MeshKit
 import MeshProto
 import RunStore
 import TokenizerSvc
+import VTP
 import MeshTesting
 import SwiftProtobuf
 import TestKit
@@ -136,6 +137,14 @@ final class TokenizerServiceTests: XCTestCase {
         badTrain.configOverrides = ["train.sslBatch=0"]   // the config's own limit (1...batchSize)
         await assertServiceError(.invalidArgument, field: "config_overrides") { try await self.call(mesh, "tokenizer.train", badTrain, as: Latentmesh_V1_TokenizerTrainResult.self) }
         badTrain.configOverrides = ["loss.centreMomentum=0.99"]
+        await assertServiceError(.invalidArgument, field: "config_overrides") { try await self.call(mesh, "tokenizer.train", badTrain, as: Latentmesh_V1_TokenizerTrainResult.self) }
+        // Crop scales: unset in every preset (absent from its recorded JSON, DINOv2's ranges), set by overrides, checked.
+        XCTAssertFalse(try VTPPresets.resolve("ssl-ae-fmnistc32-s").json().contains("CropM"), "an unset knob leaves the recorded configuration as it was")
+        badTrain.configOverrides = ["train.localCropMin=0.25", "train.localCropMax=0.6"]
+        let crops = try XCTUnwrap(try TokenizerService.validate(badTrain).vtp).train
+        XCTAssertEqual(crops.localCropScale, 0.25...0.6)
+        XCTAssertEqual(crops.globalCropScale, 0.32...1)
+        badTrain.configOverrides = ["train.localCropMin=0.7", "train.localCropMax=0.6"]
         await assertServiceError(.invalidArgument, field: "config_overrides") { try await self.call(mesh, "tokenizer.train", badTrain, as: Latentmesh_V1_TokenizerTrainResult.self) }
     }
 

@@ -4,7 +4,9 @@ import Foundation
 /// `loss.centerMomentum=0.99`): a user tunes one knob of a named preset without a new preset.
 /// The configuration round-trips through JSON; an override must name an existing scalar field
 /// and keeps its type (number, bool or string), so a typo or a wrong type is an error that names
-/// the override, never a silently ignored key. The run records the resolved configuration.
+/// the override, never a silently ignored key. An optional field left unset is absent from the
+/// JSON: an override may set it (its value read as a bool, a number or a string), and is accepted
+/// only if the decoded configuration then carries it. The run records the resolved configuration.
 public enum ConfigOverrides {
     /// `config` with every override applied in order. Throws `ServiceError.invalid(field, …)`.
     public static func apply<C: Codable>(_ overrides: [String], to config: C, field: String = "config_overrides") throws -> C {
@@ -20,11 +22,24 @@ public enum ConfigOverrides {
             let text = String(o[o.index(after: eq)...])
             root = try set(path, text, in: root, whole: o, field: field)
         }
+        let config: C
         do {
-            return try JSONDecoder().decode(C.self, from: JSONSerialization.data(withJSONObject: root))
+            config = try JSONDecoder().decode(C.self, from: JSONSerialization.data(withJSONObject: root))
         } catch {
             throw ServiceError.invalid(field, "overrides \(overrides) give an invalid configuration: \(error)")
         }
+        // An override of a field absent before must be a field the configuration has: it survives the round trip.
+        guard let back = try JSONSerialization.jsonObject(with: JSONEncoder().encode(config)) as? [String: Any] else { return config }
+        for o in overrides {
+            let path = o[..<o.firstIndex(of: "=")!].split(separator: ".").map(String.init)
+            var level: [String: Any]? = back
+            for key in path.dropLast() { level = level?[key] as? [String: Any] }
+            guard let level, level[path.last!] != nil else {
+                let known = (level ?? [:]).keys.sorted().joined(separator: ", ")
+                throw ServiceError.invalid(field, "'\(o)': no field '\(path.last!)' (known here: \(known))")
+            }
+        }
+        return config
     }
 
     enum Kind { case bool, integer, number, string }
@@ -44,8 +59,13 @@ public enum ConfigOverrides {
         var object = object
         let key = path[0]
         guard let current = object[key] else {
-            let known = object.keys.sorted().joined(separator: ", ")
-            throw ServiceError.invalid(field, "'\(whole)': no field '\(key)' (known here: \(known))")
+            guard path.count == 1 else {
+                let known = object.keys.sorted().joined(separator: ", ")
+                throw ServiceError.invalid(field, "'\(whole)': no field '\(key)' (known here: \(known))")
+            }
+            // Possibly an unset optional field: checked after decoding (`apply`).
+            object[key] = Bool(text).map { $0 as Any } ?? Int(text).map { $0 as Any } ?? Double(text).map { $0 as Any } ?? text
+            return object
         }
         if path.count > 1 {
             guard let child = current as? [String: Any] else {

@@ -13,7 +13,7 @@ public enum TokenizerGenerationRenderer {
     }
 
     /// The rows of one dataset part.
-    static func rows(_ o: TokenizerGenerationReport.Outcome, _ data: String) -> [Row] { o.rows.filter { $0.data == data } }
+    static func rows(_ o: TokenizerGenerationReport.Outcome, _ data: String) -> [Row] { o.rows.filter { $0.data == data && $0.trial == nil } }
 
     /// Per dataset: gFD (and class accuracy where judged) against tokenizer steps, one line per
     /// variant (bars: ±1 std). -> file names
@@ -96,7 +96,7 @@ public enum TokenizerGenerationRenderer {
             }
             s += section(o, part)
         }
-        return s
+        return s + sslDiagnosisSection(o)
     }
 
     /// One dataset's table, figures, verdicts, SSL heads, reconstructions and curves.

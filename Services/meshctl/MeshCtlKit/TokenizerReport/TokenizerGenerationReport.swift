@@ -24,6 +24,8 @@ public enum TokenizerGenerationReport {
         public var budget: Double
         public var steps: Int
         public var cell: TokenizerCell
+        /// The SSL diagnosis trial's label (`TokenizerGenerationPlan.SSLDiagnosis`); nil = the main grid.
+        public var trial: String? = nil
 
         public subscript<T>(dynamicMember path: KeyPath<TokenizerCell, T>) -> T { cell[keyPath: path] }
     }
@@ -42,21 +44,13 @@ public enum TokenizerGenerationReport {
         var outcome = Outcome(plan: plan, provenance: provenance, rows: [], wallSeconds: 0, figures: [])
         for part in plan.parts {
             // One runner per dataset: its validation images head the reconstruction grids.
-            let runner = try TokenizerCellRunner(
-                session: session, eval: .init(images: part.tokenizerEvalImages, probeSplit: part.probeSplit, evaluator: plan.generator.evaluator),
-                generator: plan.generator, prefix: "tg-\(plan.name)-gen", generatorTrainLimit: part.generatorTrainLimit, evalSeed: plan.seed,
-                log: log)
+            let runner = try self.runner(plan, part, session: session, log: log)
             var reconstructions: [Double: [[ImageBuffer]]] = [:]
             for budget in plan.budgets {
                 for variant in plan.variants {
-                    let preset = "\(variant)-\(part.data)-\(plan.size)", steps = part.tokenizerSteps(budget)
-                    let images = part.trainLimit > 0 ? "\(part.trainLimit)" : "all"
-                    var t = Latentmesh_V1_TokenizerTrainRequest()
-                    t.preset = preset; t.steps = Int64(steps); t.seed = plan.seed; t.trainLimit = Int64(part.trainLimit)
-                    t.checkpointName = ReportModelNames.tokenizer("tg-\(plan.name)-\(variant)-n\(images)", preset: preset, steps: steps,
-                                                                  seed: plan.seed, config: try VTPPresets.resolve(preset).json())
-                    let c = try await runner.run(t, describe: "\(preset) x\(budget) (\(steps) steps on \(images) images)",
-                                                 seeds: plan.generatorSeeds(budget))
+                    let (t, describe) = try request(plan, part, variant: variant, budget: budget)
+                    let c = try await runner.run(t, describe: describe, seeds: plan.generatorSeeds(budget))
+                    let steps = Int(t.steps)
                     reconstructions[budget, default: []].append(c.reconstruction)
                     rows.append(Row(data: part.data, variant: variant, budget: budget, steps: steps, cell: c.cell))
                 }
@@ -71,7 +65,44 @@ public enum TokenizerGenerationReport {
             outcome = try write(Outcome(plan: plan, provenance: provenance, rows: rows, wallSeconds: Date().timeIntervalSince(t0), figures: []),
                                 reconstructionFigures: reconstructionFigures, outputDir: outputDir)
         }
+        if let d = plan.sslDiagnosis {
+            guard let part = plan.parts.first(where: { $0.data == d.data }), plan.budgets.contains(d.budget) else {
+                throw ValidationFailure("sslDiagnosis: data '\(d.data)' and budget x\(d.budget) must be a part and a budget of the plan")
+            }
+            let runner = try self.runner(plan, part, session: session, log: log)
+            for trial in d.trials {
+                let (t, describe) = try request(plan, part, variant: d.variant, budget: d.budget, overrides: trial.overrides)
+                let c = try await runner.run(t, describe: "SSL diagnosis '\(trial.label)': \(describe)", seeds: [])
+                rows.append(Row(data: part.data, variant: d.variant, budget: d.budget, steps: Int(t.steps), cell: c.cell, trial: trial.label))
+            }
+            outcome = try write(Outcome(plan: plan, provenance: provenance, rows: rows, wallSeconds: Date().timeIntervalSince(t0), figures: []),
+                                reconstructionFigures: reconstructionFigures, outputDir: outputDir)
+        }
         return outcome
+    }
+
+    /// The cell runner of one dataset part.
+    static func runner(_ plan: TokenizerGenerationPlan, _ part: TokenizerGenerationPlan.DataPart, session: MeshSession,
+                       log: @escaping (String) -> Void) throws -> TokenizerCellRunner {
+        try TokenizerCellRunner(
+            session: session, eval: .init(images: part.tokenizerEvalImages, probeSplit: part.probeSplit, evaluator: plan.generator.evaluator),
+            generator: plan.generator, prefix: "tg-\(plan.name)-gen", generatorTrainLimit: part.generatorTrainLimit, evalSeed: plan.seed,
+            log: log)
+    }
+
+    /// The `tokenizer.train` request of one tokenizer (named by its resolved configuration, overrides
+    /// applied, so a trial without overrides is the main grid's tokenizer) and how to describe it.
+    static func request(_ plan: TokenizerGenerationPlan, _ part: TokenizerGenerationPlan.DataPart, variant: String, budget: Double,
+                        overrides: [String] = []) throws -> (Latentmesh_V1_TokenizerTrainRequest, String) {
+        let preset = "\(variant)-\(part.data)-\(plan.size)", steps = part.tokenizerSteps(budget)
+        let images = part.trainLimit > 0 ? "\(part.trainLimit)" : "all"
+        var t = Latentmesh_V1_TokenizerTrainRequest()
+        t.preset = preset; t.steps = Int64(steps); t.seed = plan.seed; t.trainLimit = Int64(part.trainLimit)
+        t.configOverrides = overrides
+        let config = try ConfigOverrides.apply(overrides, to: try VTPPresets.resolve(preset))
+        t.checkpointName = ReportModelNames.tokenizer("tg-\(plan.name)-\(variant)-n\(images)", preset: preset, steps: steps,
+                                                      seed: plan.seed, config: try config.json())
+        return (t, "\(preset) x\(budget) (\(steps) steps on \(images) images)")
     }
 
     /// Figures, markdown and `outcome.json` of the rows measured so far.

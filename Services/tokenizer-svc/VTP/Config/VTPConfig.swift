@@ -89,7 +89,20 @@ public struct VTPTrainConfig: Codable, Sendable, Equatable {
     public var validationFraction: Double = 0.1
     /// At most this many training images are used (0 = all).
     public var trainLimit: Int = 0
+    /// SSL multi-crop area scales, fractions of the image (nil = DINOv2's: global 0.32...1, local
+    /// 0.05...0.32; `globalCropScale` / `localCropScale`). Optional so that a configuration that does
+    /// not set them records (and hashes) exactly as before they existed; set them with overrides
+    /// such as `train.localCropMin=0.2`.
+    public var globalCropMin: Float?
+    public var globalCropMax: Float?
+    public var localCropMin: Float?
+    public var localCropMax: Float?
     public init() {}
+
+    /// The global crops' area scale range (DINOv2's 0.32...1 unless set).
+    public var globalCropScale: ClosedRange<Float> { (globalCropMin ?? 0.32)...(globalCropMax ?? 1) }
+    /// The local crops' area scale range (DINOv2's 0.05...0.32 unless set).
+    public var localCropScale: ClosedRange<Float> { (localCropMin ?? 0.05)...(localCropMax ?? 0.32) }
 }
 
 /// A fully resolved tokenizer configuration, recorded with every run and checkpoint.
@@ -115,6 +128,11 @@ public struct VTPConfig: RecordedConfig, Sendable, Equatable {
         try MethodError.check(train.sslBatch >= 1 && train.sslBatch <= train.batchSize, "train.sslBatch", "must be in 1...batchSize")
         try MethodError.check(train.localSize % model.patchSize == 0 && train.localSize <= model.imageSize, "train.localSize",
                  "must be a multiple of patchSize and <= imageSize")
+        for (field, lo, hi) in [("globalCrop", train.globalCropMin ?? 0.32, train.globalCropMax ?? 1),
+                                ("localCrop", train.localCropMin ?? 0.05, train.localCropMax ?? 0.32)] {
+            try MethodError.check(lo > 0 && lo <= 1, "train.\(field)Min", "must be in (0, 1], got \(lo)")
+            try MethodError.check(hi >= lo && hi <= 1, "train.\(field)Max", "must be in [\(field)Min \(lo), 1], got \(hi)")
+        }
     }
 }
 

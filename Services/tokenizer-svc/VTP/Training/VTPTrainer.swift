@@ -43,7 +43,8 @@ public final class VTPTrainer {
         sampler = try BatchSampler(count: self.data.train.count, batchSize: config.train.batchSize,
                                    seed: config.train.seed, shuffle: true, dropLast: true)
         multiCrop = try MultiCropAugmentation(globalSize: config.model.imageSize, localSize: config.train.localSize,
-                                              globalCount: 2, localCount: config.train.localCrops, jitter: nil)
+                                              globalCount: 2, localCount: config.train.localCrops,
+                                              globalScale: config.train.globalCropScale, localScale: config.train.localCropScale, jitter: nil)
     }
 
     public var isFinished: Bool { stepIndex >= config.train.steps }
