@@ -17,6 +17,10 @@ import ServiceCatalog
 ///   x 2 for guidance x 28 steps, from its config), the GFLOP/s each mode sustains, their fraction
 ///   of the machine's sgemm(1024) rate measured in the same run, and `gain_3_needs_fraction`: the
 ///   fraction of that rate a batched mode would have to sustain for a gain of 3.
+/// - The bound: `gemm_gflops_batch`, the fixed-order GEMM's rate on the served model's products at
+///   one full batch's rows (`KernelBench.rates`), and `gain_bound_gemm_only` = that rate / the
+///   GFLOP of one image / the unbatched images/s: the gain if every non-GEMM operation of the
+///   batched sampler were free and the unbatched mode kept all of its costs.
 enum ServingBatchBench {
     struct Result {
         var gain: Double, imgPerS: Double, imgPerSNoBatch: Double
@@ -24,6 +28,9 @@ enum ServingBatchBench {
         var identical: Bool
         /// Matrix-product GFLOP of one image; the machine's sgemm(1024) GFLOP/s.
         var gflopPerImage: Double, sgemmGFLOPS: Double
+        /// Fixed-order GEMM GFLOP/s on the model's products at one full batch's rows.
+        var gemmGFLOPSBatch: Double
+        var gainBound: Double { gemmGFLOPSBatch / gflopPerImage / imgPerSNoBatch }
         var batchedFraction: Double { imgPerS * gflopPerImage / sgemmGFLOPS }
         var noBatchFraction: Double { imgPerSNoBatch * gflopPerImage / sgemmGFLOPS }
     }
@@ -39,6 +46,9 @@ enum ServingBatchBench {
         // guidance, x 28 steps.
         let gflopPerImage = GeneratorBench.stepFLOPs(config, batch: 1) / 3 * 2 * 28 / 1e9
         let sgemm = ComputeBench.sgemmGFLOPS(n: 1024, threads: Threads.gemmWorkers)
+        // Rows of one full batch's forward: images x 2 (guidance) x tokens.
+        let gemmBatch = KernelBench.rates(m: maxBatch * 2 * config.tokens, shapes: KernelBench.shapes(width: config.width, textDim: config.textDim),
+                                          reps: 7).fixed
 
         /// One in-process generator with `batch` images per batch.
         func mesh(_ batch: Int) async throws -> (MeshHost, MeshClient, InProcessTransport) {
@@ -98,7 +108,8 @@ enum ServingBatchBench {
         await onT.close(); await offT.close()
         return Result(gain: ComputeBench.median(gains), imgPerS: ComputeBench.median(on), imgPerSNoBatch: ComputeBench.median(off),
                       p50: percentile(latOn, 50), p99: percentile(latOn, 99), p50NoBatch: percentile(latOff, 50),
-                      p99NoBatch: percentile(latOff, 99), identical: identical, gflopPerImage: gflopPerImage, sgemmGFLOPS: sgemm)
+                      p99NoBatch: percentile(latOff, 99), identical: identical, gflopPerImage: gflopPerImage, sgemmGFLOPS: sgemm,
+                      gemmGFLOPSBatch: gemmBatch)
     }
 
     /// Nearest-rank percentile of `v` (ms).

@@ -96,6 +96,9 @@ enum ServingBench {
             print(String(format: "roofline: %.2f GFLOP of matrix products per image; without batching %.0f GFLOP/s = %.0f %% of this machine's sgemm(1024) %.0f GFLOP/s, with batching %.0f GFLOP/s = %.0f %%; a gain of 3 would need %.0f %% sustained over the whole sampler",
                          b.gflopPerImage, b.imgPerSNoBatch * b.gflopPerImage, 100 * b.noBatchFraction, b.sgemmGFLOPS,
                          b.imgPerS * b.gflopPerImage, 100 * b.batchedFraction, 300 * b.noBatchFraction))
+            json["gemm_gflops_batch"] = b.gemmGFLOPSBatch; json["gain_bound_gemm_only"] = b.gainBound
+            print(String(format: "bound: the fixed-order GEMM runs the model's products at %.1f GFLOP/s at one full batch's rows, so even with every non-GEMM operation free in the batched sampler (and none in the unbatched one) the gain is at most %.2f",
+                         b.gemmGFLOPSBatch, b.gainBound))
         }
         let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
