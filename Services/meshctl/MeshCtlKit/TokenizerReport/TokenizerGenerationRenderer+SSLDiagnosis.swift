@@ -37,7 +37,7 @@ extension TokenizerGenerationRenderer {
             let m = r.tokenizerMetrics
             s += "| \(r.trial ?? "") | \(overrides(d, r).map { "`\($0)`" }.joined(separator: " ")) | \(tail(r, "loss_dino")) | " +
                  "\(tail(r, "dino_teacher_entropy")) | \(tail(r, "dino_batch_entropy")) | \(e(m.rFD, 1)) | \(e(m.probeCLS)) | \(e(m.probeGrid)) | " +
-                 "\(diff(m.probeCLS, ae.probeCLS)) | \(diff(m.probeGrid, ae.probeGrid)) |\n"
+                 "\(probeDifference(m.probeCLS, ae.probeCLS)) | \(probeDifference(m.probeGrid, ae.probeGrid)) |\n"
         }
         s += "\n" + sslDiagnosisVerdict(o, ae: ae, trials: trials).joined(separator: "\n") + "\n\n"
         return s
@@ -61,7 +61,7 @@ extension TokenizerGenerationRenderer {
             guard let best = scored.max(by: { $0.1.value < $1.1.value }) else { continue }
             let holds = scored.filter { Verdict.judge($0.1, minus: aeValue) == .holds }.compactMap(\.0.trial)
             lines.append("- \(d.variant)'s \(name) probe above the AE's (\(e(aeValue))): best trial '\(best.0.trial ?? "")' \(e(best.1)), " +
-                         "difference \(diff(best.1, aeValue)): \(Verdict.judge(best.1, minus: aeValue).rawValue); " +
+                         "difference \(probeDifference(best.1, aeValue)): \(Verdict.judge(best.1, minus: aeValue).rawValue); " +
                          (holds.isEmpty ? "no trial's probe is above the AE's by two standard errors." : "above it by two standard errors in: \(holds.joined(separator: "; ")).") )
         }
         return lines
@@ -79,9 +79,4 @@ extension TokenizerGenerationRenderer {
     }
 
     private static func tail(_ r: Row, _ metric: String) -> String { tailMean(r, metric).map { f($0) } ?? "not recorded" }
-
-    private static func diff(_ a: Estimate?, _ b: Estimate?) -> String {
-        guard let a, let b else { return "n/a" }
-        return String(format: "%+.3f ± %.3f", a.value - b.value, (a.std * a.std + b.std * b.std).squareRoot())
-    }
 }

@@ -34,6 +34,12 @@ extension TokenizerGenerationRenderer {
         return files
     }
 
+    /// a − b with the combined std of two independent estimates ("n/a" when either is absent).
+    static func probeDifference(_ a: Estimate?, _ b: Estimate?) -> String {
+        guard let a, let b else { return "n/a" }
+        return String(format: "%+.3f ± %.3f", a.value - b.value, (a.std * a.std + b.std * b.std).squareRoot())
+    }
+
     /// Mean of the last tenth of a recorded series (nil if it has fewer than 10 points).
     static func tailMean(_ r: Row, _ metric: String) -> Double? {
         guard let v = r.history?.series[metric]?.values, v.count >= 10 else { return nil }
@@ -68,10 +74,7 @@ extension TokenizerGenerationRenderer {
         let rows = rows(o, data)
         func row(_ v: String, _ b: Double) -> Row? { rows.first { $0.variant == v && $0.budget == b } }
         // The CLS probe is absent for tokenizers without a CLS token (RecTok): n/a, not shown.
-        func diff(_ a: Estimate?, _ b: Estimate?) -> String {
-            guard let a, let b else { return "n/a" }
-            return String(format: "%+.3f ± %.3f", a.value - b.value, (a.std * a.std + b.std * b.std).squareRoot())
-        }
+        let diff = probeDifference
         func judge(_ a: Estimate?, _ b: Estimate?) -> String {
             guard let a, let b else { return Verdict.notShown.rawValue }
             return Verdict.judge(a, minus: b).rawValue
