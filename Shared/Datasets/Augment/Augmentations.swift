@@ -111,8 +111,12 @@ public struct MultiCropAugmentation: Sendable {
     public var globalCount: Int
     public var localCount: Int
 
+    /// DINOv2's crop area scales (fractions of the image).
+    public static let defaultGlobalScale: ClosedRange<Float> = 0.32...1
+    public static let defaultLocalScale: ClosedRange<Float> = 0.05...0.32
+
     public init(globalSize: Int, localSize: Int, globalCount: Int = 2, localCount: Int = 4,
-                globalScale: ClosedRange<Float> = 0.32...1, localScale: ClosedRange<Float> = 0.05...0.32,
+                globalScale: ClosedRange<Float> = defaultGlobalScale, localScale: ClosedRange<Float> = defaultLocalScale,
                 jitter: ColorJitter? = ColorJitter()) throws {
         guard globalCount >= 1 else { throw DatasetError.invalidArgument(field: "globalCount", message: "must be >= 1, got \(globalCount)") }
         guard localCount >= 0 else { throw DatasetError.invalidArgument(field: "localCount", message: "must be >= 0, got \(localCount)") }

@@ -14,6 +14,7 @@ public enum ConfigOverrides {
         guard var root = try JSONSerialization.jsonObject(with: JSONEncoder().encode(config)) as? [String: Any] else {
             throw ServiceError.invalid(field, "configuration is not a JSON object")
         }
+        var paths: [(override: String, path: [String])] = []
         for o in overrides {
             guard let eq = o.firstIndex(of: "="), eq != o.startIndex else {
                 throw ServiceError.invalid(field, "'\(o)': expected path=value, e.g. train.sslBatch=32")
@@ -21,6 +22,7 @@ public enum ConfigOverrides {
             let path = o[..<eq].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             let text = String(o[o.index(after: eq)...])
             root = try set(path, text, in: root, whole: o, field: field)
+            paths.append((o, path))
         }
         let config: C
         do {
@@ -30,8 +32,7 @@ public enum ConfigOverrides {
         }
         // An override of a field absent before must be a field the configuration has: it survives the round trip.
         guard let back = try JSONSerialization.jsonObject(with: JSONEncoder().encode(config)) as? [String: Any] else { return config }
-        for o in overrides {
-            let path = o[..<o.firstIndex(of: "=")!].split(separator: ".").map(String.init)
+        for (o, path) in paths {
             var level: [String: Any]? = back
             for key in path.dropLast() { level = level?[key] as? [String: Any] }
             guard let level, level[path.last!] != nil else {

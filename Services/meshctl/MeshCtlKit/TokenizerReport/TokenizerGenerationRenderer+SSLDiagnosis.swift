@@ -48,12 +48,12 @@ extension TokenizerGenerationRenderer {
         guard let d = o.plan.sslDiagnosis, !trials.isEmpty else { return [] }
         var lines: [String] = []
         // "Learns": the DINO loss ends below half of ln K (its trial's own K).
-        let learned = trials.filter { r in
-            guard let dino = tailMean(r, "loss_dino"), let k = prototypes(o, d, r) else { return false }
-            return dino < 0.5 * log(Double(k))
+        let notLearned = trials.filter { r in
+            guard let dino = tailMean(r, "loss_dino"), let k = prototypes(o, d, r) else { return true }
+            return dino >= 0.5 * log(Double(k))
         }
-        lines.append("- The DINO loss ends below half of ln K in \(learned.count) of \(trials.count) trials" +
-                     (learned.count < trials.count ? " (not in: \(trials.filter { r in !learned.contains { $0.trial == r.trial } }.compactMap(\.trial).joined(separator: "; ")))." : "."))
+        lines.append("- The DINO loss ends below half of ln K in \(trials.count - notLearned.count) of \(trials.count) trials" +
+                     (notLearned.isEmpty ? "." : " (not in: \(notLearned.compactMap(\.trial).joined(separator: "; ")))."))
         for (name, value, aeValue) in [("CLS", { (m: TokenizerMetrics) in m.probeCLS }, ae.probeCLS),
                                        ("latent-grid", { (m: TokenizerMetrics) in Optional(m.probeGrid) }, Optional(ae.probeGrid))] {
             guard let aeValue else { continue }

@@ -42,9 +42,11 @@ public enum TokenizerGenerationReport {
         var rows: [Row] = []
         var reconstructionFigures: [String] = []
         var outcome = Outcome(plan: plan, provenance: provenance, rows: [], wallSeconds: 0, figures: [])
+        var runners: [String: TokenizerCellRunner] = [:]
         for part in plan.parts {
             // One runner per dataset: its validation images head the reconstruction grids.
             let runner = try self.runner(plan, part, session: session, log: log)
+            runners[part.data] = runner
             var reconstructions: [Double: [[ImageBuffer]]] = [:]
             for budget in plan.budgets {
                 for variant in plan.variants {
@@ -66,10 +68,10 @@ public enum TokenizerGenerationReport {
                                 reconstructionFigures: reconstructionFigures, outputDir: outputDir)
         }
         if let d = plan.sslDiagnosis {
-            guard let part = plan.parts.first(where: { $0.data == d.data }), plan.budgets.contains(d.budget) else {
+            // The dataset's runner from the grid (its validation data already loaded).
+            guard let part = plan.parts.first(where: { $0.data == d.data }), let runner = runners[d.data], plan.budgets.contains(d.budget) else {
                 throw ValidationFailure("sslDiagnosis: data '\(d.data)' and budget x\(d.budget) must be a part and a budget of the plan")
             }
-            let runner = try self.runner(plan, part, session: session, log: log)
             for trial in d.trials {
                 let (t, describe) = try request(plan, part, variant: d.variant, budget: d.budget, overrides: trial.overrides)
                 let c = try await runner.run(t, describe: "SSL diagnosis '\(trial.label)': \(describe)", seeds: [])

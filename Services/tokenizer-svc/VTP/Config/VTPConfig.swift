@@ -1,4 +1,5 @@
 import ComputeCore
+import Datasets
 import Foundation
 
 /// Which objectives a tokenizer trains with (METHODS.md §1, "the experiment that proves it").
@@ -99,10 +100,18 @@ public struct VTPTrainConfig: Codable, Sendable, Equatable {
     public var localCropMax: Float?
     public init() {}
 
-    /// The global crops' area scale range (DINOv2's 0.32...1 unless set).
-    public var globalCropScale: ClosedRange<Float> { (globalCropMin ?? 0.32)...(globalCropMax ?? 1) }
-    /// The local crops' area scale range (DINOv2's 0.05...0.32 unless set).
-    public var localCropScale: ClosedRange<Float> { (localCropMin ?? 0.05)...(localCropMax ?? 0.32) }
+    /// The global / local crops' area scale bounds (each DINOv2's, `MultiCropAugmentation`, unless
+    /// set); unchecked pairs, so `VTPConfig.validate` can name a reversed one before it becomes a range.
+    var globalCropBounds: (lo: Float, hi: Float) {
+        (globalCropMin ?? MultiCropAugmentation.defaultGlobalScale.lowerBound, globalCropMax ?? MultiCropAugmentation.defaultGlobalScale.upperBound)
+    }
+    var localCropBounds: (lo: Float, hi: Float) {
+        (localCropMin ?? MultiCropAugmentation.defaultLocalScale.lowerBound, localCropMax ?? MultiCropAugmentation.defaultLocalScale.upperBound)
+    }
+    /// The global crops' area scale range (DINOv2's 0.32...1 unless set; valid after `VTPConfig.validate`).
+    public var globalCropScale: ClosedRange<Float> { globalCropBounds.lo...globalCropBounds.hi }
+    /// The local crops' area scale range (DINOv2's 0.05...0.32 unless set; valid after `VTPConfig.validate`).
+    public var localCropScale: ClosedRange<Float> { localCropBounds.lo...localCropBounds.hi }
 }
 
 /// A fully resolved tokenizer configuration, recorded with every run and checkpoint.
@@ -128,8 +137,8 @@ public struct VTPConfig: RecordedConfig, Sendable, Equatable {
         try MethodError.check(train.sslBatch >= 1 && train.sslBatch <= train.batchSize, "train.sslBatch", "must be in 1...batchSize")
         try MethodError.check(train.localSize % model.patchSize == 0 && train.localSize <= model.imageSize, "train.localSize",
                  "must be a multiple of patchSize and <= imageSize")
-        for (field, lo, hi) in [("globalCrop", train.globalCropMin ?? 0.32, train.globalCropMax ?? 1),
-                                ("localCrop", train.localCropMin ?? 0.05, train.localCropMax ?? 0.32)] {
+        for (field, bounds) in [("globalCrop", train.globalCropBounds), ("localCrop", train.localCropBounds)] {
+            let (lo, hi) = bounds
             try MethodError.check(lo > 0 && lo <= 1, "train.\(field)Min", "must be in (0, 1], got \(lo)")
             try MethodError.check(hi >= lo && hi <= 1, "train.\(field)Max", "must be in [\(field)Min \(lo), 1], got \(hi)")
         }
