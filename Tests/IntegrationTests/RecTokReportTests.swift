@@ -30,6 +30,21 @@ final class RecTokReportTests: XCTestCase {
         let (again, log) = try await bed.run { try await RecTokReport.run(plan: plan, session: $0, outputDir: $1, log: $2) }
         XCTAssertTrue(ReportTestBed.reusedEverything(log), "\(log)")
         XCTAssertEqual(again.rows.map(\.gFD.value), o.rows.map(\.gFD.value))
+        // A fresh machine: no models, store or cache, only the report's folder with its ledger.
+        let ledger = out.appendingPathComponent("rectok/ledger")
+        let entries = try FileManager.default.contentsOfDirectory(atPath: ledger.path).filter { $0.hasSuffix(".json") }
+        XCTAssertEqual(entries.count, 4 + 4 * plan.generatorSeeds.count, "one entry per tokenizer and per generator: \(entries)")
+        let fresh = TestEnvironment.tempDir("rectok-fresh-home")
+        defer { try? FileManager.default.removeItem(at: fresh) }
+        let (resumed, freshLog) = try await bed.run(freshHome: fresh) { try await RecTokReport.run(plan: plan, session: $0, outputDir: $1, log: $2) }
+        XCTAssertTrue(ReportTestBed.reusedEverything(freshLog), "\(freshLog)")
+        XCTAssertEqual(freshLog.filter { $0.hasSuffix("from the ledger") }.count, entries.count, "\(freshLog)")
+        XCTAssertEqual(resumed.rows.map(\.gFD.value), o.rows.map(\.gFD.value))
+        XCTAssertEqual(resumed.rows.map(\.tokenizerMetrics.rFD.value), o.rows.map(\.tokenizerMetrics.rFD.value))
+        XCTAssertEqual(resumed.rows.map(\.history), o.rows.map(\.history), "training curves travel with the ledger")
+        XCTAssertEqual(resumed.rows.flatMap { $0.measuredAt ?? [] }.count, 4, "each cell names the run that measured it")
+        let resumedMD = try String(contentsOf: out.appendingPathComponent("rectok.md"), encoding: .utf8)
+        XCTAssertTrue(resumedMD.contains("kept in the ledger `rectok/ledger/`"), resumedMD)
     }
 
     func testVerdictsAreComputedFromTheNumbers() throws {

@@ -16,11 +16,13 @@ struct ReportTestBed {
         try? FileManager.default.removeItem(at: home); try? FileManager.default.removeItem(at: out)
     }
 
-    /// Runs `report(session, outputDir, log)` in the embedded mesh whose home is `home`.
-    func run<T>(_ report: (MeshSession, URL, @escaping (String) -> Void) async throws -> T) async throws -> (outcome: T, log: [String]) {
+    /// Runs `report(session, outputDir, log)` in the embedded mesh whose home is `home` (or
+    /// `freshHome`: a new machine's, nothing trained or cached, only the committed output folder).
+    func run<T>(freshHome: URL? = nil,
+                _ report: (MeshSession, URL, @escaping (String) -> Void) async throws -> T) async throws -> (outcome: T, log: [String]) {
         var options = ConnectionOptions()
         options.embedded = true
-        options.home = home.path
+        options.home = (freshHome ?? home).path
         let lines = LogLines()
         let o = try await MeshSession.with(options) { session in try await report(session, out) { lines.append($0) } }
         return (o, lines.all)

@@ -10,7 +10,8 @@ import VTP
 /// latent width d x FSD on/off is trained through the mesh (`tokenizer.train` with
 /// `latent_channels`, `fsd`, `teacher`), scored (rFD, probes) and gets the same generator recipe
 /// (gFD, class accuracy), by the shared `TokenizerCellRunner`; everything is cached in the
-/// session's home, so an interrupted report resumes.
+/// session's home, so an interrupted report resumes, and finished measurements go to the report's
+/// committed ledger (`rectok/ledger/`), so it resumes on a fresh machine too.
 public enum RecTokReport {
     /// One tokenizer and its generators (the cell's fields read through the row).
     @dynamicMemberLookup
@@ -34,7 +35,7 @@ public enum RecTokReport {
         let runner = try TokenizerCellRunner(
             session: session, eval: .init(images: plan.tokenizerEvalImages, probeSplit: plan.probeSplit, evaluator: plan.generator.evaluator),
             generator: plan.generator, prefix: "rt-\(plan.name)-gen", generatorTrainLimit: plan.generatorTrainLimit, evalSeed: plan.seed,
-            log: log)
+            ledger: ReportLedger.of(outputDir: outputDir, figureFolder: figureFolder), provenance: provenance, log: log)
         var rows: [Row] = [], reconstructions: [[ImageBuffer]] = []
         for fsd in [true, false] {
             for d in plan.latentWidths {

@@ -57,8 +57,7 @@ public enum RecTokReportRenderer {
             s += "| \(r.latentChannels) | \(r.fsd ? "on" : "off") | \(f(r.tokenizerSeconds / 60, 1)) | \(e(m.rFD, 1)) | \(e(m.probeGrid)) | " +
                  "\(e(r.gFD, 1)) | \(e(r.classAccuracy)) | \(r.generations.count) |\n"
         }
-        let commits = Set(o.rows.compactMap { $0.history?.commit }).sorted()
-        s += "\nTokenizers trained at commit\(commits.count == 1 ? "" : "s") \(commits.map { "`\($0)`" }.joined(separator: ", ")).\n\n"
+        s += "\n" + TokenizerCell.provenance(o.rows.map(\.cell), ledger: "\(dir)/ledger") + "\n\n"
         for file in ["gfd-vs-d.png", "rfd-vs-d.png", "probe-vs-d.png"] { s += "![\(file)](\(dir)/\(file))\n\n" }
         s += "## Does the claim hold here?\n\n" + verdict(o).joined(separator: "\n") + "\n\n"
         s += "Reconstructions: eight validation images (top row), then one row per tokenizer in the table's order.\n\n"

@@ -14,11 +14,28 @@ public struct TokenizerCell: Codable, Sendable {
     public var generations: [GeneratorReport.Measurement]
     /// The tokenizer run's recorded metrics and commit.
     public var history: TrainingHistory?
+    /// Commits of the report runs that measured the tokenizer and its generators (`+dirty`: with
+    /// uncommitted changes); several when the report was assembled from its ledger across sessions.
+    public var measuredAt: [String]?
 
     public init(tokenizer: String, tokenizerSeconds: Double, tokenizerMetrics: TokenizerMetrics,
-                generations: [GeneratorReport.Measurement], history: TrainingHistory? = nil) {
+                generations: [GeneratorReport.Measurement], history: TrainingHistory? = nil, measuredAt: [String]? = nil) {
         self.tokenizer = tokenizer; self.tokenizerSeconds = tokenizerSeconds; self.tokenizerMetrics = tokenizerMetrics
-        self.generations = generations; self.history = history
+        self.generations = generations; self.history = history; self.measuredAt = measuredAt
+    }
+
+    /// One markdown paragraph on where `cells` come from: the commits their tokenizers were trained
+    /// at (read from their runs) and the report runs that measured them, kept in `ledger` (the
+    /// report's committed ledger folder, relative to the report).
+    public static func provenance(_ cells: [TokenizerCell], ledger: String) -> String {
+        func list(_ xs: Set<String>) -> String { xs.sorted().map { "`\($0)`" }.joined(separator: ", ") }
+        let trained = Set(cells.compactMap { $0.history?.commit }), measured = Set(cells.flatMap { $0.measuredAt ?? [] })
+        var s = "Tokenizers trained at commit\(trained.count == 1 ? "" : "s") \(list(trained)) (read from their runs)"
+        if !measured.isEmpty {
+            s += "; measured by report runs at commit\(measured.count == 1 ? "" : "s") \(list(measured))"
+        }
+        return s + ". Finished measurements are kept in the ledger `\(ledger)/` committed with this report: a rerun of the command, " +
+            "on any machine, reuses every entry whose recipe (configuration and evaluation settings) is unchanged and measures the rest."
     }
 
     /// gFD over the generator seeds: their mean, std = √(mean bootstrap variance + seed variance).

@@ -37,6 +37,10 @@ final class TokenizerCellRunner {
     let generatorTrainLimit: Int
     let evalSeed: UInt64
     let log: (String) -> Void
+    /// Where finished measurements are kept across machines (nil: only the session's cache), and
+    /// the provenance recorded with what this run measures.
+    let ledger: ReportLedger?
+    let provenance: [String: String]
     /// The generator preset's resolved recipe at a nominal latent shape (the real shape follows
     /// from the tokenizer, whose name is in the generator's).
     let generatorConfig: String
@@ -48,7 +52,8 @@ final class TokenizerCellRunner {
     private(set) var originals: [ImageBuffer] = []
 
     init(session: MeshSession, eval: TokenizerEval, generator: ReportGeneratorRecipe, prefix: String, generatorTrainLimit: Int,
-         evalSeed: UInt64, log: @escaping (String) -> Void) throws {
+         evalSeed: UInt64, ledger: ReportLedger?, provenance: [String: String], log: @escaping (String) -> Void) throws {
+        self.ledger = ledger; self.provenance = provenance
         self.session = session; self.eval = eval; self.generator = generator; self.log = log
         self.prefix = prefix; self.generatorTrainLimit = generatorTrainLimit; self.evalSeed = evalSeed
         registry = ModelRegistry(artifacts: session.artifacts)
@@ -58,12 +63,63 @@ final class TokenizerCellRunner {
     }
 
     /// Trains (unless registered) the tokenizer `request.checkpointName` and a generator per seed on it; measures all.
+    /// What the ledger already holds (the tokenizer's measurements, a generator's) is read from it
+    /// instead; what is measured here is stored in it.
     func run(_ request: Latentmesh_V1_TokenizerTrainRequest, describe: String, seeds: [UInt64]) async throws -> Measured {
         let name = request.checkpointName
-        if try !registry.exists(name) {
-            log("training tokenizer \(describe)")
-            _ = try await session.callFollowing("tokenizer.train", request, as: Latentmesh_V1_TokenizerTrainResult.self)
+        let part = try await tokenizerPart(request, describe: describe)
+        if originals.isEmpty { originals = try part.value.originals.map(Self.image) }
+        var measuredBy = [part.measuredBy]
+        var generations: [GeneratorReport.Measurement] = []
+        for seed in seeds {
+            let genName = ReportModelNames.generator(prefix, preset: generator.preset, steps: generator.steps,
+                                                     trainLimit: generatorTrainLimit, seed: seed, tokenizer: name, config: generatorConfig)
+            let key = Self.ledgerKey(genName, [String(generator.evalImages), String(generator.evalSteps), String(generator.guidance),
+                                               "euler", generator.evaluator, String(evalSeed)])
+            if let e = try ledger?.entry(key, as: GeneratorReport.Measurement.self) {
+                log("generator on \(name) (seed \(seed)): from the ledger")
+                generations.append(e.value); measuredBy.append(e.measuredBy)
+                continue
+            }
+            if try !registry.exists(name) { try await trainTokenizer(request, describe: describe) }
+            if try !registry.exists(genName) {
+                log("training generator on \(name) (seed \(seed))")
+                var g = Latentmesh_V1_GeneratorTrainRequest()
+                g.preset = generator.preset; g.tokenizerCheckpoint = name; g.steps = Int64(generator.steps)
+                g.seed = seed; g.modelName = genName; g.trainLimit = Int64(generatorTrainLimit)
+                _ = try await session.callFollowing("generator.train", g, as: Latentmesh_V1_GeneratorTrainResult.self)
+            }
+            let m = try await GeneratorReport.measure(genName, step: generator.steps, images: generator.evalImages,
+                                                      steps: generator.evalSteps, guidance: generator.guidance, sampler: "euler",
+                                                      evaluator: generator.evaluator, seed: evalSeed, session: session,
+                                                      cacheDir: cacheDir, log: log)
+            try ledger?.store(m, key: key, provenance: provenance)
+            generations.append(m); measuredBy.append(provenance)
         }
+        let p = part.value
+        let cell = TokenizerCell(tokenizer: name, tokenizerSeconds: p.seconds, tokenizerMetrics: p.metrics, generations: generations,
+                                 history: p.history, measuredAt: Self.commits(measuredBy))
+        return Measured(cell: cell, reconstruction: try p.reconstruction.map(Self.image))
+    }
+
+    /// What the report keeps of a tokenizer (everything but its generators); PNGs base64-encoded.
+    struct TokenizerPart: Codable {
+        var seconds: Double
+        var metrics: TokenizerMetrics
+        var history: TrainingHistory?
+        var reconstruction: [String]
+        var originals: [String]
+    }
+
+    /// The tokenizer's part from the ledger, or trained (unless registered) and measured now (then stored).
+    func tokenizerPart(_ request: Latentmesh_V1_TokenizerTrainRequest, describe: String) async throws -> ReportLedger.Entry<TokenizerPart> {
+        let name = request.checkpointName
+        let key = Self.ledgerKey(name, [String(eval.images), eval.evaluator] + eval.probeSplit.map(String.init))
+        if let e = try ledger?.entry(key, as: TokenizerPart.self) {
+            log("tokenizer \(describe): from the ledger")
+            return e
+        }
+        if try !registry.exists(name) { try await trainTokenizer(request, describe: describe) }
         let record = try registry.record(name, field: "tokenizer")
         let seconds = try record.runID.flatMap { try session.store.run(id: $0)?.durationMs }.map { $0 / 1000 } ?? .nan
         let tok = try LatentTokenizers.load(checkpointPath: try registry.file(record, field: "tokenizer").path)
@@ -75,25 +131,32 @@ final class TokenizerCellRunner {
         let metrics = try tokenizerMetrics(tok, sha256: record.sha256, name: name)
         let reconstruction = try tok.decode(try tok.encode(originals))
         let history = try record.runID.map { try TrainingHistory.read(runID: $0, store: session.store) }
-        var generations: [GeneratorReport.Measurement] = []
-        for seed in seeds {
-            let genName = ReportModelNames.generator(prefix, preset: generator.preset, steps: generator.steps,
-                                                     trainLimit: generatorTrainLimit, seed: seed, tokenizer: name, config: generatorConfig)
-            if try !registry.exists(genName) {
-                log("training generator on \(name) (seed \(seed))")
-                var g = Latentmesh_V1_GeneratorTrainRequest()
-                g.preset = generator.preset; g.tokenizerCheckpoint = name; g.steps = Int64(generator.steps)
-                g.seed = seed; g.modelName = genName; g.trainLimit = Int64(generatorTrainLimit)
-                _ = try await session.callFollowing("generator.train", g, as: Latentmesh_V1_GeneratorTrainResult.self)
-            }
-            generations.append(try await GeneratorReport.measure(genName, step: generator.steps, images: generator.evalImages,
-                                                                 steps: generator.evalSteps, guidance: generator.guidance, sampler: "euler",
-                                                                 evaluator: generator.evaluator, seed: evalSeed, session: session,
-                                                                 cacheDir: cacheDir, log: log))
-        }
-        return Measured(cell: TokenizerCell(tokenizer: name, tokenizerSeconds: seconds, tokenizerMetrics: metrics, generations: generations,
-                                            history: history),
-                        reconstruction: reconstruction)
+        let part = TokenizerPart(seconds: seconds, metrics: metrics, history: history, reconstruction: try reconstruction.map(Self.base64),
+                                 originals: try originals.map(Self.base64))
+        try ledger?.store(part, key: key, provenance: provenance)
+        return ReportLedger.Entry(value: part, measuredBy: provenance)
+    }
+
+    func trainTokenizer(_ request: Latentmesh_V1_TokenizerTrainRequest, describe: String) async throws {
+        log("training tokenizer \(describe)")
+        _ = try await session.callFollowing("tokenizer.train", request, as: Latentmesh_V1_TokenizerTrainResult.self)
+    }
+
+    /// `model` (a recipe name) and a hash of the evaluation settings `parts`.
+    static func ledgerKey(_ model: String, _ parts: [String]) -> String {
+        model + "." + EvaluationCache.key("eval", parts)
+    }
+
+    /// The distinct commits (`+dirty` when the tree had changes) of `provenances`, sorted.
+    static func commits(_ provenances: [[String: String]]) -> [String] {
+        Set(provenances.map { ($0["commit"] ?? "?") + ($0["dirty"] == "yes" ? "+dirty" : "") }).sorted()
+    }
+
+    static func base64(_ image: ImageBuffer) throws -> String { Data(try PNGCodec.encode(image)).base64EncodedString() }
+
+    static func image(_ base64: String) throws -> ImageBuffer {
+        guard let d = Data(base64Encoded: base64) else { throw ValidationFailure("ledger: an image is not base64") }
+        return try PNGCodec.decode([UInt8](d))
     }
 
     /// `TokenizerEvaluator` on a tokenizer, cached by its checkpoint hash and the evaluation counts.

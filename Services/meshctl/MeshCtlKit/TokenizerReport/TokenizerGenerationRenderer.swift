@@ -91,7 +91,7 @@ public enum TokenizerGenerationRenderer {
         for part in p.parts {
             guard rows(o, part.data).count == p.variants.count * p.budgets.count else {
                 s += "## \(part.data)\n\n**Pending**: measured \(rows(o, part.data).count) of \(p.variants.count * p.budgets.count) tokenizers so far " +
-                     "(the run goes on; rerunning the command resumes from its cache).\n\n"
+                     "(the run goes on; rerunning the command resumes from its cache and its ledger).\n\n"
                 continue
             }
             s += section(o, part)
@@ -121,9 +121,7 @@ public enum TokenizerGenerationRenderer {
                  "\(e(m.heldOutText)) | \(e(r.gFD, 1)) | \(e(r.classAccuracy)) | \(r.generations.count) |\n"
         }
         let dir = TokenizerGenerationReport.figureFolder
-        let commits = Set(rows.compactMap { $0.history?.commit }).sorted()
-        s += "\nTokenizers trained at commit\(commits.count == 1 ? "" : "s") \(commits.map { "`\($0)`" }.joined(separator: ", ")) " +
-             "(read from their runs; a rerun reuses cached models whose recipe, preset configuration included, is unchanged).\n\n"
+        s += "\n" + TokenizerCell.provenance(rows.map(\.cell), ledger: "\(dir)/ledger") + "\n\n"
         for stem in ["gfd-vs-compute", "class-vs-compute"] where o.figures.contains(figure(stem, d)) {
             s += "![\(d) \(stem)](\(dir)/\(figure(stem, d)))\n\n"
         }

@@ -13,7 +13,9 @@ import VTP
 /// `TokenizerEvaluator` (rFD, probes, held-out-template text), and gets the same generator recipe
 /// (`generator.train`, `generator.evaluate`: gFD, class and colour accuracy). Training curves and
 /// the commit each model was trained at come from the audit store (`TrainingHistory`). Models and
-/// measurements stay in the session's home, so an interrupted report resumes.
+/// measurements stay in the session's home, so an interrupted report resumes; finished measurements
+/// also go to the report's ledger (`tokenizer/ledger/`, committed with the report), so the run
+/// resumes on a fresh machine too.
 public enum TokenizerGenerationReport {
     /// One tokenizer and the generators trained on its latents (the cell's fields read through the row).
     @dynamicMemberLookup
@@ -45,7 +47,8 @@ public enum TokenizerGenerationReport {
         var runners: [String: TokenizerCellRunner] = [:]
         for part in plan.parts {
             // One runner per dataset: its validation images head the reconstruction grids.
-            let runner = try self.runner(plan, part, session: session, log: log)
+            let runner = try self.runner(plan, part, session: session, ledger: ReportLedger.of(outputDir: outputDir, figureFolder: figureFolder),
+                                         provenance: provenance, log: log)
             runners[part.data] = runner
             var reconstructions: [Double: [[ImageBuffer]]] = [:]
             for budget in plan.budgets {
@@ -85,11 +88,11 @@ public enum TokenizerGenerationReport {
 
     /// The cell runner of one dataset part.
     static func runner(_ plan: TokenizerGenerationPlan, _ part: TokenizerGenerationPlan.DataPart, session: MeshSession,
-                       log: @escaping (String) -> Void) throws -> TokenizerCellRunner {
+                       ledger: ReportLedger?, provenance: [String: String], log: @escaping (String) -> Void) throws -> TokenizerCellRunner {
         try TokenizerCellRunner(
             session: session, eval: .init(images: part.tokenizerEvalImages, probeSplit: part.probeSplit, evaluator: plan.generator.evaluator),
             generator: plan.generator, prefix: "tg-\(plan.name)-gen", generatorTrainLimit: part.generatorTrainLimit, evalSeed: plan.seed,
-            log: log)
+            ledger: ledger, provenance: provenance, log: log)
     }
 
     /// The `tokenizer.train` request of one tokenizer (named by its resolved configuration, overrides
