@@ -1,5 +1,5 @@
 import Foundation
-@testable import MeshCtlKit
+import Evaluation
 import MeshTesting
 import XCTest
 
@@ -24,6 +24,7 @@ final class ReportLedgerTests: XCTestCase {
         let bytes = try Data(contentsOf: try ledger.file("m.eval-1"))
         try ledger.store(v, key: "m.eval-1", provenance: ["dirty": "no", "commit": "abc"])
         XCTAssertEqual(try Data(contentsOf: try ledger.file("m.eval-1")), bytes, "sorted keys: storing the same entry again changes no byte")
+        XCTAssertEqual(ReportLedger.commits([["commit": "b"], ["commit": "a", "dirty": "yes"], ["commit": "b", "dirty": "no"]]), ["a+dirty", "b"])
     }
 
     func testKeysAreFileNamesAndDamagedEntriesAreErrors() throws {

@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 import TestKit
 import XCTest
@@ -79,6 +80,48 @@ final class ExperimentTests: XCTestCase {
                                       rule: PlateauTraining(maxSteps: changed.arSteps, evalEvery: 3, patience: 2), initial: nil),
                           e.modelName(kind: "ar", setup: e.setup(.ar, seed: 1, learningRate: 2e-3, steps: plan.arSteps),
                                       rule: PlateauTraining(maxSteps: plan.arSteps, evalEvery: 3, patience: 2), initial: nil))
+    }
+
+    /// The committed ledger: a run on a fresh machine (no disk cache) reuses every training record
+    /// and measurement set without materialising a model; with one seed's measurements missing it
+    /// trains exactly that seed's models (and no sweep), and says which runs measured what.
+    func testAFreshMachineResumesFromTheLedger() throws {
+        var plan = try XCTUnwrap(DecodeExperiment.Plan.named("quick"))
+        plan.seeds = [1, 2]; plan.learningRates = [3e-3]
+        let data = try DecodeExperiment.standardData(plan: plan)
+        let root = TestRequirement.tempDir("decode-ledger")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let ledger = ReportLedger(directory: root.appendingPathComponent("decode/ledger"))
+        func run(cache: String, commit: String) throws -> (DecodeExperiment.Outcome, [String]) {
+            var lines: [String] = []
+            let o = try DecodeExperiment(plan: plan, data: data, cacheDirectory: root.appendingPathComponent(cache), ledger: ledger,
+                                         provenance: ["commit": commit, "dirty": "no"]).run(log: { lines.append($0) })
+            return (o, lines)
+        }
+        let (first, _) = try run(cache: "machine-1", commit: "c1")
+        XCTAssertEqual(first.measuredAt, ["c1"])
+        XCTAssertTrue(first.models.allSatisfy(\.isMaterialized))
+        // A fresh machine: everything from the ledger, no weights made.
+        let (second, lines) = try run(cache: "machine-2", commit: "c2")
+        XCTAssertEqual(second.cacheComputed, 0, "\(lines)")
+        XCTAssertFalse(lines.contains { $0.hasPrefix("train ") }, "\(lines)")
+        XCTAssertTrue(second.models.allSatisfy { !$0.isMaterialized }, "no model is needed when every measurement is in the ledger")
+        XCTAssertEqual(second.runs, first.runs)
+        XCTAssertEqual(second.models.map(\.record), first.models.map(\.record))
+        XCTAssertEqual(second.measuredAt, ["c1"], "the report cites the run that measured it")
+        XCTAssertTrue(DecodeReportRenderer.markdown(second).contains("measured by runs at commit `c1`"))
+        // Seed 2's measurements lost: only its three models are made (ReFusion from seed 2's AR model).
+        let seed2 = DecodeModelCache.name("decode-eval", [second.models.first { $0.kind == "ar" && $0.seed == 2 }!.name,
+                                                          second.models.first { $0.kind == "mdm" && $0.seed == 2 }!.name,
+                                                          second.models.first { $0.kind == "refusion" && $0.seed == 2 }!.name, "-"]
+                                              + DecodeExperiment(plan: plan, data: data).evaluationRecipe)
+        try FileManager.default.removeItem(at: try ledger.file(seed2))
+        let (third, thirdLines) = try run(cache: "machine-3", commit: "c3")
+        XCTAssertEqual(thirdLines.filter { $0.hasPrefix("train ") }.map { String($0.prefix { $0 != ":" }) },
+                       ["train ar seed 2", "train mdm seed 2", "train refusion seed 2"])
+        XCTAssertEqual(third.models.filter(\.isMaterialized).map(\.seed), [2, 2, 2])
+        XCTAssertEqual(third.runs[0], first.runs[0])
+        XCTAssertEqual(third.measuredAt, ["c1", "c3"])
     }
 
     /// The quick plan with the longer tasks and the full fortunes corpus: trained on, evaluated

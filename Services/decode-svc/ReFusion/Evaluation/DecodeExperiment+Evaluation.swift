@@ -37,16 +37,17 @@ extension DecodeExperiment {
         let name = DecodeModelCache.name("decode-eval", names + evaluationRecipe)
         return try cache.measurements(name) {
             let p = plan.parameters
+            let (arModel, mdmModel, rfModel) = (try ar.model(log: log), try mdm.model(log: log), try rf.model(log: log))
             var decoders = [
-                DecoderUnderTest(name: Self.arDecoder, mode: .ar, model: ar.model, parameters: p),
-                DecoderUnderTest(name: Self.mdmDecoder, mode: .mdm, model: mdm.model, parameters: p),
-                DecoderUnderTest(name: Self.refusionDecoder, mode: .refusion, model: rf.model, parameters: p),
-                DecoderUnderTest(name: Self.draftKeepingDecoder, mode: .refusion, model: rf.model, parameters: p,
+                DecoderUnderTest(name: Self.arDecoder, mode: .ar, model: arModel, parameters: p),
+                DecoderUnderTest(name: Self.mdmDecoder, mode: .mdm, model: mdmModel, parameters: p),
+                DecoderUnderTest(name: Self.refusionDecoder, mode: .refusion, model: rfModel, parameters: p),
+                DecoderUnderTest(name: Self.draftKeepingDecoder, mode: .refusion, model: rfModel, parameters: p,
                                  variant: .draftKeeping),
-                DecoderUnderTest(name: Self.refusionARDecoder, mode: .ar, model: rf.model, parameters: p),
+                DecoderUnderTest(name: Self.refusionARDecoder, mode: .ar, model: rfModel, parameters: p),
             ]
             if let paperRecipe {
-                decoders.append(DecoderUnderTest(name: Self.paperRecipeARDecoding, mode: .ar, model: paperRecipe.model, parameters: p))
+                decoders.append(DecoderUnderTest(name: Self.paperRecipeARDecoding, mode: .ar, model: try paperRecipe.model(log: log), parameters: p))
             }
             let judge = CharNGramJudge(corpus: data.textTrain.map { $0.promptText + $0.responseText })
             let textTest = Array(data.textTest.prefix(plan.textTestCount))
@@ -68,9 +69,9 @@ extension DecodeExperiment {
                 for task in exactMatchTasks {
                     log("evaluate seed \(ar.seed): threshold \(tau), \(task)")
                     curves.append(CurvePoint(decoder: Self.refusionDecoder, threshold: tau, result: exactMatch(
-                        DecoderUnderTest(name: "ReFusion tau=\(tau)", mode: .refusion, model: rf.model, parameters: q), task: task)))
+                        DecoderUnderTest(name: "ReFusion tau=\(tau)", mode: .refusion, model: rfModel, parameters: q), task: task)))
                     curves.append(CurvePoint(decoder: Self.mdmDecoder, threshold: tau, result: exactMatch(
-                        DecoderUnderTest(name: "MDM tau=\(tau)", mode: .mdm, model: mdm.model, parameters: q), task: task)))
+                        DecoderUnderTest(name: "MDM tau=\(tau)", mode: .mdm, model: mdmModel, parameters: q), task: task)))
                 }
             }
             var slots: [SlotPoint] = []
@@ -80,7 +81,7 @@ extension DecodeExperiment {
                 q.blockSize = max(p.blockSize, k) / k * k
                 log("evaluate seed \(ar.seed): slot size \(k)")
                 slots.append(SlotPoint(k: k, blockSize: q.blockSize, result: arithmetic(
-                    DecoderUnderTest(name: "ReFusion k=\(k)", mode: .refusion, model: rf.model, parameters: q))))
+                    DecoderUnderTest(name: "ReFusion k=\(k)", mode: .refusion, model: rfModel, parameters: q))))
             }
             return SeedRun(seed: ar.seed, main: main, curves: curves, slotSweep: slots, textSamples: samples)
         }

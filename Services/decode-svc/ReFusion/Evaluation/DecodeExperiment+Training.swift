@@ -25,27 +25,37 @@ extension DecodeExperiment {
         return DecodeModelCache.name("decode-\(kind)", recipe)
     }
 
-    /// Trains (or loads from the cache) one model of `mode` until held-out loss plateaus.
+    /// Trains (or loads from the cache) one model of `mode` until held-out loss plateaus. A model
+    /// whose record is in the ledger is not materialised here: its weights are made (loaded from the
+    /// disk cache, or retrained with the same recipe) only if a measurement still needs them.
     func trainModel(_ mode: DecodeMode, kind: String, seed: UInt64, learningRate: Float, rule: PlateauTraining,
                     initial: TrainedModel?, paperRecipe: Bool = false, label: String,
                     log: (String) -> Void, shouldStop: () throws -> Void) throws -> TrainedModel {
         let s = setup(mode, seed: seed, learningRate: learningRate, steps: rule.maxSteps, paperRecipe: paperRecipe)
         let name = modelName(kind: kind, setup: s, rule: rule, initial: initial?.name)
-        var fresh = false
-        let (model, record) = try cache.model(name) {
-            fresh = true
-            log("train \(label): \(name), lr \(learningRate), at most \(rule.maxSteps) steps")
-            let trainer = DecodeTrainer(config: TransformerConfig.preset(plan.modelPreset)!, setup: s, data: data,
-                                        initial: initial?.model)
-            let result = try rule.run(trainer, heldOut: data.validation, shouldStop: shouldStop) { step, total, loss in
-                log("  \(label) step \(step)/\(total) held-out loss \(String(format: "%.4f", loss))")
+        let (cache, config, data) = (self.cache, TransformerConfig.preset(plan.modelPreset)!, self.data)
+        let make: (_ log: (String) -> Void, _ shouldStop: () throws -> Void) throws -> (TransformerLM, TrainingRecord) = { log, shouldStop in
+            try cache.model(name) {
+                log("train \(label): \(name), lr \(learningRate), at most \(rule.maxSteps) steps")
+                let trainer = DecodeTrainer(config: config, setup: s, data: data,
+                                            initial: try initial?.model(log: log, shouldStop: shouldStop))
+                let result = try rule.run(trainer, heldOut: data.validation, shouldStop: shouldStop) { step, total, loss in
+                    log("  \(label) step \(step)/\(total) held-out loss \(String(format: "%.4f", loss))")
+                }
+                return (trainer.model, TrainingRecord(kind: kind, seed: seed, learningRate: learningRate,
+                                                     parameters: trainer.model.parameterCount, training: result))
             }
-            return (trainer.model, TrainingRecord(kind: kind, seed: seed, learningRate: learningRate,
-                                                 parameters: trainer.model.parameterCount, training: result))
         }
-        let r = record.training
-        log("\(fresh ? "trained" : "reused cached") \(label): \(r.stepsTrained) steps (best \(r.bestStep)), held-out loss "
-            + String(format: "%.4f", r.bestHeldOutLoss))
+        func summary(_ how: String, _ r: PlateauTraining.Result) -> String {
+            "\(how) \(label): \(r.stepsTrained) steps (best \(r.bestStep)), held-out loss " + String(format: "%.4f", r.bestHeldOutLoss)
+        }
+        if let record = try cache.ledgerRecord(name) {
+            log(summary("ledger", record.training))
+            return TrainedModel(name: name, record: record) { log, shouldStop in try make(log, shouldStop).0 }
+        }
+        let before = cache.computed
+        let (model, record) = try make(log, shouldStop)
+        log(summary(cache.computed > before ? "trained" : "reused cached", record.training))
         return TrainedModel(name: name, model: model, record: record)
     }
 

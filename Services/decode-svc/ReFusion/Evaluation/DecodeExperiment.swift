@@ -1,4 +1,5 @@
 import ComputeCore
+import Evaluation
 import Foundation
 
 /// The side-by-side experiment behind `meshctl report decode`: for each model kind (AR, masked
@@ -48,16 +49,44 @@ public struct DecodeExperiment {
         public var causalLMShare = TrainingSetup.defaultCausalLMShare
     }
 
-    /// One trained model of the experiment.
+    /// One trained model of the experiment. Its weights are in memory when it was trained or
+    /// loaded in this run; when only its record came from the ledger, `model` loads them from the
+    /// disk cache or retrains them (the same recipe) the first time a measurement needs them.
     public struct TrainedModel {
         /// The cache name (`DecodeModelCache`: kind prefix + recipe hash).
         public let name: String
-        public let model: TransformerLM
         public let record: TrainingRecord
         public var kind: String { record.kind }
         public var seed: UInt64 { record.seed }
+        private let weights: Weights
+
+        /// Materialises weights: (log, shouldStop) -> model.
+        public typealias Materialize = (_ log: (String) -> Void, _ shouldStop: () throws -> Void) throws -> TransformerLM
+
+        final class Weights {
+            var model: TransformerLM?
+            let materialize: Materialize?
+            init(model: TransformerLM?, materialize: Materialize?) { self.model = model; self.materialize = materialize }
+        }
+
         public init(name: String, model: TransformerLM, record: TrainingRecord) {
-            self.name = name; self.model = model; self.record = record
+            self.name = name; self.record = record; weights = Weights(model: model, materialize: nil)
+        }
+
+        /// A model known by its record only; `materialize` makes its weights on first use.
+        public init(name: String, record: TrainingRecord, materialize: @escaping Materialize) {
+            self.name = name; self.record = record; weights = Weights(model: nil, materialize: materialize)
+        }
+
+        /// Whether the weights are in memory (trained or loaded in this run).
+        public var isMaterialized: Bool { weights.model != nil }
+
+        /// The weights, materialised on first use.
+        public func model(log: (String) -> Void = { _ in }, shouldStop: () throws -> Void = {}) throws -> TransformerLM {
+            if let m = weights.model { return m }
+            let m = try weights.materialize!(log, shouldStop)
+            weights.model = m
+            return m
         }
     }
 
@@ -104,9 +133,12 @@ public struct DecodeExperiment {
         public var data: DecodeDataset
         public var trainingSeconds: Double
         public var evaluationSeconds: Double
-        /// Models and measurement sets reused from the cache / computed in this run.
+        /// Models and measurement sets reused from the cache or ledger / computed in this run.
         public var cacheReused = 0
         public var cacheComputed = 0
+        /// Commits of the runs that measured what the report shows (`ReportLedger.commits`): several
+        /// when it was assembled from its ledger across sessions.
+        public var measuredAt: [String] = []
     }
 
     public let plan: Plan
@@ -120,8 +152,12 @@ public struct DecodeExperiment {
     public static let arDecoder = "AR (KV cache)", mdmDecoder = "MDM (LLaDA-style)", refusionDecoder = "ReFusion"
     public static let draftKeepingDecoder = "ReFusion, draft-keeping II-b", refusionARDecoder = "ReFusion model, AR decoding"
 
-    public init(plan: Plan, data: DecodeDataset, cacheDirectory: URL? = nil) {
-        self.plan = plan; self.data = data; cache = DecodeModelCache(directory: cacheDirectory)
+    /// - ledger: the report's committed ledger (training records and measurement sets kept across
+    ///   machines); `provenance` is recorded with what this run adds to it.
+    public init(plan: Plan, data: DecodeDataset, cacheDirectory: URL? = nil, ledger: ReportLedger? = nil,
+                provenance: [String: String] = [:]) {
+        self.plan = plan; self.data = data
+        cache = DecodeModelCache(directory: cacheDirectory, ledger: ledger, provenance: provenance)
     }
 
     public static func standardData(plan: Plan, corpusDirectory: String = FortuneCorpus.defaultDirectory) throws
@@ -161,6 +197,6 @@ public struct DecodeExperiment {
         }
         return Outcome(plan: plan, models: models, sweep: sweep, chosenLearningRate: chosen, runs: runs, data: data,
                        trainingSeconds: trainingSeconds, evaluationSeconds: Date().timeIntervalSince(t1),
-                       cacheReused: cache.reused, cacheComputed: cache.computed)
+                       cacheReused: cache.reused, cacheComputed: cache.computed, measuredAt: ReportLedger.commits(cache.measuredBy))
     }
 }

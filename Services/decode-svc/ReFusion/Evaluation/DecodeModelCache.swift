@@ -6,14 +6,44 @@ import Foundation
 /// measurements as `measurements/<name>.json`, each named by `RecipeName` of its full recipe, so
 /// a rerun resumes with the finished models and a changed recipe never reuses a stale one.
 /// Without a directory nothing is stored. Counts what it reused and what it had to compute.
+///
+/// With a `ledger` (the report's committed `ledger/` folder), every training record and
+/// measurement set is also kept there, under the same name: a run on a fresh machine, where the
+/// disk cache is gone, reuses them and trains a model only when a measurement still needs its
+/// weights (`DecodeExperiment.TrainedModel.model`).
 public final class DecodeModelCache {
     public let directory: URL?
-    /// Models / measurement sets loaded from disk in this run.
+    public let ledger: ReportLedger?
+    /// Recorded with every ledger entry this run writes.
+    public let provenance: [String: String]
+    /// Models / measurement sets loaded from disk or the ledger in this run.
     public private(set) var reused = 0
     /// Models / measurement sets computed (and stored) in this run.
     public private(set) var computed = 0
+    /// The provenance of every ledger entry read, and this run's for what it wrote.
+    public private(set) var measuredBy: [[String: String]] = []
 
-    public init(directory: URL?) { self.directory = directory }
+    public init(directory: URL?, ledger: ReportLedger? = nil, provenance: [String: String] = [:]) {
+        self.directory = directory; self.ledger = ledger; self.provenance = provenance
+    }
+
+    /// The training record of model `name` from the ledger, if it holds one.
+    public func ledgerRecord(_ name: String) throws -> TrainingRecord? {
+        guard let e = try ledger?.entry(name, as: TrainingRecord.self) else { return nil }
+        reused += 1
+        measuredBy.append(e.measuredBy)
+        return e.value
+    }
+
+    /// Keeps `value` in the ledger under `name` unless it holds an entry already (the first
+    /// measurement of a recipe stays the one the report cites). `fromDisk`: read from the disk
+    /// cache, so measured by an earlier run than this one (the entry says so).
+    func keep<T: Codable>(_ value: T, as name: String, fromDisk: Bool) throws {
+        guard let ledger, try ledger.entry(name, as: T.self) == nil else { return }
+        let p = fromDisk ? provenance.merging(["via": "report cache (measured by an earlier run)"]) { _, new in new } : provenance
+        try ledger.store(value, key: name, provenance: p)
+        measuredBy.append(p)
+    }
 
     public struct CacheError: Error, CustomStringConvertible {
         public let description: String
@@ -31,6 +61,7 @@ public final class DecodeModelCache {
                 let r = try JSONDecoder().decode(TrainingRecord.self, from: Data(contentsOf: record))
                 let m = try TransformerLM.load(from: weights.path)
                 reused += 1
+                try keep(r, as: name, fromDisk: true)
                 return (m, r)
             } catch {
                 throw CacheError(description: "cached decode model \(dir.path) is unreadable (\(error)); delete the folder to retrain it")
@@ -42,11 +73,25 @@ public final class DecodeModelCache {
         // the record last: its presence marks a complete entry
         try JSONEncoder().encode(r).write(to: record, options: .atomic)
         computed += 1
+        try keep(r, as: name, fromDisk: false)
         return (m, r)
     }
 
     /// The cached measurements `name`, or `make()`'s, which are stored first.
     public func measurements<T: Codable>(_ name: String, make: () throws -> T) throws -> T {
+        if let e = try ledger?.entry(name, as: T.self) {
+            reused += 1
+            measuredBy.append(e.measuredBy)
+            return e.value
+        }
+        let before = computed
+        let v = try diskMeasurements(name, make: make)
+        try keep(v, as: name, fromDisk: computed == before)
+        return v
+    }
+
+    /// `measurements` without the ledger.
+    func diskMeasurements<T: Codable>(_ name: String, make: () throws -> T) throws -> T {
         guard let file = directory?.appendingPathComponent("measurements/\(name).json") else {
             computed += 1
             return try make()

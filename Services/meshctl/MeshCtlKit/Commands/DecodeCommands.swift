@@ -5,6 +5,7 @@ import MeshKit
 import MeshProto
 import ReFusion
 import DecodeSvc
+import Evaluation
 
 /// `meshctl decode run|train`: decode-svc (ReFusion vs AR vs masked diffusion). Options left
 /// unset are sent as 0 / empty so the service applies its own defaults (see `meshctl describe decode`).
@@ -85,7 +86,9 @@ public struct DecodeCommand: AsyncParsableCommand {
 /// `meshctl report decode`: trains the three model kinds (learning-rate sweep, seeds, early
 /// stopping), evaluates them side by side and writes `decode.md` (or `decode-long.md`) with its
 /// accuracy-throughput figure. Every model and measurement is cached under `cacheDir`, named by
-/// its recipe, so rerunning the same command resumes where an earlier session stopped.
+/// its recipe, and every training record and measurement set is kept in the ledger committed beside
+/// the report (`decode/ledger/`, `decode-long/ledger/`), so rerunning the same command resumes
+/// where an earlier session stopped, on this machine or a fresh one.
 public enum DecodeReport {
     /// - preset: an experiment plan (`standard` for the committed report, `quick` for a smoke run,
     ///   `long` for the longer tasks; it writes `decode-long.md` so the standard report stays).
@@ -102,9 +105,10 @@ public enum DecodeReport {
         let provenance = ReportProvenance.current().dictionary   // before anything is written
         let cache = cacheDir ?? URL(fileURLWithPath: ".latentmesh/report-cache/decode/\(preset)")
         let data = try DecodeExperiment.standardData(plan: plan)
-        let outcome = try DecodeExperiment(plan: plan, data: data, cacheDirectory: cache).run(log: log)
-        log("cache \(cache.path): reused \(outcome.cacheReused), computed \(outcome.cacheComputed) models and measurement sets")
         let base = preset == "long" ? "decode-long" : "decode"
+        let ledger = ReportLedger.of(outputDir: outputDir, figureFolder: base)
+        let outcome = try DecodeExperiment(plan: plan, data: data, cacheDirectory: cache, ledger: ledger, provenance: provenance).run(log: log)
+        log("cache \(cache.path) and ledger \(ledger.directory.path): reused \(outcome.cacheReused), computed \(outcome.cacheComputed) models and measurement sets")
         let figures = try DecodeReportRenderer.writeCurveFigures(outcome, to: outputDir.appendingPathComponent("figures"),
                                                                  base: "\(base)-accuracy-throughput")
         let md = DecodeReportRenderer.markdown(outcome, environment: provenance,
@@ -113,9 +117,13 @@ public enum DecodeReport {
         try md.write(to: file, atomically: true, encoding: .utf8)
         for kind in ["ar", "mdm", "refusion"] {
             guard let m = outcome.models.first(where: { $0.kind == kind && $0.seed == plan.seeds[0] }) else { continue }
+            guard m.isMaterialized else {   // its record and measurements came from the ledger: nothing to export
+                log("not exported for mesh-bench: \(kind) seed \(m.seed) (from the ledger; delete its ledger entries to train it here)")
+                continue
+            }
             let dir = cache.appendingPathComponent("bench/\(kind)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            try m.model.save(to: dir.appendingPathComponent("model.safetensors").path,
+            try m.model().save(to: dir.appendingPathComponent("model.safetensors").path,
                              extra: ["objective": kind, "recipe": m.name, "source": "meshctl report decode"])
         }
         log("wrote \(file.path)")

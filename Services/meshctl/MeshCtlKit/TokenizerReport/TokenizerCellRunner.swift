@@ -98,7 +98,7 @@ final class TokenizerCellRunner {
         }
         let p = part.value
         let cell = TokenizerCell(tokenizer: name, tokenizerSeconds: p.seconds, tokenizerMetrics: p.metrics, generations: generations,
-                                 history: p.history, measuredAt: Self.commits(measuredBy))
+                                 history: p.history, measuredAt: ReportLedger.commits(measuredBy))
         return Measured(cell: cell, reconstruction: try p.reconstruction.map(Self.image))
     }
 
@@ -145,11 +145,6 @@ final class TokenizerCellRunner {
     /// `model` (a recipe name) and a hash of the evaluation settings `parts`.
     static func ledgerKey(_ model: String, _ parts: [String]) -> String {
         model + "." + EvaluationCache.key("eval", parts)
-    }
-
-    /// The distinct commits (`+dirty` when the tree had changes) of `provenances`, sorted.
-    static func commits(_ provenances: [[String: String]]) -> [String] {
-        Set(provenances.map { ($0["commit"] ?? "?") + ($0["dirty"] == "yes" ? "+dirty" : "") }).sorted()
     }
 
     static func base64(_ image: ImageBuffer) throws -> String { Data(try PNGCodec.encode(image)).base64EncodedString() }

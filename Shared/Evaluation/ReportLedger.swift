@@ -12,8 +12,13 @@ public struct ReportLedger: Sendable {
 
     public init(directory: URL) { self.directory = directory }
 
+    public struct LedgerError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     /// One stored measurement and where it was measured.
     public struct Entry<Value: Codable>: Codable {
+        public init(value: Value, measuredBy: [String: String]) { self.value = value; self.measuredBy = measuredBy }
         public var value: Value
         /// `ReportProvenance.dictionary` of the run that measured it.
         public var measuredBy: [String: String]
@@ -23,7 +28,7 @@ public struct ReportLedger: Sendable {
     public func file(_ key: String) throws -> URL {
         guard !key.isEmpty, key.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0) }),
               !key.hasPrefix(".") else {
-            throw ValidationFailure("ledger key '\(key)': expected letters, digits, '-', '_' or '.', not starting with '.'")
+            throw LedgerError(description: "ledger key '\(key)': expected letters, digits, '-', '_' or '.', not starting with '.'")
         }
         return directory.appendingPathComponent(key + ".json")
     }
@@ -38,7 +43,7 @@ public struct ReportLedger: Sendable {
             decoder.nonConformingFloatDecodingStrategy = Self.nonFinite
             return try decoder.decode(Entry<Value>.self, from: Data(contentsOf: url))
         } catch {
-            throw ValidationFailure("ledger entry \(url.path) is unreadable (\(error)); delete it to measure it again")
+            throw LedgerError(description: "ledger entry \(url.path) is unreadable (\(error)); delete it to measure it again")
         }
     }
 
@@ -55,6 +60,11 @@ public struct ReportLedger: Sendable {
 
     /// NaN and infinities as strings (an unmeasured field is NaN; JSON has no number for it).
     static let nonFinite = JSONDecoder.NonConformingFloatDecodingStrategy.convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+
+    /// The distinct commits (`+dirty` when the tree had changes) of `provenances`, sorted.
+    public static func commits(_ provenances: [[String: String]]) -> [String] {
+        Set(provenances.map { ($0["commit"] ?? "?") + ($0["dirty"] == "yes" ? "+dirty" : "") }).sorted()
+    }
 
     /// The ledger of a report's figure folder: `<outputDir>/<figureFolder>/ledger`.
     public static func of(outputDir: URL, figureFolder: String) -> ReportLedger {
