@@ -47,6 +47,28 @@ final class RecTokReportTests: XCTestCase {
         XCTAssertTrue(resumedMD.contains("kept in the ledger `rectok/ledger/`"), resumedMD)
     }
 
+    /// The header says how much of an assembled report this run measured; provenance lists every run.
+    func testProvenanceOfCellsFromTheLedger() throws {
+        let metrics = TokenizerMetrics(rFD: Estimate(value: 1, low: 1, high: 1, std: 0, replicates: 1), psnr: 20, ssim: 0.5, heldOutText: nil,
+                                       probeGrid: Estimate(value: 0.5, low: 0.5, high: 0.5, std: 0, replicates: 1),
+                                       probeLatent: Estimate(value: 0.5, low: 0.5, high: 0.5, std: 0, replicates: 1),
+                                       probeCLS: nil, probeSplit: [1, 1, 1], evalImages: 1, fdResolution: 32)
+        func cell(_ measured: [String]) -> TokenizerCell {
+            TokenizerCell(tokenizer: "t", tokenizerSeconds: 1, tokenizerMetrics: metrics, generations: [],
+                          history: TrainingHistory(series: [:], commit: "t0"), measuredAt: measured)
+        }
+        let cells = [cell(["a"]), cell(["b"]), cell(["a", "b"])]
+        XCTAssertEqual(TokenizerCell.wallTime(90, cells: cells, provenance: ["commit": "b", "dirty": "no"]),
+                       "wall time of this run 1.5 min; it measured 2 of the 3 tokenizers (with their generators) and read the others " +
+                       "from the ledger, measured by earlier runs")
+        XCTAssertEqual(TokenizerCell.wallTime(90, cells: [cell(["b"])], provenance: ["commit": "b"]), "wall time 1.5 min")
+        XCTAssertEqual(TokenizerCell.wallTime(90, cells: [cell(["b"])], provenance: ["commit": "b", "dirty": "yes"]),
+                       "wall time of this run 1.5 min; it measured 0 of the 1 tokenizers (with their generators) and read the others " +
+                       "from the ledger, measured by earlier runs", "a dirty tree is another run")
+        let p = TokenizerCell.provenance(cells, ledger: "rectok/ledger")
+        XCTAssertTrue(p.hasPrefix("Tokenizers trained at commit `t0` (read from their runs); measured by report runs at commits `a`, `b`."), p)
+    }
+
     func testVerdictsAreComputedFromTheNumbers() throws {
         func est(_ v: Double, _ s: Double) -> Estimate { Estimate(value: v, low: v - 2 * s, high: v + 2 * s, std: s, replicates: 100) }
         func m(_ v: Double, _ s: Double) -> GeneratorReport.Measurement {

@@ -38,6 +38,17 @@ public struct TokenizerCell: Codable, Sendable {
             "on any machine, reuses every entry whose recipe (configuration and evaluation settings) is unchanged and measures the rest."
     }
 
+    /// "wall time N min" of the run that wrote the report, and how many of `cells` it measured
+    /// itself (the rest came from the ledger, measured by earlier runs).
+    public static func wallTime(_ seconds: Double, cells: [TokenizerCell], provenance: [String: String]) -> String {
+        let current = ReportLedger.commits([provenance])
+        let measured = cells.filter { $0.measuredAt.map { !Set($0).isDisjoint(with: current) } ?? true }.count
+        let minutes = String(format: "%.1f", seconds / 60)
+        guard measured < cells.count else { return "wall time \(minutes) min" }
+        return "wall time of this run \(minutes) min; it measured \(measured) of the \(cells.count) tokenizers (with their generators) " +
+            "and read the others from the ledger, measured by earlier runs"
+    }
+
     /// gFD over the generator seeds: their mean, std = √(mean bootstrap variance + seed variance).
     public var gFD: Estimate { Self.pool(generations.map(\.gFD)) }
     /// Class accuracy pooled the same way (NaN on a dataset without an attribute judge).
