@@ -33,11 +33,16 @@ public struct ReportLedger: Sendable {
         return directory.appendingPathComponent(key + ".json")
     }
 
+    /// Whether an entry is stored under `key` (without reading it).
+    public func contains(_ key: String) throws -> Bool {
+        FileManager.default.fileExists(atPath: try file(key).path)
+    }
+
     /// The entry stored under `key`, or nil. An unreadable entry is an error naming the file (never
     /// silently measured again: it may be what another session committed).
     public func entry<Value: Codable>(_ key: String, as: Value.Type) throws -> Entry<Value>? {
+        guard try contains(key) else { return nil }
         let url = try file(key)
-        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         do {
             let decoder = JSONDecoder()
             decoder.nonConformingFloatDecodingStrategy = Self.nonFinite

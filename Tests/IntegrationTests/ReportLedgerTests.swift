@@ -14,8 +14,10 @@ final class ReportLedgerTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let ledger = ReportLedger(directory: dir.appendingPathComponent("area/ledger"))
         XCTAssertNil(try ledger.entry("m.eval-1", as: Value.self), "nothing stored yet")
+        XCTAssertFalse(try ledger.contains("m.eval-1"))
         let v = Value(name: "a", x: .nan, y: [1.5, .infinity, -2])
         try ledger.store(v, key: "m.eval-1", provenance: ["commit": "abc", "dirty": "no"])
+        XCTAssertTrue(try ledger.contains("m.eval-1"))
         let e = try XCTUnwrap(try ledger.entry("m.eval-1", as: Value.self))
         XCTAssertEqual(e.value.name, "a")
         XCTAssertTrue(e.value.x.isNaN)

@@ -39,7 +39,7 @@ public final class DecodeModelCache {
     /// measurement of a recipe stays the one the report cites). `fromDisk`: read from the disk
     /// cache, so measured by an earlier run than this one (the entry says so).
     func keep<T: Codable>(_ value: T, as name: String, fromDisk: Bool) throws {
-        guard let ledger, try ledger.entry(name, as: T.self) == nil else { return }
+        guard let ledger, try !ledger.contains(name) else { return }
         let p = fromDisk ? provenance.merging(["via": "report cache (measured by an earlier run)"]) { _, new in new } : provenance
         try ledger.store(value, key: name, provenance: p)
         measuredBy.append(p)
