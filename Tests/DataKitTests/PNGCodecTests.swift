@@ -71,4 +71,21 @@ final class PNGCodecTests: XCTestCase {
         XCTAssertGreaterThan(dark, 10)
         XCTAssertThrowsError(try ImageGrid.make(imgs, columns: 3, captions: ["one"]))
     }
+
+    /// Characters that report figure titles use ("bars: ± spread", "x10 × 2", "[a]") draw their own
+    /// glyph, not the "?" that stands in for a character the font lacks.
+    func testReportCharactersHaveTheirOwnGlyphs() {
+        func render(_ text: String) -> [Float] {
+            var image = ImageBuffer(width: 8, height: 7, channels: 1, fill: 1)
+            ImageGrid.drawText(text, into: &image, x: 1, y: 1)
+            return (0..<7).flatMap { y in (0..<8).map { x in image[x, y, 0] } }
+        }
+        let unknown = render("?")
+        for ch in ["±", "×", "[", "]", ";", "|", "#", "&"] {
+            let pixels = render(ch)
+            XCTAssertNotEqual(pixels, unknown, "'\(ch)' falls back to '?'")
+            XCTAssertTrue(pixels.contains(0), "'\(ch)' draws nothing")
+        }
+        XCTAssertNotEqual(render("±"), render("+"))
+    }
 }

@@ -152,6 +152,34 @@ final class TokenizerGenerationReportTests: XCTestCase {
         XCTAssertFalse(TokenizerGenerationRenderer.rows(o, "fmnistc32").contains { $0.trial != nil }, "trials stay out of the main grid")
     }
 
+    /// The paper's claims on hand-made numbers: VTP's gFD falling more than the AE's is judged apart
+    /// from VTP ending below the AE (a worse start can give the larger fall).
+    func testPaperClaimsAreJudgedAgainstTheSpread() throws {
+        func est(_ v: Double, _ s: Double) -> Estimate { Estimate(value: v, low: v - 2 * s, high: v + 2 * s, std: s, replicates: 100) }
+        let metrics = TokenizerMetrics(rFD: est(100, 1), psnr: 20, ssim: 0.5, heldOutText: nil, probeGrid: est(0.5, 0.01),
+                                       probeLatent: est(0.5, 0.01), probeCLS: nil, probeSplit: [1, 1, 1], evalImages: 1, fdResolution: 32)
+        func row(_ v: String, _ b: Double, _ gfd: Double) -> TokenizerGenerationReport.Row {
+            let m = GeneratorReport.Measurement(model: "g", trainingStep: 1, images: 10, steps: 2, guidance: 3, sampler: "euler",
+                                                metrics: ["gfd": gfd, "gfd_std": 3], referenceImages: 10, fdResolution: 32, seconds: 1, runID: "r")
+            return .init(data: "fmnistc32", variant: v, budget: b, steps: Int(b),
+                         cell: TokenizerCell(tokenizer: "\(v)\(b)", tokenizerSeconds: 1, tokenizerMetrics: metrics, generations: [m]))
+        }
+        var plan = try XCTUnwrap(TokenizerGenerationPlan.named("quick"))
+        plan.variants = ["ae", "vtp"]; plan.budgets = [1, 10]
+        // VTP falls 500 -> 300 (-200), the AE 400 -> 295 (-105): the larger fall holds, ending below the AE is not shown.
+        var o = TokenizerGenerationReport.Outcome(plan: plan, provenance: [:], rows: [
+            row("ae", 1, 400), row("vtp", 1, 500), row("ae", 10, 295), row("vtp", 10, 300)], wallSeconds: 0, figures: [])
+        var lines = TokenizerGenerationRenderer.paperClaim(o, "fmnistc32")
+        XCTAssertEqual(lines.count, 2)
+        XCTAssertTrue(lines[0].contains("change vtp -200.0, ae -105.0, difference -95.0 ± 6.0: **holds**"), lines[0])
+        XCTAssertTrue(lines[1].contains("At the largest budget (x10), VTP's gFD below the AE's: vtp 300.0 ± 3.0, ae 295.0 ± 3.0, difference 5.0 ± 4.2: **not shown**"), lines[1])
+        // VTP ends well below the AE while falling less: the first does not hold, the second holds.
+        o.rows = [row("ae", 1, 600), row("vtp", 1, 400), row("ae", 10, 350), row("vtp", 10, 250)]
+        lines = TokenizerGenerationRenderer.paperClaim(o, "fmnistc32")
+        XCTAssertTrue(lines[0].contains("difference 100.0 ± 6.0: **does not hold**"), lines[0])
+        XCTAssertTrue(lines[1].contains("difference -100.0 ± 4.2: **holds**"), lines[1])
+    }
+
     func testSpearmanRanksWithTies() throws {
         XCTAssertEqual(RankCorrelation.ranks([10, 30, 20, 20]), [1, 4, 2.5, 2.5])
         XCTAssertEqual(try XCTUnwrap(RankCorrelation.spearman([1, 2, 3, 4], [10, 20, 30, 40])), 1, accuracy: 1e-12)
