@@ -93,7 +93,7 @@ extension DecodeReportRenderer {
             let unverified = sum.results(E.draftKeepingDecoder, "arithmetic").map(\.unverifiedCommits).reduce(0, +)
             s += "- Decoder variants: the faithful decoder (every token causally verified, II-b re-masks and refills) gives \(pct(rf)) at "
             s += "\(ms(sum.stat(E.refusionDecoder, "arithmetic", \.tokensPerForward), 2)) tokens per forward; the draft-keeping variant gives \(pct(dk)) at "
-            s += "\(ms(sum.stat(E.draftKeepingDecoder, "arithmetic", \.tokensPerForward), 2)) with \(unverified) unverified commits over all seeds "
+            s += "\(ms(sum.stat(E.draftKeepingDecoder, "arithmetic", \.tokensPerForward), 2)) with \(unverified) unverified commits over all seeds on arithmetic "
             s += "(\(points(rf, dk)) for the faithful one) — faithful ahead: \(bold(SeedStatistic.verdict(rf, minus: dk))).\n"
         }
         return s

@@ -36,7 +36,7 @@ public enum DecodeReportRenderer {
         if let c = environment["commit"] { s += " at commit `\(c)`" + (environment["dirty"] == "yes" ? " (with uncommitted changes)" : "") }
         if let d = environment["date"] { s += " on \(d)" }
         if let cpu = environment["cpu"], let cores = environment["cores"] { s += ", \(cpu), \(cores) cores" }
-        s += ". Every number below was measured by this command (models and measurements of earlier runs come from its cache and from "
+        s += ". Every number below comes from this command's recipes (models and measurements of earlier runs come from its cache and from "
         s += "the ledger committed beside this report, named by their full recipe; this run reused \(o.cacheReused) and computed \(o.cacheComputed)"
         if !o.measuredAt.isEmpty {
             s += "; measured by runs at commit\(o.measuredAt.count == 1 ? "" : "s") \(o.measuredAt.map { "`\($0)`" }.joined(separator: ", "))"
