@@ -52,7 +52,7 @@ public enum DistillReportRenderer {
         }
         let gfd = stepSeries("gfd", low: { v, m in v - (m["gfd_std"] ?? 0) }, high: { v, m in v + (m["gfd_std"] ?? 0) })
         if !gfd.isEmpty {
-            try save(LineChart(gfd, xLabel: "student sampling steps", yLabel: "gFD (+-1 std)", title: "gFD vs steps").render(),
+            try save(LineChart(gfd, xLabel: "student sampling steps", yLabel: "gFD (±1 std)", title: "gFD vs steps").render(),
                      "gfd-vs-steps.png")
         }
         let ms = stepSeries("ms_per_image", low: { v, m in m["ms_per_image_min"] ?? v }, high: { v, m in m["ms_per_image_max"] ?? v })

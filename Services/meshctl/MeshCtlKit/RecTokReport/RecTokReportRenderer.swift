@@ -23,7 +23,7 @@ public enum RecTokReportRenderer {
                                      ("rfd-vs-d.png", { (r: Row) in r.tokenizerMetrics.rFD }, "rFD of the tokenizer"),
                                      ("probe-vs-d.png", { (r: Row) in r.tokenizerMetrics.probeGrid }, "latent-grid probe accuracy")] {
             var chart = LineChart(lines(value), xLabel: "latent width d (log scale)", yLabel: label,
-                                  title: "\(label) vs latent width, flow semantic distillation on / off (bars: +-1 std)")
+                                  title: "\(label) vs latent width, flow semantic distillation on / off (bars: ±1 std)")
             chart.logX = true
             try PNGCodec.write(chart.render(), to: figDir.appendingPathComponent(file).path)
             files.append(file)

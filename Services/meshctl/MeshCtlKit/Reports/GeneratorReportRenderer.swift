@@ -30,11 +30,11 @@ public enum GeneratorReportRenderer {
              .init(name: prefix + "colour accuracy", x: ms.map(x), y: ms.map(\.colorAccuracy.value), low: ms.map(\.colorAccuracy.low), high: ms.map(\.colorAccuracy.high))]
         }
         if o.checkpoints.count >= 2 {
-            try write(LineChart([fdSeries("gFD (bars: +-1 bootstrap std)", o.checkpoints) { Double($0.trainingStep) }],
+            try write(LineChart([fdSeries("gFD (bars: ±1 bootstrap std)", o.checkpoints) { Double($0.trainingStep) }],
                                 xLabel: "training step", yLabel: "gFD", title: "gFD during training, guidance \(o.plan.headlineGuidance)"), "gfd-training.png")
         }
         if !o.guidance.isEmpty {
-            try write(LineChart([fdSeries("gFD (bars: +-1 bootstrap std)", o.guidance) { Double($0.guidance) }],
+            try write(LineChart([fdSeries("gFD (bars: ±1 bootstrap std)", o.guidance) { Double($0.guidance) }],
                                 xLabel: "guidance scale", yLabel: "gFD", title: "gFD vs guidance, \(o.plan.headlineSteps) Euler steps"), "gfd-guidance.png")
             try write(LineChart(accSeries(o.guidance) { Double($0.guidance) }, xLabel: "guidance scale", yLabel: "accuracy",
                                 title: "prompt accuracy vs guidance (bars: 95 % interval)"), "accuracy-guidance.png")
@@ -42,7 +42,7 @@ public enum GeneratorReportRenderer {
         let samplers = o.plan.samplers.filter { o.steps[$0] != nil }
         if !samplers.isEmpty {
             var c = LineChart(samplers.map { s in fdSeries(s, o.steps[s]!) { Double($0.steps) } },
-                              xLabel: "sampler steps (log scale)", yLabel: "gFD", title: "gFD vs steps, guidance \(o.plan.headlineGuidance) (bars: +-1 std)")
+                              xLabel: "sampler steps (log scale)", yLabel: "gFD", title: "gFD vs steps, guidance \(o.plan.headlineGuidance) (bars: ±1 std)")
             c.logX = true
             try write(c, "gfd-steps.png")
             var a = LineChart(samplers.flatMap { s in accSeries(o.steps[s]!, x: { Double($0.steps) }, prefix: s + " ") },

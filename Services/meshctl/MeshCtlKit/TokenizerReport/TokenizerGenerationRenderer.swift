@@ -29,8 +29,8 @@ public enum TokenizerGenerationRenderer {
                 }
             }
             let charts: [(stem: String, value: (Row) -> Estimate, yLabel: String, title: String)] = [
-                ("gfd-vs-compute", { $0.gFD }, "gFD of its generator", "gFD vs tokenizer compute (bars: +-1 std, bootstrap and seeds)"),
-                ("class-vs-compute", { $0.classAccuracy }, "class accuracy of generated images", "class accuracy vs tokenizer compute (bars: +-1 std)"),
+                ("gfd-vs-compute", { $0.gFD }, "gFD of its generator", "gFD vs tokenizer compute (bars: ±1 std, bootstrap and seeds)"),
+                ("class-vs-compute", { $0.classAccuracy }, "class accuracy of generated images", "class accuracy vs tokenizer compute (bars: ±1 std)"),
             ]
             for c in charts where rows.contains(where: { c.value($0).value.isFinite }) {
                 var chart = LineChart(lines(c.value), xLabel: "tokenizer training steps (log scale)", yLabel: c.yLabel, title: "\(part.data): \(c.title)")
