@@ -71,16 +71,17 @@ final class RecTokReportTests: XCTestCase {
 
     func testVerdictsAreComputedFromTheNumbers() throws {
         func est(_ v: Double, _ s: Double) -> Estimate { Estimate(value: v, low: v - 2 * s, high: v + 2 * s, std: s, replicates: 100) }
-        func m(_ v: Double, _ s: Double) -> GeneratorReport.Measurement {
+        func m(_ v: Double, _ s: Double, _ acc: Double) -> GeneratorReport.Measurement {
             GeneratorReport.Measurement(model: "g", trainingStep: 1, images: 10, steps: 2, guidance: 3, sampler: "euler",
-                                        metrics: ["gfd": v, "gfd_std": s, "class_accuracy": 0.5, "class_accuracy_low": 0.49, "class_accuracy_high": 0.51],
+                                        metrics: ["gfd": v, "gfd_std": s, "class_accuracy": acc, "class_accuracy_low": acc - 0.0196, "class_accuracy_high": acc + 0.0196],
                                         referenceImages: 10, fdResolution: 32, seconds: 1, runID: "r")
         }
         let metrics = TokenizerMetrics(rFD: est(100, 1), psnr: 20, ssim: 0.5, heldOutText: nil, probeGrid: est(0.5, 0.01),
                                        probeLatent: est(0.5, 0.01), probeCLS: nil, probeSplit: [1, 1, 1], evalImages: 1, fdResolution: 32)
+        // Class accuracy of generated images ± 0.01 (a 95 % interval of ± 0.0196): 0.6 with FSD, 0.5 without.
         func row(_ d: Int, _ fsd: Bool, _ gfd: Double) -> RecTokReport.Row {
             .init(latentChannels: d, fsd: fsd, cell: TokenizerCell(tokenizer: "t\(d)\(fsd)", tokenizerSeconds: 1, tokenizerMetrics: metrics,
-                                                                    generations: [m(gfd, 5)]))
+                                                                    generations: [m(gfd, 5, fsd ? 0.6 : 0.5)]))
         }
         var plan = try XCTUnwrap(RecTokReportPlan.named("quick"))
         plan.latentWidths = [8, 32]
@@ -92,6 +93,12 @@ final class RecTokReportTests: XCTestCase {
         XCTAssertTrue(text.contains("FSD off: gFD d=8 500.0 ± 5.0 -> d=32 510.0 ± 5.0; that generation improves with d: **not shown**"), text)
         XCTAssertTrue(text.contains("= -110.0 ± 10.0: FSD helps larger latents more: **holds**"), text)
         XCTAssertTrue(text.contains("improves with FSD on holds, without FSD not shown: **holds**"), text)
+        // FSD's effect per width: d=32 gFD 400 vs 510 (lower: holds), class accuracy +0.1 (holds), same probe and rFD.
+        XCTAssertTrue(text.contains("- d=32, FSD on vs off: gFD -110.0 (holds that FSD lowers it); class accuracy of generated images 0.100 " +
+                                    "(holds that FSD raises it); latent-grid probe 0.000 (not shown that FSD raises it); rFD 0.0 (not shown that FSD lowers it)."), text)
+        XCTAssertTrue(text.contains("- d=8, FSD on vs off: gFD 0.0 (not shown that FSD lowers it)"), text)
+        XCTAssertTrue(text.contains("- Over the 2 widths, FSD lowers gFD at 1 (raises it at 0), raises the class accuracy of generated images at 2 " +
+                                    "(lowers it at 0), raises the latent-grid probe at 0, and lowers rFD at 0 (raises it, a reconstruction cost, at 0)"), text)
         // Both improve: the "only" part fails.
         o.rows = [row(8, true, 500), row(32, true, 400), row(8, false, 500), row(32, false, 420)]
         text = RecTokReportRenderer.verdict(o).joined(separator: "\n")

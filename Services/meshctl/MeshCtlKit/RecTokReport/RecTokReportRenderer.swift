@@ -66,7 +66,7 @@ public enum RecTokReportRenderer {
     }
 
     /// Computed verdict lines: gFD's change from the smallest to the largest d with FSD on and off,
-    /// their difference, the claim, and FSD's effect at each d.
+    /// their difference, the claim, and FSD's effect at each d (gFD, class accuracy, probe, rFD) with a tally over d.
     static func verdict(_ o: RecTokReport.Outcome) -> [String] {
         guard let lo = o.plan.latentWidths.min(), let hi = o.plan.latentWidths.max(), lo != hi else { return ["- One latent width only: no verdict."] }
         func row(_ d: Int, _ fsd: Bool) -> Row? { o.rows.first { $0.latentChannels == d && $0.fsd == fsd } }
@@ -87,12 +87,29 @@ public enum RecTokReportRenderer {
             let claim: Verdict = on == .holds && off != .holds ? .holds : (on == .doesNotHold || off == .holds ? .doesNotHold : .notShown)
             lines.append("- The claim (generation improves with d only when FSD is on): improves with FSD on \(on.rawValue), without FSD \(off.rawValue): **\(claim.rawValue)**.")
         }
+        // FSD's effect at each width: generation (gFD, class accuracy of generated images), the latent
+        // probe, and what it costs in reconstruction (rFD).
+        var tally: [String: Int] = [:], widths = 0
         for d in o.plan.latentWidths {
             guard let on = row(d, true), let off = row(d, false) else { continue }
-            lines.append("- d=\(d), FSD on vs off: gFD \(f(on.gFD.value - off.gFD.value, 1)) (\(Verdict.judge(on.gFD, minus: off.gFD, wantPositive: false).rawValue) that FSD lowers it); " +
-                         "latent-grid probe \(f(on.tokenizerMetrics.probeGrid.value - off.tokenizerMetrics.probeGrid.value)) " +
-                         "(\(Verdict.judge(on.tokenizerMetrics.probeGrid, minus: off.tokenizerMetrics.probeGrid).rawValue) that FSD raises it); " +
-                         "rFD \(f(on.tokenizerMetrics.rFD.value - off.tokenizerMetrics.rFD.value, 1)).")
+            let mOn = on.tokenizerMetrics, mOff = off.tokenizerMetrics
+            let judged: [(key: String, text: String, claim: String, verdict: Verdict)] = [
+                ("gFD", "gFD \(f(on.gFD.value - off.gFD.value, 1))", "lowers", Verdict.judge(on.gFD, minus: off.gFD, wantPositive: false)),
+                ("class", "class accuracy of generated images \(f(on.classAccuracy.value - off.classAccuracy.value))", "raises",
+                 Verdict.judge(on.classAccuracy, minus: off.classAccuracy)),
+                ("probe", "latent-grid probe \(f(mOn.probeGrid.value - mOff.probeGrid.value))", "raises", Verdict.judge(mOn.probeGrid, minus: mOff.probeGrid)),
+                ("rFD", "rFD \(f(mOn.rFD.value - mOff.rFD.value, 1))", "lowers", Verdict.judge(mOn.rFD, minus: mOff.rFD, wantPositive: false)),
+            ]
+            lines.append("- d=\(d), FSD on vs off: " + judged.map { "\($0.text) (\($0.verdict.rawValue) that FSD \($0.claim) it)" }.joined(separator: "; ") + ".")
+            widths += 1
+            for j in judged { tally["\(j.key) \(j.verdict.rawValue)", default: 0] += 1 }
+        }
+        if widths > 0 {
+            func n(_ key: String, _ v: Verdict) -> Int { tally["\(key) \(v.rawValue)"] ?? 0 }
+            lines.append("- Over the \(widths) widths, FSD lowers gFD at \(n("gFD", .holds)) (raises it at \(n("gFD", .doesNotHold))), " +
+                         "raises the class accuracy of generated images at \(n("class", .holds)) (lowers it at \(n("class", .doesNotHold))), " +
+                         "raises the latent-grid probe at \(n("probe", .holds)), and lowers rFD at \(n("rFD", .holds)) " +
+                         "(raises it, a reconstruction cost, at \(n("rFD", .doesNotHold))); each judged against two standard errors.")
         }
         return lines
     }
