@@ -52,7 +52,8 @@ public struct LineChart {
     /// Renders the chart (white background, black axes and text, `LinePlot.palette` colours).
     public func render() -> ImageBuffer {
         var img = ImageBuffer(width: width, height: height, channels: 3, fill: 1)
-        let left = 70, right = 20, top = title.isEmpty ? 28 : 44, bottom = 60
+        let titleLines = Self.wrap(title, maxChars: (width - 8) / 8)
+        let left = 70, right = 20, top = 28 + 16 * titleLines.count, bottom = 60
         let legendH = 12 * series.count
         let plotW = width - left - right, plotH = height - top - bottom - legendH
         func tx(_ x: Double) -> Double { logX ? log10(max(x, 1e-12)) : x }
@@ -81,35 +82,34 @@ public struct LineChart {
             }
         }
         let black: (Float, Float, Float) = (0, 0, 0), grid: (Float, Float, Float) = (0.88, 0.88, 0.88)
-        // Ticks: 5 on y; on x the distinct x values when few, else 5.
-        let yTicks = (0...4).map { i -> Double in
-            let t = y0 + ySpan * Double(i) / 4
-            return logY ? pow(10, t) : t
+        // Ticks: round values on linear axes (`Ticks`); 5 even steps on log axes; on x the distinct x
+        // values when few.
+        func evenLog(_ a: Double, _ span: Double) -> Ticks {
+            Ticks(values: (0...4).map { pow(10, a + span * Double($0) / 4) }, labels: (0...4).map { Self.format(pow(10, a + span * Double($0) / 4)) })
         }
-        for v in yTicks {
+        let yTicks = logY ? evenLog(y0, ySpan) : Ticks(y0, y1)
+        for (v, label) in zip(yTicks.values, yTicks.labels) {
             let y = py(v)
             line((left, y), (left + plotW - 1, y), grid, thick: false)
             line((left - 4, y), (left, y), black, thick: false)
-            let label = Self.format(v)
             BitmapFont.draw(label, into: &img, x: left - 6 - 8 * label.count, y: y - 5, scale: 2, value: 0)
         }
         let distinct = Array(Set(series.flatMap(\.x))).sorted()
-        let xTicks = distinct.count <= 6 ? distinct : (0...4).map { i -> Double in
-            let t = x0 + xSpan * Double(i) / 4
-            return logX ? pow(10, t) : t
-        }
-        for v in xTicks {
+        let xTicks = distinct.count <= 6 ? Ticks(values: distinct, labels: distinct.map(Self.format))
+                                         : logX ? evenLog(x0, xSpan) : Ticks(x0, x1)
+        for (v, label) in zip(xTicks.values, xTicks.labels) {
             let x = px(v)
             line((x, top), (x, top + plotH - 1), grid, thick: false)
             line((x, top + plotH), (x, top + plotH + 4), black, thick: false)
-            let label = Self.format(v)
             BitmapFont.draw(label, into: &img, x: x - 4 * label.count, y: top + plotH + 8, scale: 2, value: 0)
         }
         line((left, top), (left, top + plotH), black, thick: false)
         line((left, top + plotH), (left + plotW - 1, top + plotH), black, thick: false)
         BitmapFont.draw(xLabel, into: &img, x: left + plotW / 2 - 4 * xLabel.count, y: top + plotH + 24, scale: 2, value: 0)
         BitmapFont.draw(yLabel, into: &img, x: 4, y: top - 18, scale: 2, value: 0)
-        if !title.isEmpty { BitmapFont.draw(title, into: &img, x: left, y: 4, scale: 2, value: 0) }
+        for (i, t) in titleLines.enumerated() {   // from the plot's left edge when the line fits there
+            BitmapFont.draw(t, into: &img, x: 8 * t.count <= width - left - 4 ? left : 4, y: 4 + 16 * i, scale: 2, value: 0)
+        }
         // Lines, interval bars, markers.
         for (k, s) in series.enumerated() {
             let c = LinePlot.palette[k % LinePlot.palette.count]
@@ -134,12 +134,24 @@ public struct LineChart {
         return img
     }
 
-    /// Compact tick text: 3 significant digits.
+    /// `text` split at spaces into lines of at most `maxChars` characters (a longer word gets its own line).
+    static func wrap(_ text: String, maxChars: Int) -> [String] {
+        var lines: [String] = [], current = ""
+        for word in text.split(separator: " ") {
+            if current.isEmpty { current = String(word) } else if current.count + 1 + word.count <= maxChars { current += " " + word } else {
+                lines.append(current); current = String(word)
+            }
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines
+    }
+
+    /// Compact tick text for a single value (x values, log axes): 3 significant digits.
     static func format(_ v: Double) -> String {
         if v == 0 { return "0" }
         let a = abs(v)
-        if a < 1e4 && a >= 1 && v.rounded() == v { return String(format: "%.0f", v) }
-        if a >= 1000 || a < 0.01 { return String(format: "%.2g", v).replacingOccurrences(of: "e+0", with: "e").replacingOccurrences(of: "e-0", with: "e-") }
+        if a < 1e5 && a >= 1 && v.rounded() == v { return String(format: "%.0f", v) }
+        if a >= 1e5 || a < 0.01 { return String(format: "%.2g", v).replacingOccurrences(of: "e+0", with: "e").replacingOccurrences(of: "e-0", with: "e-") }
         if a >= 100 { return String(format: "%.0f", v) }
         if a >= 10 { return String(format: "%.1f", v) }
         return String(format: "%.2f", v)
