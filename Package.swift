@@ -137,8 +137,8 @@ let package = Package(
         .executableTarget(name: "meshctl", dependencies: ["MeshCtlKit"], path: "Services/meshctl/App",
                           linkerSettings: staticStdlib),
         .executableTarget(name: "mesh-bench", dependencies: [
-            "ComputeCore", "MeshKit", "RunStore", "ServiceCatalog", "ReFusion", "VTP", "Models", "Datasets", "Evaluation", "FlowGen",
-            "Distill",
+            "ComputeCore", "MeshKit", "RunStore", "ServiceCatalog", "ReFusion", "DecodeSvc", "VTP", "Models", "Datasets", "Evaluation",
+            "FlowGen", "Distill",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Benchmarks/mesh-bench", swiftSettings: fastMath),
 

@@ -102,7 +102,7 @@ enum DecodeBench {
         let env = ProcessInfo.processInfo.environment
         var replicas: DecodeReplicaBench.Figures?
         if let amqp = env["MESH_AMQP_URL"], !amqp.isEmpty, let db = env["MESH_DATABASE_URL"], !db.isEmpty {
-            replicas = try await DecodeReplicaBench(amqp: amqp, artifacts: artifacts, data: data, plan: plan, requests: requests,
+            replicas = try await DecodeReplicaBench(amqp: amqp, database: db, artifacts: artifacts, data: data, plan: plan, requests: requests,
                                                     concurrency: concurrency, rounds: rounds, log: tmp).run()
         } else {
             print("replicas: skipped (set MESH_AMQP_URL and MESH_DATABASE_URL: eval \"$(scripts/stack up)\")")

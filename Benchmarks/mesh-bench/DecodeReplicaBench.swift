@@ -1,8 +1,10 @@
+import DecodeSvc
 import Foundation
 import Logging
 import MeshKit
 import MeshProto
 import ReFusion
+import RunStore
 
 /// Throughput of decode-svc replicas competing on one RabbitMQ queue: `rounds` alternating
 /// measurements with 1 and 2 replicas (replica A stays up; replica B is started before and
@@ -21,6 +23,7 @@ struct DecodeReplicaBench {
     }
 
     let amqp: String
+    let database: String
     let artifacts: URL
     let data: DecodeDataset
     let plan: DecodeExperiment.Plan
@@ -39,7 +42,22 @@ struct DecodeReplicaBench {
         return r
     }
 
+    /// Registers the bench models (`models/decode/<objective>/model.safetensors` under `artifacts`)
+    /// under their objective's default name in the run store the replicas read, as decode.train would.
+    func registerModels() throws {
+        let store = try RunStores.open(url: database)
+        try store.migrate()
+        let registry = ModelRegistry(artifacts: try ArtifactStore(root: artifacts, store: store))
+        for mode in [DecodeMode.ar, .mdm, .refusion] {
+            let file = artifacts.appendingPathComponent("models/decode/\(mode.rawValue)/model.safetensors")
+            let artifact = try registry.artifacts.put(fileAt: file, mediaType: "application/x-safetensors")
+            try registry.register(name: mode.rawValue, artifact: artifact, kind: DecodeService.modelKind(mode), service: "decode",
+                                  configJSON: "{\"source\": \"mesh-bench decode\", \"plan\": \"\(plan.name)\"}")
+        }
+    }
+
     func run() async throws -> Figures {
+        try registerModels()
         let transport = try AMQPTransport(url: amqp, name: "mesh-bench decode", logger: Logger(label: "bench"))
         let client = try await MeshClient(transport: transport, clientName: "mesh-bench-decode")
         var procs: [String: Process] = [:]
