@@ -4,14 +4,13 @@ extension DecodeExperiment.Plan {
     /// `long` (`standard` plus long addition and sorting, 64-128-token responses, on the full
     /// fortunes corpus with the `base` preset: 1.27 M parameters, inside the 1-3 M asked).
     ///
-    /// Wall time of `long` (an estimate, not a measurement of the plan): a timing run (session 7, debug
-    /// build, since removed: speed belongs in benchmarks) measured 7.3 s (AR) / 8.3 s (ReFusion) per `base` step at batch 32 on this mix, and
-    /// 1.03 s per `small` step at batch 24, whose release step was measured earlier at 22 ms; that
-    /// debug/release ratio (~47) gives ~0.17 s per release `base` step. At the caps (per kind a
-    /// 3-rate sweep of 600 steps; 3 seeds of at most 6,000 steps, MDM 12,000; the paper-recipe
-    /// ablation 6,000) that is ~83,000 steps, ~92,000 step-equivalents with held-out evaluations:
-    /// ~4.3 h on 2 cores before early stopping shortens it, plus evaluation. It spans sessions:
-    /// rerun the same command and it resumes from the cache.
+    /// Wall time of `long`: its first sweep model (AR, lr 5e-4, 600 steps with 3 held-out evaluations)
+    /// took 254.7 s in a release build on 2 cores (session 12: 0.42 s per step, 17.8 TFLOP, ~70 GFLOP/s;
+    /// session 7's extrapolation from a debug build, 0.17 s, was 2.5x too low). At the caps (per kind a
+    /// 3-rate sweep of 600 steps; 3 seeds of at most 6,000 steps, MDM 12,000; the paper-recipe ablation
+    /// 6,000), ~83,000 steps, that is ~10 h on 2 cores before early stopping shortens it, plus
+    /// evaluation. It spans sessions: every finished model and measurement set goes to the ledger
+    /// (`decode-long/ledger/`), and rerunning the same command resumes from it on any machine.
     public static func named(_ name: String) -> DecodeExperiment.Plan? {
         var plan: DecodeExperiment.Plan
         switch name {
