@@ -15,7 +15,7 @@ final class LineChartTests: XCTestCase {
         XCTAssertEqual(LineChart.Ticks(2.5e5, 9.5e5).labels, ["4e5", "6e5", "8e5"])
         // Over many ranges (spans from 1e-4 to 100 times the values): 3 to 7 ticks, inside the range,
         // no two labels alike.
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededRNG(seed: 12)
         for _ in 0..<2000 {
             let lo = Double.random(in: -1e4...1e4, using: &rng) * pow(10, Double(Int.random(in: -6...0, using: &rng)))
             let hi = lo + max(abs(lo), 1e-9) * Double.random(in: 1...10, using: &rng) * pow(10, Double(Int.random(in: -4...1, using: &rng)))

@@ -39,7 +39,7 @@ extension LineChart {
             let labels = values.map { v -> String in
                 if v == 0 { return "0" }
                 if extreme >= 1e5 || step < 1e-3 {
-                    return String(format: "%.\(significant)g", v).replacingOccurrences(of: "e+0", with: "e").replacingOccurrences(of: "e-0", with: "e-")
+                    return LineChart.exponent(v, significant: significant)
                 }
                 return String(format: "%.\(decimals)f", v)
             }

@@ -85,7 +85,8 @@ public struct LineChart {
         // Ticks: round values on linear axes (`Ticks`); 5 even steps on log axes; on x the distinct x
         // values when few.
         func evenLog(_ a: Double, _ span: Double) -> Ticks {
-            Ticks(values: (0...4).map { pow(10, a + span * Double($0) / 4) }, labels: (0...4).map { Self.format(pow(10, a + span * Double($0) / 4)) })
+            let values = (0...4).map { pow(10, a + span * Double($0) / 4) }
+            return Ticks(values: values, labels: values.map(Self.format))
         }
         let yTicks = logY ? evenLog(y0, ySpan) : Ticks(y0, y1)
         for (v, label) in zip(yTicks.values, yTicks.labels) {
@@ -146,12 +147,17 @@ public struct LineChart {
         return lines
     }
 
+    /// `v` in %g form with `significant` digits and a compact exponent ("4e5", "1.5e-3").
+    static func exponent(_ v: Double, significant: Int) -> String {
+        String(format: "%.\(significant)g", v).replacingOccurrences(of: "e+0", with: "e").replacingOccurrences(of: "e-0", with: "e-")
+    }
+
     /// Compact tick text for a single value (x values, log axes): 3 significant digits.
     static func format(_ v: Double) -> String {
         if v == 0 { return "0" }
         let a = abs(v)
         if a < 1e5 && a >= 1 && v.rounded() == v { return String(format: "%.0f", v) }
-        if a >= 1e5 || a < 0.01 { return String(format: "%.2g", v).replacingOccurrences(of: "e+0", with: "e").replacingOccurrences(of: "e-0", with: "e-") }
+        if a >= 1e5 || a < 0.01 { return exponent(v, significant: 2) }
         if a >= 100 { return String(format: "%.0f", v) }
         if a >= 10 { return String(format: "%.1f", v) }
         return String(format: "%.2f", v)

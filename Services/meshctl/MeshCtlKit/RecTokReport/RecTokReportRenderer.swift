@@ -89,7 +89,7 @@ public enum RecTokReportRenderer {
         }
         // FSD's effect at each width: generation (gFD, class accuracy of generated images), the latent
         // probe, and what it costs in reconstruction (rFD).
-        var tally: [String: Int] = [:], widths = 0
+        var judgedPerWidth: [[String: Verdict]] = []
         for d in o.plan.latentWidths {
             guard let on = row(d, true), let off = row(d, false) else { continue }
             let mOn = on.tokenizerMetrics, mOff = off.tokenizerMetrics
@@ -101,12 +101,11 @@ public enum RecTokReportRenderer {
                 ("rFD", "rFD \(f(mOn.rFD.value - mOff.rFD.value, 1))", "lowers", Verdict.judge(mOn.rFD, minus: mOff.rFD, wantPositive: false)),
             ]
             lines.append("- d=\(d), FSD on vs off: " + judged.map { "\($0.text) (\($0.verdict.rawValue) that FSD \($0.claim) it)" }.joined(separator: "; ") + ".")
-            widths += 1
-            for j in judged { tally["\(j.key) \(j.verdict.rawValue)", default: 0] += 1 }
+            judgedPerWidth.append(Dictionary(uniqueKeysWithValues: judged.map { ($0.key, $0.verdict) }))
         }
-        if widths > 0 {
-            func n(_ key: String, _ v: Verdict) -> Int { tally["\(key) \(v.rawValue)"] ?? 0 }
-            lines.append("- Over the \(widths) widths, FSD lowers gFD at \(n("gFD", .holds)) (raises it at \(n("gFD", .doesNotHold))), " +
+        if !judgedPerWidth.isEmpty {
+            func n(_ key: String, _ v: Verdict) -> Int { judgedPerWidth.filter { $0[key] == v }.count }
+            lines.append("- Over the \(judgedPerWidth.count) widths, FSD lowers gFD at \(n("gFD", .holds)) (raises it at \(n("gFD", .doesNotHold))), " +
                          "raises the class accuracy of generated images at \(n("class", .holds)) (lowers it at \(n("class", .doesNotHold))), " +
                          "raises the latent-grid probe at \(n("probe", .holds)), and lowers rFD at \(n("rFD", .holds)) " +
                          "(raises it, a reconstruction cost, at \(n("rFD", .doesNotHold))); each judged against two standard errors.")
