@@ -102,7 +102,7 @@ public enum GeneratorReport {
         for e in events where e.type == "checkpoint" {
             guard let o = try? JSONSerialization.jsonObject(with: Data(e.payloadJSON.utf8)) as? [String: Any],
                   let sha = o["sha256"] as? String, let step = (o["step"] as? NSNumber)?.intValue,
-                  step < plan.generatorSteps else { continue }
+                  step < plan.generatorSteps, plan.curveEvery <= 0 || step % plan.curveEvery == 0 else { continue }
             let name = "\(genName)-step\(step)"
             if try !registry.exists(name), let art = try session.store.artifact(sha256: sha) {
                 try registry.register(name: name, artifact: art, kind: GeneratorService.modelKind, service: "generator",
