@@ -32,6 +32,9 @@ final class ExperimentTests: XCTestCase {
             XCTAssertLessThanOrEqual(t.bestStep, t.stepsTrained, m.name)
         }
         XCTAssertTrue(stages.contains { $0.contains("held-out loss") }, "progress lines carry the held-out loss")
+        let files = FileManager.default.enumerator(atPath: cache.path)?.allObjects as? [String] ?? []
+        XCTAssertTrue(files.contains { $0.hasSuffix("model.safetensors") })
+        XCTAssertFalse(files.contains { $0.hasSuffix("training-snapshot.safetensors") }, "finished models leave no snapshot")
         XCTAssertEqual(o.runs.map(\.seed), plan.seeds)
         for run in o.runs {
             XCTAssertEqual(Set(run.main.map(\.decoder)).count, run.seed == plan.seeds[0] ? 6 : 5)

@@ -5,6 +5,12 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 
     public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
 
+    /// The generator's whole state, for checkpoints (`init(rawState:)` continues the stream).
+    public var rawState: UInt64 { state }
+
+    /// A generator continuing from a `rawState`.
+    public init(rawState: UInt64) { state = rawState }
+
     public mutating func next() -> UInt64 {
         state = state &+ 0x9E37_79B9_7F4A_7C15
         var z = state

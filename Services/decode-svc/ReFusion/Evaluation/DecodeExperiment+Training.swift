@@ -36,10 +36,13 @@ extension DecodeExperiment {
         let (cache, config, data) = (self.cache, TransformerConfig.preset(plan.modelPreset)!, self.data)
         let make: (_ log: (String) -> Void, _ shouldStop: () throws -> Void) throws -> (TransformerLM, TrainingRecord) = { log, shouldStop in
             try cache.model(name) {
-                log("train \(label): \(name), lr \(learningRate), at most \(rule.maxSteps) steps")
+                let snapshot = cache.snapshotURL(name)
+                let resuming = snapshot.map { FileManager.default.fileExists(atPath: $0.path) } ?? false
+                log("train \(label): \(name), lr \(learningRate), at most \(rule.maxSteps) steps"
+                    + (resuming ? " (continuing from its snapshot)" : ""))
                 let trainer = DecodeTrainer(config: config, setup: s, data: data,
                                             initial: try initial?.model(log: log, shouldStop: shouldStop))
-                let result = try rule.run(trainer, heldOut: data.validation, shouldStop: shouldStop) { step, total, loss in
+                let result = try rule.run(trainer, heldOut: data.validation, snapshot: snapshot, shouldStop: shouldStop) { step, total, loss in
                     log("  \(label) step \(step)/\(total) held-out loss \(String(format: "%.4f", loss))")
                 }
                 return (trainer.model, TrainingRecord(kind: kind, seed: seed, learningRate: learningRate,

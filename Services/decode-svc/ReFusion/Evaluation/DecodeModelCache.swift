@@ -6,6 +6,8 @@ import Foundation
 /// measurements as `measurements/<name>.json`, each named by `RecipeName` of its full recipe, so
 /// a rerun resumes with the finished models and a changed recipe never reuses a stale one.
 /// Without a directory nothing is stored. Counts what it reused and what it had to compute.
+/// A model still training keeps a `PlateauSnapshot` in its folder after every held-out evaluation,
+/// so a stopped run continues it from there instead of from step 0.
 ///
 /// With a `ledger` (the report's committed `ledger/` folder), every training record and
 /// measurement set is also kept there, under the same name: a run on a fresh machine, where the
@@ -49,6 +51,12 @@ public final class DecodeModelCache {
         public let description: String
     }
 
+    /// Where model `name`'s unfinished training keeps its `PlateauSnapshot` (nil without a directory);
+    /// removed once the model is stored.
+    public func snapshotURL(_ name: String) -> URL? {
+        directory?.appendingPathComponent("models/\(name)/training-snapshot.safetensors")
+    }
+
     /// The cached model `name` and its record, or `make()`'s, which is stored first.
     public func model(_ name: String, make: () throws -> (TransformerLM, TrainingRecord)) throws -> (TransformerLM, TrainingRecord) {
         guard let dir = directory?.appendingPathComponent("models/\(name)") else {
@@ -72,6 +80,7 @@ public final class DecodeModelCache {
         try m.save(to: weights.path, extra: ["recipe": name, "source": "meshctl report decode"])
         // the record last: its presence marks a complete entry
         try JSONEncoder().encode(r).write(to: record, options: .atomic)
+        if let snap = snapshotURL(name) { try? FileManager.default.removeItem(at: snap) }
         computed += 1
         try keep(r, as: name, fromDisk: false)
         return (m, r)

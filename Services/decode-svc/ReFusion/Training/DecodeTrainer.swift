@@ -41,13 +41,13 @@ public final class DecodeTrainer {
     public let model: TransformerLM
     public let setup: TrainingSetup
     public let data: DecodeDataset
-    public private(set) var step = 0
+    public internal(set) var step = 0
     /// Training compute so far: 6 x parameters x tokens per optimiser step (forward and backward,
     /// attention's quadratic term ignored) plus 2 x parameters x tokens per held-out forward.
-    public private(set) var flops = 0.0
-    private let optimizer: AdamW
+    public internal(set) var flops = 0.0
+    let optimizer: AdamW
     private let schedule: CosineSchedule
-    private var rng: SeededRandom
+    var rng: SeededRandom
 
     /// `initial` (for ReFusion: the trained AR model) is copied; otherwise weights are fresh.
     public init(config: TransformerConfig, setup: TrainingSetup, data: DecodeDataset, initial: TransformerLM? = nil) {

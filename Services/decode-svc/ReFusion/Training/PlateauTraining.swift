@@ -32,35 +32,70 @@ public struct PlateauTraining: Sendable, Equatable, Codable {
         public var flops: Double
     }
 
+    /// Where a run stands after an evaluation: what `run` needs besides the tensors to continue
+    /// exactly (`PlateauSnapshot` keeps it with the weights and AdamW's moments).
+    public struct Progress: Sendable, Codable, Equatable {
+        /// Optimiser steps taken.
+        public var step: Int
+        public var best: Double
+        public var bestStep: Int
+        /// Evaluations since the last improvement.
+        public var bad: Int
+        public var curve: [[Double]]
+        /// Training losses of the last `evalEvery` steps.
+        public var recent: [Double]
+        /// Training wall time so far, summed over resumed pieces.
+        public var seconds: Double
+        public var flops: Double
+        /// The trainer's data RNG (`SeededRandom.rawState`).
+        public var rngState: UInt64
+    }
+
     /// Runs `trainer` with this rule on `heldOut` examples. `progress(step, maxSteps, heldOutLoss)`
     /// follows every evaluation; `shouldStop` is checked between steps. Leaves the best weights in `trainer.model`.
-    public func run(_ trainer: DecodeTrainer, heldOut: [SequenceExample], shouldStop: () throws -> Void = {},
+    /// With `snapshot`, the run's state is written there after every evaluation that does not end it,
+    /// and a run finding a snapshot there continues from it (the same steps, batches and result as an
+    /// uninterrupted run); the caller removes it once the trained model is stored.
+    public func run(_ trainer: DecodeTrainer, heldOut: [SequenceExample], snapshot: URL? = nil,
+                    shouldStop: () throws -> Void = {},
                     progress: (Int, Int, Double) -> Void = { _, _, _ in }) throws -> Result {
         let inputs = trainer.heldOutInputs(heldOut)
-        let t0 = Date()
-        var best = trainer.heldOutLoss(inputs), bestStep = 0, bad = 0
-        var bestWeights = trainer.model.copy()
-        var curve: [[Double]] = [[0, best]]
-        var recent: [Double] = []
-        var plateaued = false
-        for s in 1...maxSteps {
+        var p: Progress
+        var bestWeights: TransformerLM
+        if let snapshot, let saved = try PlateauSnapshot.read(snapshot, into: trainer) {
+            (p, bestWeights) = saved
+        } else {
+            let h = trainer.heldOutLoss(inputs)
+            p = Progress(step: trainer.step, best: h, bestStep: 0, bad: 0, curve: [[0, h]], recent: [], seconds: 0,
+                         flops: trainer.flops, rngState: trainer.rng.rawState)
+            bestWeights = trainer.model.copy()
+        }
+        let t0 = Date(), before = p.seconds
+        var plateaued = p.bad >= patience
+        while !plateaued && trainer.step < maxSteps {
             try shouldStop()
-            recent.append(trainer.trainStep())
-            if recent.count > evalEvery { recent.removeFirst() }
+            p.recent.append(trainer.trainStep())
+            if p.recent.count > evalEvery { p.recent.removeFirst() }
+            let s = trainer.step
             guard s % evalEvery == 0 || s == maxSteps else { continue }
             let h = trainer.heldOutLoss(inputs)
-            curve.append([Double(s), h])
+            p.curve.append([Double(s), h])
             progress(s, maxSteps, h)
-            if h < best * (1 - minRelativeImprovement) {
-                best = h; bestStep = s; bad = 0; bestWeights = trainer.model.copy()
+            if h < p.best * (1 - minRelativeImprovement) {
+                p.best = h; p.bestStep = s; p.bad = 0; bestWeights = trainer.model.copy()
             } else {
-                bad += 1
-                if bad >= patience { plateaued = true; break }
+                p.bad += 1
+                plateaued = p.bad >= patience
+            }
+            if let snapshot, !plateaued && s < maxSteps {
+                p.step = s; p.flops = trainer.flops; p.rngState = trainer.rng.rawState
+                p.seconds = before + Date().timeIntervalSince(t0)
+                try PlateauSnapshot.write(trainer, best: bestWeights, progress: p, to: snapshot)
             }
         }
         trainer.model.assignWeights(from: bestWeights)
-        return Result(stepsTrained: trainer.step, bestStep: bestStep, bestHeldOutLoss: best, curve: curve,
-                      finalTrainingLoss: recent.reduce(0, +) / Double(max(recent.count, 1)), plateaued: plateaued,
-                      seconds: Date().timeIntervalSince(t0), flops: trainer.flops)
+        return Result(stepsTrained: trainer.step, bestStep: p.bestStep, bestHeldOutLoss: p.best, curve: p.curve,
+                      finalTrainingLoss: p.recent.reduce(0, +) / Double(max(p.recent.count, 1)), plateaued: plateaued,
+                      seconds: before + Date().timeIntervalSince(t0), flops: trainer.flops)
     }
 }
