@@ -1,5 +1,6 @@
+import Evaluation
 import Foundation
-import MeshCtlKit
+@testable import MeshCtlKit
 import MeshTesting
 import XCTest
 
@@ -32,10 +33,23 @@ final class GeneratorReportTests: XCTestCase {
         XCTAssertTrue(md.contains("Class accuracy at guidance 3.0"), md)
         XCTAssertTrue(md.contains("target"), md)
         XCTAssertTrue(md.contains("| anchor: real training images |") && md.contains("| anchor: tokenizer reconstructions of them |"), md)
-        XCTAssertTrue(md.contains("of the reconstructions' class accuracy"), md)
+        XCTAssertTrue(md.contains("the reconstructions' class accuracy"), md)
         // Rerun: models and measurements come from the home; the numbers are the same.
         let (again, log) = try await bed.run { try await GeneratorReport.run(plan: plan, session: $0, outputDir: $1, log: $2) }
         XCTAssertTrue(ReportTestBed.reusedEverything(log), "\(log)")
         XCTAssertEqual(again.headline.metrics, o.headline.metrics)
+    }
+
+    /// Generated vs reconstructed images' class accuracy, on hand-made intervals: below (a share),
+    /// overlapping, above (guidance named).
+    func testClassAccuracyAgainstTheReconstructionsIsJudgedOnIntervals() {
+        func e(_ v: Double, _ lo: Double, _ hi: Double) -> Estimate { Estimate(value: v, low: lo, high: hi, std: 0.01, replicates: 100) }
+        let recon = e(0.894, 0.882, 0.908)
+        let below = GeneratorReportRenderer.classVersusReconstructions(e(0.833, 0.817, 0.849), recon)
+        XCTAssertTrue(below.contains("reaches 93 % of"), below)
+        let overlap = GeneratorReportRenderer.classVersusReconstructions(e(0.90, 0.885, 0.915), recon)
+        XCTAssertTrue(overlap.contains("not separated"), overlap)
+        let above = GeneratorReportRenderer.classVersusReconstructions(e(0.949, 0.939, 0.958), recon)
+        XCTAssertTrue(above.contains("above the reconstructions'") && above.contains("guidance"), above)
     }
 }
