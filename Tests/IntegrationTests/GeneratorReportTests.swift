@@ -34,6 +34,7 @@ final class GeneratorReportTests: XCTestCase {
         XCTAssertTrue(md.contains("target"), md)
         XCTAssertTrue(md.contains("| anchor: real training images |") && md.contains("| anchor: tokenizer reconstructions of them |"), md)
         XCTAssertTrue(md.contains("the reconstructions' class accuracy"), md)
+        XCTAssertTrue(md.contains("tokenizer training ") && md.contains("`generator.evaluate` runs"), md)
         // Rerun: models and measurements come from the home; the numbers are the same.
         let (again, log) = try await bed.run { try await GeneratorReport.run(plan: plan, session: $0, outputDir: $1, log: $2) }
         XCTAssertTrue(ReportTestBed.reusedEverything(log), "\(log)")

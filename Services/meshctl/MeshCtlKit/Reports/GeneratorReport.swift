@@ -48,6 +48,8 @@ public enum GeneratorReport {
         public var generator: String
         public var trainRunID: String
         public var trainSeconds: Double
+        /// The tokenizer's training run (nil when its record names none).
+        public var tokenizerTrainSeconds: Double?
         /// (step, loss) from the training run's recorded progress.
         public var lossCurve: [[Double]]
         public var headline: Measurement
@@ -90,6 +92,8 @@ public enum GeneratorReport {
             throw ValidationFailure("generator \(genName) has no recorded training run")
         }
         let trainSeconds = (run.durationMs ?? Date().timeIntervalSince(trainStart) * 1000) / 1000
+        let tokenizerTrainSeconds = try registry.record(tokName, field: "tokenizer").runID
+            .flatMap { try session.store.run(id: $0)?.durationMs }.map { $0 / 1000 }
         let events = try session.store.events(runID: trainRun, limit: 100_000)
         let lossCurve: [[Double]] = events.filter { $0.type == "progress" }.compactMap { e in
             guard let o = try? JSONSerialization.jsonObject(with: Data(e.payloadJSON.utf8)) as? [String: Any],
@@ -142,7 +146,7 @@ public enum GeneratorReport {
         try FileManager.default.createDirectory(at: figDir, withIntermediateDirectories: true)
         var figures = try await sampleGrids(plan: plan, model: genName, session: session, figDir: figDir)
         let outcome0 = Outcome(plan: plan, provenance: provenance, tokenizer: tokName, generator: genName,
-                               trainRunID: trainRun, trainSeconds: trainSeconds, lossCurve: lossCurve, headline: headline,
+                               trainRunID: trainRun, trainSeconds: trainSeconds, tokenizerTrainSeconds: tokenizerTrainSeconds, lossCurve: lossCurve, headline: headline,
                                guidance: guidance, steps: stepsSweep, checkpoints: checkpoints,
                                classifierTestAccuracy: headline.metrics["classifier_test_accuracy"] ?? .nan,
                                wallSeconds: 0, figures: [])
