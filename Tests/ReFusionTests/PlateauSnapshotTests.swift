@@ -70,7 +70,7 @@ final class PlateauSnapshotTests: XCTestCase {
         _ = try? rule.run(first, heldOut: heldOut, snapshot: url, shouldStop: { calls += 1; if calls > 4 { throw Stop() } })
         let probe = trainer(.ar, data)
         let (progress, best) = try XCTUnwrap(try PlateauSnapshot.read(url, into: probe))
-        XCTAssertEqual(progress.step, 3)
+        XCTAssertEqual(progress.curve.last?.first, 3, "the last evaluation kept is step 3's")
         XCTAssertEqual(probe.step, 3)
         XCTAssertEqual(progress.curve.count, 2)
         // the snapshot's current weights are the model after step 3, not the first run's after step 4

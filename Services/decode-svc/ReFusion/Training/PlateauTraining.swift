@@ -32,11 +32,9 @@ public struct PlateauTraining: Sendable, Equatable, Codable {
         public var flops: Double
     }
 
-    /// Where a run stands after an evaluation: what `run` needs besides the tensors to continue
-    /// exactly (`PlateauSnapshot` keeps it with the weights and AdamW's moments).
+    /// Where the rule stands after an evaluation (`PlateauSnapshot` keeps it with the trainer's own
+    /// state: weights, AdamW's moments, step, compute, data RNG).
     public struct Progress: Sendable, Codable, Equatable {
-        /// Optimiser steps taken.
-        public var step: Int
         public var best: Double
         public var bestStep: Int
         /// Evaluations since the last improvement.
@@ -46,9 +44,6 @@ public struct PlateauTraining: Sendable, Equatable, Codable {
         public var recent: [Double]
         /// Training wall time so far, summed over resumed pieces.
         public var seconds: Double
-        public var flops: Double
-        /// The trainer's data RNG (`SeededRandom.rawState`).
-        public var rngState: UInt64
     }
 
     /// Runs `trainer` with this rule on `heldOut` examples. `progress(step, maxSteps, heldOutLoss)`
@@ -66,8 +61,7 @@ public struct PlateauTraining: Sendable, Equatable, Codable {
             (p, bestWeights) = saved
         } else {
             let h = trainer.heldOutLoss(inputs)
-            p = Progress(step: trainer.step, best: h, bestStep: 0, bad: 0, curve: [[0, h]], recent: [], seconds: 0,
-                         flops: trainer.flops, rngState: trainer.rng.rawState)
+            p = Progress(best: h, bestStep: 0, bad: 0, curve: [[0, h]], recent: [], seconds: 0)
             bestWeights = trainer.model.copy()
         }
         let t0 = Date(), before = p.seconds
@@ -88,7 +82,6 @@ public struct PlateauTraining: Sendable, Equatable, Codable {
                 plateaued = p.bad >= patience
             }
             if let snapshot, !plateaued && s < maxSteps {
-                p.step = s; p.flops = trainer.flops; p.rngState = trainer.rng.rawState
                 p.seconds = before + Date().timeIntervalSince(t0)
                 try PlateauSnapshot.write(trainer, best: bestWeights, progress: p, to: snapshot)
             }

@@ -127,7 +127,7 @@ public enum GeneratorReportRenderer {
         let tok = o.tokenizerTrainSeconds.map { "tokenizer training \(f($0 / 60, 1)) min, " } ?? ""
         return "The plan's work: \(tok)generator training \(f(o.trainSeconds / 60, 1)) min, evaluations \(f(evaluation / 60, 1)) min "
             + "(\(seen.count) `generator.evaluate` runs, each timed when it ran); this invocation took \(f(o.wallSeconds / 60, 1)) min "
-            + "(trained models and measurements are reused from the report cache)."
+            + "(trained models and measurements it finds in the report cache are reused, not made again)."
     }
 
     /// Table rows of the anchors (same evaluator, as many images): real training images and the
