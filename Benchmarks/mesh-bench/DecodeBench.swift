@@ -7,18 +7,22 @@ import ReFusion
 import RunStore
 
 /// `mesh-bench decode`: tokens/s and tokens per forward of the AR, masked-diffusion and
-/// ReFusion decoders on the held-out arithmetic task (one stream, in process), then the
-/// throughput of 2 decode-svc processes over 1 on one RabbitMQ queue (competing consumers).
+/// ReFusion decoders on one held-out exact-match task (one stream, in process), then the
+/// throughput of 2 decode-svc processes over 1 on one RabbitMQ queue (competing consumers),
+/// whose requests are that task's prompts.
 ///
 /// Options: --models DIR (trained ar/mdm/refusion models; default: train bench models now),
 /// --problems N (held-out problems, default 100), --requests N (per replica measurement,
-/// default 48), --concurrency C (outstanding requests, default 8), --plan quick|standard
-/// (which experiment plan's model size and schedules to train bench models with; default standard).
+/// default 48), --concurrency C (outstanding requests, default 8), --plan quick|standard|long
+/// (the experiment plan whose data, model size and schedules the bench uses; default standard),
+/// --task arithmetic|longAddition|sorting (default: the plan's longest-answer task, `longAddition`
+/// in `long` — 64-128-token answers — else `arithmetic`).
 enum DecodeBench {
     static func run(arguments: [String]) async throws {
         var modelsDir: String?
         var problems = 100, requests = 48, concurrency = 8, repetitions = 5, rounds = 3
         var planName = "standard"
+        var taskName: String?
         var i = 0
         while i < arguments.count {
             func value() throws -> String {
@@ -34,8 +38,10 @@ enum DecodeBench {
             case "--plan": planName = try value()
             case "--repetitions": repetitions = Int(try value()) ?? repetitions
             case "--rounds": rounds = Int(try value()) ?? rounds
+            case "--task": taskName = try value()
             default:
-                throw ValidationFailureBench("unknown option \(arguments[i]); use --models DIR --problems N --requests N --concurrency C --plan quick|standard --repetitions N --rounds N")
+                throw ValidationFailureBench("unknown option \(arguments[i]); use --models DIR --problems N --requests N --concurrency C "
+                                             + "--plan quick|standard|long --task arithmetic|longAddition|sorting --repetitions N --rounds N")
             }
             i += 1
         }
@@ -57,6 +63,12 @@ enum DecodeBench {
         }
         plan.arithmeticTestCount = problems
         let data = try DecodeExperiment.standardData(plan: plan)
+        let task = try benchTask(taskName, plan: plan)
+        let examples = data.test(task)
+        guard !examples.isEmpty else {
+            throw ValidationFailureBench("--task \(task.rawValue): plan \(plan.name) holds no such task (its tasks: arithmetic"
+                                         + plan.extraTasks.map { ", \($0.rawValue)" }.joined() + ")")
+        }
         var loaded: [String: TransformerLM] = [:]
         if let modelsDir {
             for name in ["ar", "mdm", "refusion"] {
@@ -79,12 +91,13 @@ enum DecodeBench {
         }
 
         // Decoders in process on the held-out task.
-        let maxTokens = data.responseBudget(.arithmetic)
+        let maxTokens = data.responseBudget(task)
+        print("decode bench: task \(task.rawValue), \(examples.count) held-out problems, at most \(maxTokens) tokens per answer")
         var figures: [String: Double] = [:]
         for (key, mode) in [("ar", DecodeMode.ar), ("mdm", .mdm), ("refusion", .refusion)] {
             let d = DecoderUnderTest(name: key, mode: mode, model: loaded[key]!, parameters: plan.parameters)
-            _ = DecodeEvaluation.arithmetic(d, examples: Array(data.arithmeticTest.prefix(5)), maxTokens: maxTokens) // warm-up
-            let reps = (0..<repetitions).map { _ in DecodeEvaluation.arithmetic(d, examples: data.arithmeticTest, maxTokens: maxTokens) }
+            _ = DecodeEvaluation.exactMatch(d, task: task, examples: Array(examples.prefix(5)), maxTokens: maxTokens) // warm-up
+            let reps = (0..<repetitions).map { _ in DecodeEvaluation.exactMatch(d, task: task, examples: examples, maxTokens: maxTokens) }
             let speeds = reps.map(\.tokensPerSecond).sorted()
             var r = reps[0]                        // greedy decoding: every repetition gives the same tokens
             r.seconds = Double(r.generatedTokens) / median(speeds)
@@ -102,7 +115,8 @@ enum DecodeBench {
         let env = ProcessInfo.processInfo.environment
         var replicas: DecodeReplicaBench.Figures?
         if let amqp = env["MESH_AMQP_URL"], !amqp.isEmpty, let db = env["MESH_DATABASE_URL"], !db.isEmpty {
-            replicas = try await DecodeReplicaBench(amqp: amqp, database: db, artifacts: artifacts, data: data, plan: plan, requests: requests,
+            replicas = try await DecodeReplicaBench(amqp: amqp, database: db, artifacts: artifacts, data: data, task: task, plan: plan,
+                                                    requests: requests,
                                                     concurrency: concurrency, rounds: rounds, log: tmp).run()
         } else {
             print("replicas: skipped (set MESH_AMQP_URL and MESH_DATABASE_URL: eval \"$(scripts/stack up)\")")
@@ -120,6 +134,8 @@ enum DecodeBench {
             "mdm_below_threshold_commits": figures["mdm_below_threshold_commits"]!,
         ]
         json["repetitions"] = repetitions
+        json["task"] = task.rawValue
+        json["plan"] = plan.name
         json["replicas2_over_1"] = replicas.map { $0.ratio as Any } ?? NSNull()
         json["replicas2_over_1_rounds"] = replicas.map { $0.roundRatios as Any } ?? NSNull()
         json["replicas_projection"] = replicas.map { r in
@@ -127,6 +143,15 @@ enum DecodeBench {
         json["replicas_projection_model"] = replicas.map { $0.model as Any } ?? NSNull()
         let out = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
         print(String(decoding: out, as: UTF8.self))
+    }
+
+    /// The task named by `--task`, or the plan's default: its longest-answer exact-match task.
+    static func benchTask(_ name: String?, plan: DecodeExperiment.Plan) throws -> SequenceExample.Task {
+        guard let name else { return plan.extraTasks.contains(.longAddition) ? .longAddition : .arithmetic }
+        guard let task = SequenceExample.Task(rawValue: name), task != .text else {
+            throw ValidationFailureBench("--task must be arithmetic, longAddition or sorting (got \(name))")
+        }
+        return task
     }
 
     static func median(_ xs: [Double]) -> Double {

@@ -26,6 +26,8 @@ struct DecodeReplicaBench {
     let database: String
     let artifacts: URL
     let data: DecodeDataset
+    /// The held-out task whose prompts the requests carry (answers up to its response budget).
+    let task: SequenceExample.Task
     let plan: DecodeExperiment.Plan
     let requests: Int
     let concurrency: Int
@@ -33,10 +35,10 @@ struct DecodeReplicaBench {
     let log: URL
 
     func request(_ k: Int) -> Latentmesh_V1_DecodeRunRequest {
-        let prompts = data.arithmeticTest.map(\.promptText)
+        let prompts = data.test(task).map(\.promptText)
         var r = Latentmesh_V1_DecodeRunRequest()
         r.prompt = prompts[k % prompts.count]; r.mode = "refusion"
-        r.maxTokens = Int32(data.responseBudget(.arithmetic))
+        r.maxTokens = Int32(data.responseBudget(task))
         r.slotSize = Int32(plan.parameters.slotSize); r.blockSize = Int32(plan.parameters.blockSize)
         r.slotThreshold = plan.parameters.slotThreshold; r.tokenThreshold = plan.parameters.tokenThreshold
         return r
@@ -155,7 +157,7 @@ struct DecodeReplicaBench {
         var projection: [Int: Double] = [:]
         for n in [1, 2, 4, 8, 16] { projection[n] = min(Double(n) / (s + overhead), 1 / overhead) }
         let model = String(format: "X(n) = min(n / (s + o), 1 / o): n replicas on n free cores; s = %.4f s median decode time per request "
-                           + "(service-reported), o = 1/X1 - s = %.4f s per-request overhead (broker, protobuf, run record) taken as fully "
+                           + "(service-reported, \(task.rawValue) prompts), o = 1/X1 - s = %.4f s per-request overhead (broker, protobuf, run record) taken as fully "
                            + "serial (pessimistic); X1 = %.2f req/s measured with one replica; round trip at concurrency 1 = %.4f s",
                            s, overhead, x1, DecodeBench.median(trip))
         print("replicas projection: " + model)
