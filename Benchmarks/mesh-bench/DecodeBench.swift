@@ -61,14 +61,10 @@ enum DecodeBench {
         guard var plan = DecodeExperiment.Plan.named(planName) else {
             throw ValidationFailureBench("--plan must be one of \(DecodeExperiment.Plan.names.joined(separator: ", "))")
         }
+        let task = try benchTask(taskName, plan: plan)
         plan.arithmeticTestCount = problems
         let data = try DecodeExperiment.standardData(plan: plan)
-        let task = try benchTask(taskName, plan: plan)
         let examples = data.test(task)
-        guard !examples.isEmpty else {
-            throw ValidationFailureBench("--task \(task.rawValue): plan \(plan.name) holds no such task (its tasks: arithmetic"
-                                         + plan.extraTasks.map { ", \($0.rawValue)" }.joined() + ")")
-        }
         var loaded: [String: TransformerLM] = [:]
         if let modelsDir {
             for name in ["ar", "mdm", "refusion"] {
@@ -115,9 +111,9 @@ enum DecodeBench {
         let env = ProcessInfo.processInfo.environment
         var replicas: DecodeReplicaBench.Figures?
         if let amqp = env["MESH_AMQP_URL"], !amqp.isEmpty, let db = env["MESH_DATABASE_URL"], !db.isEmpty {
-            replicas = try await DecodeReplicaBench(amqp: amqp, database: db, artifacts: artifacts, data: data, task: task, plan: plan,
-                                                    requests: requests,
-                                                    concurrency: concurrency, rounds: rounds, log: tmp).run()
+            replicas = try await DecodeReplicaBench(amqp: amqp, database: db, artifacts: artifacts, task: task,
+                                                    prompts: examples.map(\.promptText), maxTokens: maxTokens, plan: plan,
+                                                    requests: requests, concurrency: concurrency, rounds: rounds, log: tmp).run()
         } else {
             print("replicas: skipped (set MESH_AMQP_URL and MESH_DATABASE_URL: eval \"$(scripts/stack up)\")")
         }
@@ -146,10 +142,15 @@ enum DecodeBench {
     }
 
     /// The task named by `--task`, or the plan's default: its longest-answer exact-match task.
+    /// Refuses a name that is no exact-match task, or a task the plan's data do not hold.
     static func benchTask(_ name: String?, plan: DecodeExperiment.Plan) throws -> SequenceExample.Task {
         guard let name else { return plan.extraTasks.contains(.longAddition) ? .longAddition : .arithmetic }
         guard let task = SequenceExample.Task(rawValue: name), task != .text else {
             throw ValidationFailureBench("--task must be arithmetic, longAddition or sorting (got \(name))")
+        }
+        guard task == .arithmetic || plan.extraTasks.contains(task) else {
+            throw ValidationFailureBench("--task \(name): plan \(plan.name) holds no such task (its tasks: arithmetic"
+                                         + plan.extraTasks.map { ", \($0.rawValue)" }.joined() + ")")
         }
         return task
     }

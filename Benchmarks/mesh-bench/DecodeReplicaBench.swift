@@ -25,9 +25,11 @@ struct DecodeReplicaBench {
     let amqp: String
     let database: String
     let artifacts: URL
-    let data: DecodeDataset
-    /// The held-out task whose prompts the requests carry (answers up to its response budget).
+    /// The held-out task whose prompts the requests carry, in turn.
     let task: SequenceExample.Task
+    let prompts: [String]
+    /// The task's response budget (tokens incl. [EOS]).
+    let maxTokens: Int
     let plan: DecodeExperiment.Plan
     let requests: Int
     let concurrency: Int
@@ -35,10 +37,9 @@ struct DecodeReplicaBench {
     let log: URL
 
     func request(_ k: Int) -> Latentmesh_V1_DecodeRunRequest {
-        let prompts = data.test(task).map(\.promptText)
         var r = Latentmesh_V1_DecodeRunRequest()
         r.prompt = prompts[k % prompts.count]; r.mode = "refusion"
-        r.maxTokens = Int32(data.responseBudget(task))
+        r.maxTokens = Int32(maxTokens)
         r.slotSize = Int32(plan.parameters.slotSize); r.blockSize = Int32(plan.parameters.blockSize)
         r.slotThreshold = plan.parameters.slotThreshold; r.tokenThreshold = plan.parameters.tokenThreshold
         return r
