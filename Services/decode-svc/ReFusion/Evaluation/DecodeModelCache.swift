@@ -37,6 +37,12 @@ public final class DecodeModelCache {
         return e.value
     }
 
+    /// The ledger's training record of model `name` without counting it as reused (a look before
+    /// choosing which name to use).
+    func peekLedgerRecord(_ name: String) throws -> TrainingRecord? {
+        try ledger?.entry(name, as: TrainingRecord.self)?.value
+    }
+
     /// Keeps `value` in the ledger under `name` unless it holds an entry already (the first
     /// measurement of a recipe stays the one the report cites). `fromDisk`: read from the disk
     /// cache, so measured by an earlier run than this one (the entry says so).
