@@ -25,28 +25,31 @@ extension DecodeExperiment {
         return DecodeModelCache.name("decode-\(kind)", recipe)
     }
 
+    /// The name model `kind` is kept under. Its own recipe name, unless only the ledger holds the same
+    /// model under the plan's smaller base patience (`Plan.patience(forCap:)` raised it): a run under
+    /// that patience which reached the step cap without plateauing is exactly the model `rule` trains
+    /// (training is deterministic; patience only decides when to stop), so its entry is reused under
+    /// its own name instead of training the same steps again.
+    func cachedName(kind: String, setup s: TrainingSetup, rule: PlateauTraining, initial: String?, label: String,
+                    log: (String) -> Void) throws -> String {
+        let name = modelName(kind: kind, setup: s, rule: rule, initial: initial)
+        var base = rule
+        base.patience = plan.patience
+        guard base.patience < rule.patience, try cache.peekLedgerRecord(name) == nil else { return name }
+        let baseName = modelName(kind: kind, setup: s, rule: base, initial: initial)
+        guard let r = try cache.peekLedgerRecord(baseName), !r.training.plateaued else { return name }
+        log("\(label): its run under patience \(base.patience) reached the step cap, the same model as under patience \(rule.patience): \(baseName)")
+        return baseName
+    }
+
     /// Trains (or loads from the cache) one model of `mode` until held-out loss plateaus. A model
     /// whose record is in the ledger is not materialised here: its weights are made (loaded from the
     /// disk cache, or retrained with the same recipe) only if a measurement still needs them.
-    ///
-    /// `sameIfCapped`: a stopping rule that differs from `rule` only by a smaller patience. A run
-    /// under it that reached the step cap without plateauing is exactly the model `rule` trains
-    /// (training is deterministic; patience only decides when to stop), so its ledger entry is
-    /// reused under its own name instead of training the same steps again.
     func trainModel(_ mode: DecodeMode, kind: String, seed: UInt64, learningRate: Float, rule: PlateauTraining,
-                    sameIfCapped: PlateauTraining? = nil, initial: TrainedModel?, paperRecipe: Bool = false, label: String,
+                    initial: TrainedModel?, paperRecipe: Bool = false, label: String,
                     log: (String) -> Void, shouldStop: () throws -> Void) throws -> TrainedModel {
         let s = setup(mode, seed: seed, learningRate: learningRate, steps: rule.maxSteps, paperRecipe: paperRecipe)
-        var name = modelName(kind: kind, setup: s, rule: rule, initial: initial?.name)
-        if let other = sameIfCapped, other != rule, try cache.peekLedgerRecord(name) == nil {
-            precondition(other.maxSteps == rule.maxSteps && other.evalEvery == rule.evalEvery && other.patience < rule.patience
-                         && other.minRelativeImprovement == rule.minRelativeImprovement, "sameIfCapped must differ only by a smaller patience")
-            let otherName = modelName(kind: kind, setup: s, rule: other, initial: initial?.name)
-            if let r = try cache.peekLedgerRecord(otherName), !r.training.plateaued {
-                log("\(label): its run under patience \(other.patience) reached the step cap, the same model as under patience \(rule.patience): \(otherName)")
-                name = otherName
-            }
-        }
+        let name = try cachedName(kind: kind, setup: s, rule: rule, initial: initial?.name, label: label, log: log)
         let (cache, config, data) = (self.cache, TransformerConfig.preset(plan.modelPreset)!, self.data)
         let make: (_ log: (String) -> Void, _ shouldStop: () throws -> Void) throws -> (TransformerLM, TrainingRecord) = { log, shouldStop in
             try cache.model(name) {
@@ -98,9 +101,8 @@ extension DecodeExperiment {
                    log: (String) -> Void, shouldStop: () throws -> Void) throws -> TrainedModel {
         let cap = mode == .ar ? plan.arSteps : (mode == .mdm ? plan.mdmSteps : plan.refusionSteps)
         let rule = PlateauTraining(maxSteps: cap, evalEvery: plan.evalEvery, patience: plan.patience(forCap: cap))
-        let base = PlateauTraining(maxSteps: cap, evalEvery: plan.evalEvery, patience: plan.patience)
         let kind = paperRecipe ? Self.paperRecipeModel : mode.rawValue
-        return try trainModel(mode, kind: kind, seed: seed, learningRate: learningRate, rule: rule, sameIfCapped: base, initial: initial,
+        return try trainModel(mode, kind: kind, seed: seed, learningRate: learningRate, rule: rule, initial: initial,
                               paperRecipe: paperRecipe, label: "\(kind) seed \(seed)", log: log, shouldStop: shouldStop)
     }
 
