@@ -31,11 +31,16 @@ extension DecodeExperiment {
     /// One seed's measurements (cached by its models' names and `evaluationRecipe`): the main
     /// decoders on every task, the threshold curves of ReFusion and MDM on every exact-match task,
     /// ReFusion's slot sweep on arithmetic; `paperRecipe` (first seed only) adds its AR-decoding row.
+    /// Every finished pass is kept (`EvaluationProgress`), so a stopped run resumes the set where it stopped.
     func evaluateSeed(ar: TrainedModel, mdm: TrainedModel, refusion rf: TrainedModel, paperRecipe: TrainedModel?,
                       log: (String) -> Void) throws -> SeedRun {
         let names = [ar.name, mdm.name, rf.name, paperRecipe?.name ?? "-"]
         let name = DecodeModelCache.name("decode-eval", names + evaluationRecipe)
-        return try cache.measurements(name) {
+        var progress: EvaluationProgress?
+        let run = try cache.measurements(name) {
+            let done = try EvaluationProgress(file: cache.progressURL(name))
+            progress = done
+            if !done.parts.isEmpty { log("evaluate seed \(ar.seed): resuming after \(done.parts.count) finished passes") }
             let p = plan.parameters
             let (arModel, mdmModel, rfModel) = (try ar.model(log: log), try mdm.model(log: log), try rf.model(log: log))
             var decoders = [
@@ -55,12 +60,18 @@ extension DecodeExperiment {
             var samples: [String: [[String]]] = [:]
             for d in decoders {
                 log("evaluate seed \(ar.seed): \(d.name)")
-                main.append(arithmetic(d))
-                var (r, s) = DecodeEvaluation.text(d, examples: textTest, maxTokens: data.responseBudget(.text), judge: judge)
-                let again = DecodeEvaluation.text(d, examples: textTest, maxTokens: data.responseBudget(.text), judge: judge).0
-                if again.seconds < r.seconds { r = again }
-                main.append(r); samples[d.name] = s.map { [$0.0, $0.1] }
-                for x in data.extra { main.append(exactMatch(d, task: x.task.rawValue)) }
+                main.append(try done.result("main|\(d.name)|arithmetic") { arithmetic(d) })
+                let text = try done.pass("main|\(d.name)|text") {
+                    var (r, s) = DecodeEvaluation.text(d, examples: textTest, maxTokens: data.responseBudget(.text), judge: judge)
+                    let again = DecodeEvaluation.text(d, examples: textTest, maxTokens: data.responseBudget(.text), judge: judge).0
+                    if again.seconds < r.seconds { r = again }
+                    return EvaluationProgress.Part(result: r, samples: s.map { [$0.0, $0.1] })
+                }
+                main.append(text.result); samples[d.name] = text.samples
+                for x in data.extra {
+                    let task = x.task.rawValue
+                    main.append(try done.result("main|\(d.name)|\(task)") { exactMatch(d, task: task) })
+                }
             }
             var curves: [CurvePoint] = []
             for tau in plan.thresholdSweep {
@@ -68,10 +79,12 @@ extension DecodeExperiment {
                 q.slotThreshold = tau; q.tokenThreshold = tau
                 for task in exactMatchTasks {
                     log("evaluate seed \(ar.seed): threshold \(tau), \(task)")
-                    curves.append(CurvePoint(decoder: Self.refusionDecoder, threshold: tau, result: exactMatch(
-                        DecoderUnderTest(name: "ReFusion tau=\(tau)", mode: .refusion, model: rfModel, parameters: q), task: task)))
-                    curves.append(CurvePoint(decoder: Self.mdmDecoder, threshold: tau, result: exactMatch(
-                        DecoderUnderTest(name: "MDM tau=\(tau)", mode: .mdm, model: mdmModel, parameters: q), task: task)))
+                    curves.append(CurvePoint(decoder: Self.refusionDecoder, threshold: tau, result: try done.result("curve|refusion|\(tau)|\(task)") {
+                        exactMatch(DecoderUnderTest(name: "ReFusion tau=\(tau)", mode: .refusion, model: rfModel, parameters: q), task: task)
+                    }))
+                    curves.append(CurvePoint(decoder: Self.mdmDecoder, threshold: tau, result: try done.result("curve|mdm|\(tau)|\(task)") {
+                        exactMatch(DecoderUnderTest(name: "MDM tau=\(tau)", mode: .mdm, model: mdmModel, parameters: q), task: task)
+                    }))
                 }
             }
             var slots: [SlotPoint] = []
@@ -80,10 +93,13 @@ extension DecodeExperiment {
                 q.slotSize = k
                 q.blockSize = max(p.blockSize, k) / k * k
                 log("evaluate seed \(ar.seed): slot size \(k)")
-                slots.append(SlotPoint(k: k, blockSize: q.blockSize, result: arithmetic(
-                    DecoderUnderTest(name: "ReFusion k=\(k)", mode: .refusion, model: rfModel, parameters: q))))
+                slots.append(SlotPoint(k: k, blockSize: q.blockSize, result: try done.result("slot|\(k)") {
+                    arithmetic(DecoderUnderTest(name: "ReFusion k=\(k)", mode: .refusion, model: rfModel, parameters: q))
+                }))
             }
             return SeedRun(seed: ar.seed, main: main, curves: curves, slotSweep: slots, textSamples: samples)
         }
+        progress?.finish()
+        return run
     }
 }

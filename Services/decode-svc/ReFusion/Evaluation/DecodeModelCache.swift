@@ -63,6 +63,12 @@ public final class DecodeModelCache {
         directory?.appendingPathComponent("models/\(name)/training-snapshot.safetensors")
     }
 
+    /// Where measurement set `name` keeps its finished passes while it is measured
+    /// (`EvaluationProgress`; nil without a directory).
+    public func progressURL(_ name: String) -> URL? {
+        directory?.appendingPathComponent("measurements/\(name).parts.json")
+    }
+
     /// The cached model `name` and its record, or `make()`'s, which is stored first.
     public func model(_ name: String, make: () throws -> (TransformerLM, TrainingRecord)) throws -> (TransformerLM, TrainingRecord) {
         guard let dir = directory?.appendingPathComponent("models/\(name)") else {
