@@ -29,7 +29,7 @@ final class EvaluationProgressTests: XCTestCase {
         XCTAssertEqual(calls, 2)
         XCTAssertEqual([second.resumed, second.measured], [1, 1])
         XCTAssertEqual(Set(try EvaluationProgress(file: file).parts.keys), ["a", "b"])
-        second.finish()
+        EvaluationProgress.finish(file: file)
         XCTAssertFalse(FileManager.default.fileExists(atPath: file.path))
         // an unreadable file is an error naming the file, not a silent restart
         try Data("{not json".utf8).write(to: file)

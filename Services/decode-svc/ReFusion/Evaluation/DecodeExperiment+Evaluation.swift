@@ -36,10 +36,8 @@ extension DecodeExperiment {
                       log: (String) -> Void) throws -> SeedRun {
         let names = [ar.name, mdm.name, rf.name, paperRecipe?.name ?? "-"]
         let name = DecodeModelCache.name("decode-eval", names + evaluationRecipe)
-        var progress: EvaluationProgress?
         let run = try cache.measurements(name) {
             let done = try EvaluationProgress(file: cache.progressURL(name))
-            progress = done
             if !done.parts.isEmpty { log("evaluate seed \(ar.seed): resuming after \(done.parts.count) finished passes") }
             let p = plan.parameters
             let (arModel, mdmModel, rfModel) = (try ar.model(log: log), try mdm.model(log: log), try rf.model(log: log))
@@ -99,7 +97,7 @@ extension DecodeExperiment {
             }
             return SeedRun(seed: ar.seed, main: main, curves: curves, slotSweep: slots, textSamples: samples)
         }
-        progress?.finish()
+        EvaluationProgress.finish(file: cache.progressURL(name))   // also a leftover of a run stopped after storing the set
         return run
     }
 }

@@ -8,7 +8,7 @@ import Foundation
 ///
 /// Each pass is stored under a key naming what it measured (decoder and task, threshold or slot
 /// size); the file is rewritten atomically after every pass and removed once the whole set is
-/// stored (`finish`). The set's name covers every model and the evaluation recipe, so parts of
+/// stored (`finish(file:)`). The set's name covers every model and the evaluation recipe, so parts of
 /// another recipe are never reused. Without a file (no cache directory) passes are only run.
 public final class EvaluationProgress {
     /// One finished pass: its result and, for text, its (prompt, generation) samples.
@@ -56,8 +56,8 @@ public final class EvaluationProgress {
         try pass(key) { Part(result: try body(), samples: nil) }.result
     }
 
-    /// Removes the file once the whole set is stored.
-    public func finish() {
+    /// Removes the parts `file` once the whole set is stored.
+    public static func finish(file: URL?) {
         if let file { try? FileManager.default.removeItem(at: file) }
     }
 }
