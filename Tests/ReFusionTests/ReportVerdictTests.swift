@@ -73,6 +73,10 @@ final class ReportVerdictTests: XCTestCase {
         XCTAssertTrue(line(md, "- Speed vs AR at that point, arithmetic").hasSuffix("faster: **holds**; at least 2x: **holds**."))
         // MDM never comes within 2 points of 89 %: its most accurate point (tau 0.9, 100 tok/s) -> 25x
         XCTAssertTrue(line(md, "- MDM on arithmetic compared at tau = 0.9").contains("its most accurate point"))
+        // 89 % vs MDM's best 40 %, far beyond 2 SE: no matched-quality ratio exists, and the line says so
+        XCTAssertTrue(line(md, "- MDM on arithmetic compared at tau = 0.9").hasSuffix(
+            "MDM reaches ReFusion's accuracy at no threshold (ReFusion ahead by +49.0 points; 2 SE = 8.2 points), "
+            + "so no matched-quality speed ratio exists; the ratio below compares ReFusion with a less accurate MDM."))
         XCTAssertTrue(line(md, "- Speed vs masked diffusion at that point, arithmetic").hasSuffix("faster: **holds**; at least 5x: **holds**."))
         XCTAssertTrue(line(md, "- Decoder variants").contains("with 120 unverified commits over all seeds"))
         XCTAssertTrue(line(md, "- Decoder variants").hasSuffix("faithful ahead: **holds**."))
@@ -118,6 +122,7 @@ final class ReportVerdictTests: XCTestCase {
         XCTAssertTrue(line(md, "- Speed vs AR at that point, arithmetic").hasSuffix("faster: **does not hold**; at least 2x: **does not hold**."))
         // MDM within 2 points of 50 %: tau 0.9 (49 %), not tau 0.5 (45 %): 900 / 300 = 3x
         XCTAssertTrue(line(md, "- MDM on arithmetic compared at tau = 0.9").contains("its fastest point within 2 points"))
+        XCTAssertFalse(md.contains("no matched-quality speed ratio exists"), "MDM is matched here")
         XCTAssertTrue(line(md, "- Speed vs masked diffusion at that point, arithmetic").contains("tokens/s ratio 3.00 ± 0.00x"))
         XCTAssertTrue(line(md, "- Speed vs masked diffusion at that point, arithmetic").hasSuffix("faster: **holds**; at least 5x: **does not hold**."))
         XCTAssertTrue(line(md, "- Decoder variants").hasSuffix("faithful ahead: **not shown**."))
