@@ -127,6 +127,50 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(third.measuredAt, ["c1", "c3"])
     }
 
+    /// The weight store (`Plan.keepsWeights`, the long plan's `models/` beside its ledger): a run
+    /// stopped mid-training leaves its snapshot there, a fresh machine continues from it and stores
+    /// every finished model's weights, and a third fresh machine that must measure a seed again
+    /// loads its weights instead of retraining them (and decodes exactly the same text).
+    func testTheWeightStoreCarriesWeightsAndSnapshotsToAFreshMachine() throws {
+        var plan = try XCTUnwrap(DecodeExperiment.Plan.named("quick"))
+        plan.seeds = [1]; plan.learningRates = [3e-3]; plan.keepsWeights = true
+        let data = try DecodeExperiment.standardData(plan: plan)
+        let root = TestRequirement.tempDir("decode-weight-store")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let ledger = ReportLedger(directory: root.appendingPathComponent("decode-long/ledger"))
+        let store = root.appendingPathComponent("decode-long/models")
+        struct Stop: Error {}
+        func run(cache: String, stopAt: String? = nil) throws -> (DecodeExperiment.Outcome, [String]) {
+            var lines: [String] = []
+            let o = try DecodeExperiment(plan: plan, data: data, cacheDirectory: root.appendingPathComponent(cache), ledger: ledger,
+                                         provenance: ["commit": cache, "dirty": "no"])
+                .run(log: { lines.append($0) }, shouldStop: { if let stopAt, lines.contains(where: { $0.contains(stopAt) }) { throw Stop() } })
+            return (o, lines)
+        }
+        func storeFiles() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: store.path)) ?? []).sorted() }
+        XCTAssertThrowsError(try run(cache: "machine-1", stopAt: "ar seed 1 step 4/"))
+        XCTAssertEqual(storeFiles().filter { $0.hasSuffix(".snapshot.safetensors") }.count, 1, "\(storeFiles())")
+        XCTAssertFalse(storeFiles().contains { $0.hasPrefix("decode-ar-") && $0.hasSuffix("0.safetensors") && !$0.contains("snapshot") })
+
+        let (second, lines) = try run(cache: "machine-2")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("train ar seed 1") && $0.hasSuffix("(continuing from its snapshot)") }, "\(lines)")
+        XCTAssertFalse(storeFiles().contains { $0.contains("snapshot") }, "finished models leave no snapshot: \(storeFiles())")
+        XCTAssertEqual(Set(storeFiles()), Set(second.models.map { "\($0.name).safetensors" }), "every finished model's weights")
+
+        // the seed's measurements lost on a fresh machine: its models come from the store, none is trained
+        let eval = DecodeModelCache.name("decode-eval", [second.models.first { $0.kind == "ar" }!.name,
+                                                         second.models.first { $0.kind == "mdm" }!.name,
+                                                         second.models.first { $0.kind == "refusion" }!.name,
+                                                         second.models.first { $0.kind == DecodeExperiment.paperRecipeModel }!.name]
+                                             + DecodeExperiment(plan: plan, data: data).evaluationRecipe)
+        try FileManager.default.removeItem(at: try ledger.file(eval))
+        let (third, thirdLines) = try run(cache: "machine-3")
+        XCTAssertFalse(thirdLines.contains { $0.hasPrefix("train ") }, "\(thirdLines)")
+        XCTAssertEqual(third.cacheComputed, 1, "only the measurement set")
+        XCTAssertEqual(third.runs[0].textSamples, second.runs[0].textSamples, "the same weights decode the same text")
+        XCTAssertEqual(third.runs[0].main.map(\.exactMatch), second.runs[0].main.map(\.exactMatch))
+    }
+
     /// The quick plan with the longer tasks and the full fortunes corpus: trained on, evaluated
     /// for every decoder, and rendered in their own table.
     func testQuickPlanWithLongTasksAndFullCorpus() throws {

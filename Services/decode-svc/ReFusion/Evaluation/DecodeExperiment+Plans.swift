@@ -10,7 +10,9 @@ extension DecodeExperiment.Plan {
     /// 3-rate sweep of 600 steps; 3 seeds of at most 6,000 steps, MDM 12,000; the paper-recipe ablation
     /// 6,000), ~83,000 steps, that is ~10 h on 2 cores before early stopping shortens it, plus
     /// evaluation. It spans sessions: every finished model and measurement set goes to the ledger
-    /// (`decode-long/ledger/`), and rerunning the same command resumes from it on any machine.
+    /// (`decode-long/ledger/`), every finished model's weights and the unfinished one's snapshot to
+    /// `decode-long/models/` (`keepsWeights`), and rerunning the same command resumes from them on
+    /// any machine (session 18 found a fresh machine without the disk cache: 10 h of weights gone).
     public static func named(_ name: String) -> DecodeExperiment.Plan? {
         var plan: DecodeExperiment.Plan
         switch name {
@@ -37,6 +39,7 @@ extension DecodeExperiment.Plan {
                                          slotSweep: [2, 4, 8], thresholdSweep: [0.3, 0.5, 0.7, 0.9], seed: 1,
                                          extraTasks: [.longAddition, .sorting], corpus: .full)
             plan.learningRates = [5e-4, 1e-3, 2e-3]; plan.sweepSteps = 600; plan.evalEvery = 200
+            plan.keepsWeights = true
         default: return nil
         }
         plan.name = name

@@ -47,6 +47,10 @@ public struct DecodeExperiment {
         public var validationCount = 64
         /// ReFusion's `TrainingSetup.causalLMShare`.
         public var causalLMShare = TrainingSetup.defaultCausalLMShare
+        /// Whether the report keeps its models' weights beside its ledger (`models/`, committed), not
+        /// only in the disk cache: for a plan whose training spans sessions, so that a fresh machine
+        /// continues from the last commit instead of retraining (`DecodeModelCache.weightStore`).
+        public var keepsWeights = false
     }
 
     /// One trained model of the experiment. Its weights are in memory when it was trained or
@@ -153,11 +157,14 @@ public struct DecodeExperiment {
     public static let draftKeepingDecoder = "ReFusion, draft-keeping II-b", refusionARDecoder = "ReFusion model, AR decoding"
 
     /// - ledger: the report's committed ledger (training records and measurement sets kept across
-    ///   machines); `provenance` is recorded with what this run adds to it.
+    ///   machines); `provenance` is recorded with what this run adds to it. With `plan.keepsWeights`,
+    ///   weights and the training snapshot are kept in `models/` beside it.
     public init(plan: Plan, data: DecodeDataset, cacheDirectory: URL? = nil, ledger: ReportLedger? = nil,
                 provenance: [String: String] = [:]) {
         self.plan = plan; self.data = data
-        cache = DecodeModelCache(directory: cacheDirectory, ledger: ledger, provenance: provenance)
+        // the weight store sits beside the ledger: `decode-long/models/` next to `decode-long/ledger/`
+        let store = plan.keepsWeights ? ledger?.directory.deletingLastPathComponent().appendingPathComponent("models") : nil
+        cache = DecodeModelCache(directory: cacheDirectory, ledger: ledger, weightStore: store, provenance: provenance)
     }
 
     public static func standardData(plan: Plan, corpusDirectory: String = FortuneCorpus.defaultDirectory) throws

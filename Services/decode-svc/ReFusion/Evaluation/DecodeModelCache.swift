@@ -1,5 +1,8 @@
 import Evaluation
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The decode experiment's disk cache (`meshctl report decode --cache`): every trained model as
 /// `models/<name>/model.safetensors` with its training record (`record.json`), and every seed's
@@ -13,9 +16,15 @@ import Foundation
 /// measurement set is also kept there, under the same name: a run on a fresh machine, where the
 /// disk cache is gone, reuses them and trains a model only when a measurement still needs its
 /// weights (`DecodeExperiment.TrainedModel.model`).
+///
+/// With a `weightStore` (a folder committed beside the ledger, for plans whose training spans
+/// sessions), every finished model's weights are also kept there as `<name>.safetensors`, and the
+/// model still training keeps its snapshot there (`<name>.snapshot.safetensors`, git-ignored; a
+/// session commits it with `git add -f` when it stops), so a fresh machine loads or continues them.
 public final class DecodeModelCache {
     public let directory: URL?
     public let ledger: ReportLedger?
+    public let weightStore: URL?
     /// Recorded with every ledger entry this run writes.
     public let provenance: [String: String]
     /// Models / measurement sets loaded from disk or the ledger in this run.
@@ -25,8 +34,8 @@ public final class DecodeModelCache {
     /// The provenance of every ledger entry read, and this run's for what it wrote.
     public private(set) var measuredBy: [[String: String]] = []
 
-    public init(directory: URL?, ledger: ReportLedger? = nil, provenance: [String: String] = [:]) {
-        self.directory = directory; self.ledger = ledger; self.provenance = provenance
+    public init(directory: URL?, ledger: ReportLedger? = nil, weightStore: URL? = nil, provenance: [String: String] = [:]) {
+        self.directory = directory; self.ledger = ledger; self.weightStore = weightStore; self.provenance = provenance
     }
 
     /// The training record of model `name` from the ledger, if it holds one.
@@ -57,10 +66,16 @@ public final class DecodeModelCache {
         public let description: String
     }
 
-    /// Where model `name`'s unfinished training keeps its `PlateauSnapshot` (nil without a directory);
-    /// removed once the model is stored.
+    /// Where model `name`'s unfinished training keeps its `PlateauSnapshot`: the weight store if there
+    /// is one, else the disk cache (nil without either); removed once the model is stored.
     public func snapshotURL(_ name: String) -> URL? {
-        directory?.appendingPathComponent("models/\(name)/training-snapshot.safetensors")
+        weightStore?.appendingPathComponent("\(name).snapshot.safetensors")
+            ?? directory?.appendingPathComponent("models/\(name)/training-snapshot.safetensors")
+    }
+
+    /// Model `name`'s finished weights in the weight store (nil without one).
+    public func storedWeightsURL(_ name: String) -> URL? {
+        weightStore?.appendingPathComponent("\(name).safetensors")
     }
 
     /// Where measurement set `name` keeps its finished passes while it is measured
@@ -69,33 +84,68 @@ public final class DecodeModelCache {
         directory?.appendingPathComponent("measurements/\(name).parts.json")
     }
 
-    /// The cached model `name` and its record, or `make()`'s, which is stored first.
+    /// The cached model `name` and its record (disk cache, else weight store with the ledger's record),
+    /// or `make()`'s, which is stored first.
     public func model(_ name: String, make: () throws -> (TransformerLM, TrainingRecord)) throws -> (TransformerLM, TrainingRecord) {
-        guard let dir = directory?.appendingPathComponent("models/\(name)") else {
+        if let (m, r) = try cachedModel(name) ?? storedModel(name) {
+            reused += 1
+            try store(m, as: name)   // a model of an older run's disk cache joins the weight store
+            return (m, r)
+        }
+        guard directory != nil || weightStore != nil else {
             computed += 1
             return try make()
         }
-        let weights = dir.appendingPathComponent("model.safetensors"), record = dir.appendingPathComponent("record.json")
-        if FileManager.default.fileExists(atPath: record.path) {
-            do {
-                let r = try JSONDecoder().decode(TrainingRecord.self, from: Data(contentsOf: record))
-                let m = try TransformerLM.load(from: weights.path)
-                reused += 1
-                try keep(r, as: name, fromDisk: true)
-                return (m, r)
-            } catch {
-                throw CacheError(description: "cached decode model \(dir.path) is unreadable (\(error)); delete the folder to retrain it")
-            }
-        }
         let (m, r) = try make()
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try m.save(to: weights.path, extra: ["recipe": name, "source": "meshctl report decode"])
-        // the record last: its presence marks a complete entry
-        try JSONEncoder().encode(r).write(to: record, options: .atomic)
+        if let dir = directory?.appendingPathComponent("models/\(name)") {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            try m.save(to: dir.appendingPathComponent("model.safetensors").path, extra: ["recipe": name, "source": "meshctl report decode"])
+            // the record last: its presence marks a complete entry
+            try JSONEncoder().encode(r).write(to: dir.appendingPathComponent("record.json"), options: .atomic)
+        }
+        try store(m, as: name)
         if let snap = snapshotURL(name) { try? FileManager.default.removeItem(at: snap) }
         computed += 1
         try keep(r, as: name, fromDisk: false)
         return (m, r)
+    }
+
+    /// Model `name` from the disk cache (its record file marks a complete entry).
+    func cachedModel(_ name: String) throws -> (TransformerLM, TrainingRecord)? {
+        guard let dir = directory?.appendingPathComponent("models/\(name)") else { return nil }
+        let record = dir.appendingPathComponent("record.json")
+        guard FileManager.default.fileExists(atPath: record.path) else { return nil }
+        do {
+            let r = try JSONDecoder().decode(TrainingRecord.self, from: Data(contentsOf: record))
+            let m = try TransformerLM.load(from: dir.appendingPathComponent("model.safetensors").path)
+            try keep(r, as: name, fromDisk: true)
+            return (m, r)
+        } catch {
+            throw CacheError(description: "cached decode model \(dir.path) is unreadable (\(error)); delete the folder to retrain it")
+        }
+    }
+
+    /// Model `name` from the weight store, with its record from the ledger (weights without a record
+    /// are not used: the record says how they were trained).
+    func storedModel(_ name: String) throws -> (TransformerLM, TrainingRecord)? {
+        guard let url = storedWeightsURL(name), FileManager.default.fileExists(atPath: url.path),
+              let r = try peekLedgerRecord(name) else { return nil }
+        do {
+            return (try TransformerLM.load(from: url.path), r)
+        } catch {
+            throw CacheError(description: "stored decode weights \(url.path) are unreadable (\(error)); delete the file to retrain the model")
+        }
+    }
+
+    /// Writes `model` to the weight store (atomically) unless it holds it already.
+    func store(_ model: TransformerLM, as name: String) throws {
+        guard let url = storedWeightsURL(name), !FileManager.default.fileExists(atPath: url.path) else { return }
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
+        try model.save(to: tmp.path, extra: ["recipe": name, "source": "meshctl report decode"])
+        guard rename(tmp.path, url.path) == 0 else {
+            throw CacheError(description: "\(url.path): cannot move the weights into place (errno \(errno))")
+        }
     }
 
     /// The cached measurements `name`, or `make()`'s, which are stored first.
