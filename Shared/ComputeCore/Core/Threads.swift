@@ -1,5 +1,6 @@
 import CBLAS
 import Dispatch
+import Foundation
 
 /// Thread settings. By default GEMMs are split across our own workers, each calling a
 /// single-threaded OpenBLAS sgemm: OpenBLAS's pthread workers spin (sched_yield) for a long
@@ -41,8 +42,23 @@ public enum Threads {
     /// our split (defaults: 2 workers).
     static let initialised: Bool = {
         if !configured { openblas_set_num_threads(1) }
+        if let warning = slowKernelWarning(core: coreName, coreType: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]) {
+            FileHandle.standardError.write(Data((warning + "\n").utf8))
+        }
         return true
     }()
+
+    /// The kernel family OpenBLAS chose for this CPU at load time (e.g. `Haswell`, `SkylakeX`, `Zen`).
+    public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
+
+    /// A warning when OpenBLAS fell back to its slowest kernels (`Prescott`, SSE3) because it does not
+    /// know the CPU (Debian bookworm's 0.3.21 on Intel Xeon model 207: sgemm ~6x slower) and
+    /// `OPENBLAS_CORETYPE` does not choose; nil otherwise. `scripts/blas-env` sets it for the scripts.
+    static func slowKernelWarning(core: String, coreType: String?) -> String? {
+        guard core == "Prescott", (coreType ?? "").isEmpty else { return nil }
+        return "warning: OpenBLAS did not recognise this CPU and uses its slowest kernels (Prescott); "
+            + "set OPENBLAS_CORETYPE=SkylakeX (AVX-512) or Haswell (AVX2) before starting, as `eval \"$(scripts/blas-env)\"` does"
+    }
 }
 
 /// Splits [0, n) into contiguous chunks run on up to `Threads.elementwise` workers when
