@@ -119,10 +119,23 @@ final class ExperimentTests: XCTestCase {
                                                           second.models.first { $0.kind == "refusion" && $0.seed == 2 }!.name, "-"]
                                               + DecodeExperiment(plan: plan, data: data).evaluationRecipe)
         try FileManager.default.removeItem(at: try ledger.file(seed2))
+        // and seed 2's AR record stands for a run that took another path (as a retrain on other hardware would)
+        let ar2 = second.models.first { $0.kind == "ar" && $0.seed == 2 }!
+        var other = ar2.record
+        other.training.curve[other.training.curve.count - 1][1] += 0.5
+        try ledger.store(other, key: ar2.name, provenance: ["commit": "c0", "cpu": "elsewhere"])
         let (third, thirdLines) = try run(cache: "machine-3", commit: "c3")
         XCTAssertEqual(thirdLines.filter { $0.hasPrefix("train ") }.map { String($0.prefix { $0 != ":" }) },
                        ["train ar seed 2", "train mdm seed 2", "train refusion seed 2"])
         XCTAssertEqual(third.models.filter(\.isMaterialized).map(\.seed), [2, 2, 2])
+        // the measured weights' record replaces the other run's, in the outcome and in the ledger
+        XCTAssertTrue(thirdLines.contains { $0.hasPrefix("ar seed 2: this run's training took another path") }, "\(thirdLines)")
+        XCTAssertEqual(third.models.first { $0.kind == "ar" && $0.seed == 2 }!.record.training.curve, ar2.record.training.curve)
+        let replaced = try XCTUnwrap(ledger.entry(ar2.name, as: TrainingRecord.self))
+        XCTAssertEqual(replaced.value.training.curve, ar2.record.training.curve)
+        XCTAssertEqual(replaced.measuredBy["commit"], "c3")
+        XCTAssertTrue(replaced.measuredBy["replaces"]?.hasPrefix("record by commit c0 on elsewhere") ?? false, "\(replaced.measuredBy)")
+        XCTAssertFalse(thirdLines.contains { $0.hasPrefix("mdm seed 2: this run's training took another path") }, "same path: kept")
         XCTAssertEqual(third.runs[0], first.runs[0])
         XCTAssertEqual(third.measuredAt, ["c1", "c3"])
     }

@@ -42,6 +42,7 @@ public enum Threads {
     /// our split (defaults: 2 workers).
     static let initialised: Bool = {
         if !configured { openblas_set_num_threads(1) }
+        mesh_flush_denormals()
         if let warning = slowKernelWarning(core: coreName, coreType: ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]) {
             FileHandle.standardError.write(Data((warning + "\n").utf8))
         }
@@ -71,6 +72,7 @@ func parallelRange(_ n: Int, cost: Int = 1, _ body: (Int, Int) -> Void) {
     }
     let chunks = min(workers, n)
     DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        mesh_flush_denormals()   // worker threads too (shim.h)
         body(n * c / chunks, n * (c + 1) / chunks)
     }
 }

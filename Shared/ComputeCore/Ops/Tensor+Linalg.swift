@@ -38,6 +38,7 @@ public enum BLAS {
             }
             return
         }
+        mesh_flush_denormals()   // this thread: denormal operands would cost microcode assists (shim.h)
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }

@@ -71,7 +71,16 @@ extension DecodeExperiment {
         }
         if let record = try cache.ledgerRecord(name) {
             log(summary("ledger", record.training))
-            return TrainedModel(name: name, record: record) { log, shouldStop in try make(log, shouldStop).0 }
+            return TrainedModel(name: name, record: record) { log, shouldStop in
+                let (m, r) = try make(log, shouldStop)
+                if !r.training.sameRun(as: record.training) {
+                    log("\(label): this run's training took another path than the ledger's record (held-out loss "
+                        + String(format: "%.4f at step %d vs %.4f at step %d", r.training.bestHeldOutLoss, r.training.bestStep,
+                                 record.training.bestHeldOutLoss, record.training.bestStep)
+                        + "; other hardware rounds differently): the ledger now records this run, whose weights are measured")
+                }
+                return (m, r)
+            }
         }
         let before = cache.computed
         let (model, record) = try make(log, shouldStop)

@@ -59,27 +59,33 @@ public struct DecodeExperiment {
     public struct TrainedModel {
         /// The cache name (`DecodeModelCache`: kind prefix + recipe hash).
         public let name: String
-        public let record: TrainingRecord
+        /// How the weights were trained. For a model known by its ledger record, the record of the
+        /// run that made its weights once they are made (a retrain on another machine can take
+        /// another path; `DecodeModelCache.reconcile`).
+        public var record: TrainingRecord { weights.record }
         public var kind: String { record.kind }
         public var seed: UInt64 { record.seed }
         private let weights: Weights
 
-        /// Materialises weights: (log, shouldStop) -> model.
-        public typealias Materialize = (_ log: (String) -> Void, _ shouldStop: () throws -> Void) throws -> TransformerLM
+        /// Materialises weights: (log, shouldStop) -> (model, the record of its training).
+        public typealias Materialize = (_ log: (String) -> Void, _ shouldStop: () throws -> Void) throws -> (TransformerLM, TrainingRecord)
 
         final class Weights {
             var model: TransformerLM?
+            var record: TrainingRecord
             let materialize: Materialize?
-            init(model: TransformerLM?, materialize: Materialize?) { self.model = model; self.materialize = materialize }
+            init(model: TransformerLM?, record: TrainingRecord, materialize: Materialize?) {
+                self.model = model; self.record = record; self.materialize = materialize
+            }
         }
 
         public init(name: String, model: TransformerLM, record: TrainingRecord) {
-            self.name = name; self.record = record; weights = Weights(model: model, materialize: nil)
+            self.name = name; weights = Weights(model: model, record: record, materialize: nil)
         }
 
         /// A model known by its record only; `materialize` makes its weights on first use.
         public init(name: String, record: TrainingRecord, materialize: @escaping Materialize) {
-            self.name = name; self.record = record; weights = Weights(model: nil, materialize: materialize)
+            self.name = name; weights = Weights(model: nil, record: record, materialize: materialize)
         }
 
         /// Whether the weights are in memory (trained or loaded in this run).
@@ -88,8 +94,9 @@ public struct DecodeExperiment {
         /// The weights, materialised on first use.
         public func model(log: (String) -> Void = { _ in }, shouldStop: () throws -> Void = {}) throws -> TransformerLM {
             if let m = weights.model { return m }
-            let m = try weights.materialize!(log, shouldStop)
+            let (m, r) = try weights.materialize!(log, shouldStop)
             weights.model = m
+            weights.record = r
             return m
         }
     }

@@ -106,8 +106,25 @@ public final class DecodeModelCache {
         try store(m, as: name)
         if let snap = snapshotURL(name) { try? FileManager.default.removeItem(at: snap) }
         computed += 1
-        try keep(r, as: name, fromDisk: false)
+        try reconcile(r, as: name, fromDisk: false)
         return (m, r)
+    }
+
+    /// Keeps record `r` of the weights in hand in the ledger. When the ledger's record of `name`
+    /// is another training run (its weights were lost, and retraining the same recipe on other
+    /// hardware took another path: float rounding differs between BLAS kernels), `r` replaces it,
+    /// since the report measures these weights; the entry names the record it replaced.
+    func reconcile(_ r: TrainingRecord, as name: String, fromDisk: Bool) throws {
+        guard let ledger, let old = try ledger.entry(name, as: TrainingRecord.self), !old.value.training.sameRun(as: r.training) else {
+            return try keep(r, as: name, fromDisk: fromDisk)
+        }
+        var p = fromDisk ? provenance.merging(["via": "report cache (measured by an earlier run)"]) { _, new in new } : provenance
+        p["replaces"] = "record by commit \(old.measuredBy["commit"] ?? "?") on \(old.measuredBy["cpu"] ?? "?") (held-out loss "
+            + String(format: "%.4f at step %d", old.value.training.bestHeldOutLoss, old.value.training.bestStep)
+            + "), whose weights were lost; retraining took another path"
+        try ledger.store(r, key: name, provenance: p)
+        if let i = measuredBy.firstIndex(of: old.measuredBy) { measuredBy.remove(at: i) }   // read before the retrain
+        measuredBy.append(p)
     }
 
     /// Model `name` from the disk cache (its record file marks a complete entry).
@@ -118,7 +135,7 @@ public final class DecodeModelCache {
         do {
             let r = try JSONDecoder().decode(TrainingRecord.self, from: Data(contentsOf: record))
             let m = try TransformerLM.load(from: dir.appendingPathComponent("model.safetensors").path)
-            try keep(r, as: name, fromDisk: true)
+            try reconcile(r, as: name, fromDisk: true)
             return (m, r)
         } catch {
             throw CacheError(description: "cached decode model \(dir.path) is unreadable (\(error)); delete the folder to retrain it")

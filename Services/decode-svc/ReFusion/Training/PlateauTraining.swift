@@ -30,6 +30,11 @@ public struct PlateauTraining: Sendable, Equatable, Codable {
         public var plateaued: Bool
         public var seconds: Double
         public var flops: Double
+
+        /// Whether `other` is the same training run (the same steps and held-out curve; wall time aside).
+        public func sameRun(as other: Result) -> Bool {
+            stepsTrained == other.stepsTrained && bestStep == other.bestStep && curve == other.curve
+        }
     }
 
     /// Where the rule stands after an evaluation (`PlateauSnapshot` keeps it with the trainer's own
