@@ -120,6 +120,15 @@ extension ServiceRuntime {
             logger.info("requeued \(requestID) on shutdown")
             return
         }
+        if case .failure(let error) = outcome, Self.isStoreOutage(error) {
+            // The store went away under the handler (a database restart): not the request's failure.
+            // Wait for the store (bounded), give the work back and let it run again.
+            logger.warning("run \(record.runID) (\(requestID)) lost the store mid-run (\(error)); requeueing it once the store is back")
+            _ = try? await withStoreRetry("requeue \(requestID)", dims: dims) { try store.updateStatus(runID: record.runID, to: .queued) }
+            Counter(label: "mesh_requests_total", dimensions: dims + [("outcome", "requeued_store_outage")]).increment()
+            try? await delivery.nack(requeue: true)
+            return
+        }
         if case .failure(let error) = outcome, let malformed = error as? MalformedRequest {
             await deadLetter(delivery, kind: kind, requestID: requestID, runID: record.runID, reason: malformed.reason,
                              alreadyBegun: true)
@@ -152,6 +161,15 @@ extension ServiceRuntime {
             Counter(label: "mesh_errors_total", dimensions: dims + [("stage", "handler")]).increment()
         }
         await replyAndAck(delivery, record: finished, fromStore: false)
+    }
+
+    /// Whether a handler's error is the store being unreachable (a connection that failed or
+    /// closed), which says nothing about the request: it is run again, not recorded as failed.
+    public static func isStoreOutage(_ error: Error) -> Bool {
+        switch error as? RunStoreError {
+        case .connection?, .closed?: return true
+        default: return false
+        }
     }
 
     /// Seconds a delivery is held while the store is unavailable before it goes back to the
