@@ -184,6 +184,50 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(third.runs[0].main.map(\.exactMatch), second.runs[0].main.map(\.exactMatch))
     }
 
+    /// Training only (`prepare`, `meshctl report decode --train-seeds`): on a machine whose weights are
+    /// lost, a second process makes one seed's models and measures nothing; the measuring run then loads
+    /// them from the weight store instead of training them.
+    func testPreparingASeedTrainsOnlyItsModelsAndTheMeasuringRunLoadsThem() throws {
+        var plan = try XCTUnwrap(DecodeExperiment.Plan.named("quick"))
+        plan.seeds = [1, 2]; plan.learningRates = [3e-3]; plan.keepsWeights = true
+        let data = try DecodeExperiment.standardData(plan: plan)
+        let root = TestRequirement.tempDir("decode-prepare")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let ledger = ReportLedger(directory: root.appendingPathComponent("decode-long/ledger"))
+        let store = root.appendingPathComponent("decode-long/models")
+        func experiment(_ cache: String) -> DecodeExperiment {
+            DecodeExperiment(plan: plan, data: data, cacheDirectory: root.appendingPathComponent(cache), ledger: ledger,
+                             provenance: ["commit": cache, "dirty": "no"])
+        }
+        let first = try experiment("machine-1").run()
+        // a fresh machine: the weights and seed 2's measurements are gone, the training records stay
+        try FileManager.default.removeItem(at: store)
+        let seed2 = first.models.filter { $0.seed == 2 && $0.kind != DecodeExperiment.paperRecipeModel }
+        let eval2 = DecodeModelCache.name("decode-eval", seed2.map(\.name) + ["-"] + experiment("x").evaluationRecipe)
+        XCTAssertTrue(try ledger.contains(eval2), "seed 2's measurement set is named as evaluateSeed names it")
+        try FileManager.default.removeItem(at: try ledger.file(eval2))
+        XCTAssertThrowsError(try experiment("machine-2").prepare(seeds: [5])) {
+            XCTAssertTrue("\($0)".contains("seed 5 is not a seed of plan 'quick'"), "\($0)")
+        }
+
+        var lines: [String] = []
+        let made = try experiment("machine-2").prepare(seeds: [2], log: { lines.append($0) })
+        XCTAssertEqual(made.map(\.name), seed2.map(\.name))
+        XCTAssertEqual(lines.filter { $0.hasPrefix("train ") }.map { String($0.prefix(while: { $0 != ":" })) },
+                       ["train ar seed 2", "train mdm seed 2", "train refusion seed 2"], "\(lines)")
+        XCTAssertFalse(lines.contains { $0.hasPrefix("evaluate") }, "nothing measured")
+        XCTAssertFalse(try ledger.contains(eval2))
+        let stored = try FileManager.default.contentsOfDirectory(atPath: store.path).sorted()
+        XCTAssertEqual(stored, seed2.map { "\($0.name).safetensors" }.sorted())
+
+        lines = []
+        let measured = try experiment("machine-3").run(log: { lines.append($0) })
+        XCTAssertFalse(lines.contains { $0.hasPrefix("train ") }, "seed 2's models come from the store: \(lines)")
+        XCTAssertEqual(measured.cacheComputed, 1, "only seed 2's measurement set")
+        XCTAssertEqual(measured.runs[1].main.map(\.exactMatch), first.runs[1].main.map(\.exactMatch), "the same weights")
+        XCTAssertEqual(measured.runs[1].textSamples, first.runs[1].textSamples)
+    }
+
     /// The quick plan with the longer tasks and the full fortunes corpus: trained on, evaluated
     /// for every decoder, and rendered in their own table.
     func testQuickPlanWithLongTasksAndFullCorpus() throws {

@@ -183,34 +183,72 @@ public struct DecodeExperiment {
                                    textTestCount: plan.textTestCount)
     }
 
-    /// The whole experiment. `log` receives one line per stage and per held-out evaluation.
-    public func run(log: (String) -> Void = { _ in }, shouldStop: () throws -> Void = {}) throws -> Outcome {
+    /// Every model of the plan: per kind the sweep and one model per seed (ReFusion from its seed's AR
+    /// model), and the paper-recipe ablation (first seed). Models whose records are in the ledger stay
+    /// unmaterialised until a measurement needs their weights.
+    struct Models {
+        var sweep: [SweepRun] = [], chosen: [String: Float] = [:], all: [TrainedModel] = []
+        var ar: [TrainedModel] = [], mdm: [TrainedModel] = [], refusion: [TrainedModel] = []
+        var paper: TrainedModel!
+    }
+
+    /// Trains (or finds in the cache and ledger) every model of the plan, in order: AR, MDM, ReFusion, the ablation.
+    func trainModels(log: (String) -> Void, shouldStop: () throws -> Void) throws -> Models {
         precondition(!plan.seeds.isEmpty && !plan.learningRates.isEmpty, "a plan needs seeds and learning rates")
-        let t0 = Date()
-        var sweep: [SweepRun] = [], chosen: [String: Float] = [:], models: [TrainedModel] = []
+        var m = Models()
         func train(_ mode: DecodeMode, initial: (Int) -> TrainedModel?) throws -> [TrainedModel] {
             let (lr, runs) = try sweepLearningRate(mode, initial: initial(0), log: log, shouldStop: shouldStop)
-            sweep += runs; chosen[mode.rawValue] = lr
+            m.sweep += runs; m.chosen[mode.rawValue] = lr
             let trained = try plan.seeds.indices.map { i in
                 try trainSeed(mode, seed: plan.seeds[i], learningRate: lr, initial: initial(i), log: log, shouldStop: shouldStop)
             }
-            models += trained
+            m.all += trained
             return trained
         }
-        let ar = try train(.ar) { _ in nil }
-        let mdm = try train(.mdm) { _ in nil }
-        let rf = try train(.refusion) { ar[$0] }
-        let paper = try trainSeed(.refusion, seed: plan.seeds[0], learningRate: chosen["refusion"]!, initial: ar[0],
-                                  paperRecipe: true, log: log, shouldStop: shouldStop)
-        models.append(paper)
+        m.ar = try train(.ar) { _ in nil }
+        m.mdm = try train(.mdm) { _ in nil }
+        let ar = m.ar
+        m.refusion = try train(.refusion) { ar[$0] }
+        m.paper = try trainSeed(.refusion, seed: plan.seeds[0], learningRate: m.chosen["refusion"]!, initial: ar[0],
+                                paperRecipe: true, log: log, shouldStop: shouldStop)
+        m.all.append(m.paper)
+        return m
+    }
+
+    /// The whole experiment. `log` receives one line per stage and per held-out evaluation.
+    public func run(log: (String) -> Void = { _ in }, shouldStop: () throws -> Void = {}) throws -> Outcome {
+        let t0 = Date()
+        let m = try trainModels(log: log, shouldStop: shouldStop)
         let trainingSeconds = Date().timeIntervalSince(t0)
 
         let t1 = Date()
         let runs = try plan.seeds.indices.map { i in
-            try evaluateSeed(ar: ar[i], mdm: mdm[i], refusion: rf[i], paperRecipe: i == 0 ? paper : nil, log: log)
+            try evaluateSeed(ar: m.ar[i], mdm: m.mdm[i], refusion: m.refusion[i], paperRecipe: i == 0 ? m.paper : nil, log: log)
         }
-        return Outcome(plan: plan, models: models, sweep: sweep, chosenLearningRate: chosen, runs: runs, data: data,
+        return Outcome(plan: plan, models: m.all, sweep: m.sweep, chosenLearningRate: m.chosen, runs: runs, data: data,
                        trainingSeconds: trainingSeconds, evaluationSeconds: Date().timeIntervalSince(t1),
                        cacheReused: cache.reused, cacheComputed: cache.computed, measuredAt: ReportLedger.commits(cache.measuredBy))
+    }
+
+    /// Training only: makes the weights of `seeds`' AR, MDM and ReFusion models (loads them, continues
+    /// their snapshots or trains them, storing each like `run` does) and measures nothing. A second
+    /// process can so train later seeds' models beside a run that measures earlier ones; that run then
+    /// loads them from the weight store. The training phase comes first, as in `run`: a model with no
+    /// ledger record is trained there whatever its seed (so the seeds choose among models known by
+    /// their ledger records only, as on a fresh machine). Returns the models made, in training order.
+    public func prepare(seeds: [UInt64], log: (String) -> Void = { _ in }, shouldStop: () throws -> Void = {}) throws -> [TrainedModel] {
+        if let missing = seeds.first(where: { !plan.seeds.contains($0) }) {
+            throw DecodeModelCache.CacheError(description: "seed \(missing) is not a seed of plan '\(plan.name)' (seeds \(plan.seeds.map(String.init).joined(separator: ", ")))")
+        }
+        let m = try trainModels(log: log, shouldStop: shouldStop)
+        var made: [TrainedModel] = []
+        for i in plan.seeds.indices where seeds.contains(plan.seeds[i]) {
+            for model in [m.ar[i], m.mdm[i], m.refusion[i]] {
+                _ = try model.model(log: log, shouldStop: shouldStop)
+                log("ready: \(model.kind) seed \(model.seed) (\(model.name))")
+                made.append(model)
+            }
+        }
+        return made
     }
 }

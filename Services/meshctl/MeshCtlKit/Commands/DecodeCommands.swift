@@ -95,19 +95,29 @@ public enum DecodeReport {
     /// - cacheDir: the report cache (default `.latentmesh/report-cache/decode/<plan>`); the first
     ///   seed's models are also exported there as `bench/<ar|mdm|refusion>/model.safetensors`
     ///   for `mesh-bench decode --models`.
+    /// - threads: compute threads (default: every core).
+    /// - trainOnlySeeds: only make these seeds' models (train, continue or load them; stored like a
+    ///   full run's), measure nothing and write no report: a second process training later seeds
+    ///   beside the run that measures (both with `threads` 1 on 2 cores).
     /// - log: progress lines (stage, model, step/total, held-out loss); default standard error.
-    public static func run(outputDir: URL, preset: String, cacheDir: URL? = nil,
+    public static func run(outputDir: URL, preset: String, cacheDir: URL? = nil, threads: Int? = nil, trainOnlySeeds: [UInt64]? = nil,
                            log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) async throws {
         guard let plan = DecodeExperiment.Plan.named(preset) else {
             throw ValidationFailure("unknown decode report preset '\(preset)': expected one of \(DecodeExperiment.Plan.names.joined(separator: ", "))")
         }
-        Threads.configure(max(1, ProcessInfo.processInfo.activeProcessorCount))
+        Threads.configure(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount))
         let provenance = ReportProvenance.current().dictionary   // before anything is written
         let cache = cacheDir ?? URL(fileURLWithPath: ".latentmesh/report-cache/decode/\(preset)")
         let data = try DecodeExperiment.standardData(plan: plan)
         let base = preset == "long" ? "decode-long" : "decode"
         let ledger = ReportLedger.of(outputDir: outputDir, figureFolder: base)
-        let outcome = try DecodeExperiment(plan: plan, data: data, cacheDirectory: cache, ledger: ledger, provenance: provenance).run(log: log)
+        let experiment = DecodeExperiment(plan: plan, data: data, cacheDirectory: cache, ledger: ledger, provenance: provenance)
+        if let seeds = trainOnlySeeds {
+            let made = try experiment.prepare(seeds: seeds, log: log)
+            log("trained or loaded \(made.count) models of seeds \(seeds.map(String.init).joined(separator: ", ")); nothing measured, no report written")
+            return
+        }
+        let outcome = try experiment.run(log: log)
         log("cache \(cache.path) and ledger \(ledger.directory.path): reused \(outcome.cacheReused), computed \(outcome.cacheComputed) models and measurement sets")
         let figures = try DecodeReportRenderer.writeCurveFigures(outcome, to: outputDir.appendingPathComponent("figures"),
                                                                  base: "\(base)-accuracy-throughput")
