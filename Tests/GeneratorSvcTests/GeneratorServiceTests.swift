@@ -34,8 +34,7 @@ final class GeneratorServiceTests: XCTestCase {
 
     func inProcessMesh(maxBatch: Int = 16, maxBatchWaitMs: Int = 2) async throws -> Mesh {
         let dir = Self.tempDir("inproc")
-        let store = try RunStores.open(url: "sqlite:" + dir.appendingPathComponent("mesh.sqlite").path)
-        try store.migrate()
+        let store = try TestEnvironment.sqliteStore(in: dir)
         let artifacts = try ArtifactStore(root: dir.appendingPathComponent("artifacts"), store: store)
         let transport = InProcessTransport()
         let host = MeshHost(transport: transport, store: store, artifacts: artifacts)

@@ -36,8 +36,7 @@ final class MessageLimitTests: XCTestCase {
     /// naming the limit (here a 2 KiB limit against a 4 KB ping).
     func testServiceDeadLettersOversizedDeliveryNamingTheLimit() async throws {
         let dir = TestEnvironment.tempDir("size")
-        let store = try RunStores.open(url: "sqlite:" + dir.appendingPathComponent("mesh.sqlite").path)
-        try store.migrate()
+        let store = try TestEnvironment.sqliteStore(in: dir)
         defer { store.close() }
         let transport = InProcessTransport()
         var config = ServiceConfig(service: "sizeprobe", worker: "w")

@@ -82,8 +82,7 @@ final class OpsServerTests: XCTestCase {
     /// Readiness names what is missing: not consuming yet, then the service's own check.
     func testReadinessNamesWhatIsMissing() async throws {
         let dir = TestEnvironment.tempDir("ready")
-        let store = try RunStores.open(url: "sqlite:" + dir.appendingPathComponent("mesh.sqlite").path)
-        try store.migrate()
+        let store = try TestEnvironment.sqliteStore(in: dir)
         defer { store.close() }
         let loaded = Flag()
         var def = ServiceDefinition(name: "readyprobe")

@@ -34,8 +34,7 @@ final class RollCallTests: XCTestCase {
     func testInProcess() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rollcall-\(getpid())-\(UUID().uuidString.prefix(6))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let store = try RunStores.open(url: "sqlite:" + dir.appendingPathComponent("runs.sqlite").path)
-        try store.migrate()
+        let store = try TestEnvironment.sqliteStore(in: dir, file: "runs.sqlite")
         defer { store.close() }
         let transport = InProcessTransport()
         try await rollCall({ _ in transport }, store: store)

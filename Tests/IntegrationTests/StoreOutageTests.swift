@@ -10,8 +10,7 @@ import XCTest
 final class StoreOutageTests: XCTestCase {
     func testAHandlerThatLosesTheStoreIsRunAgainNotFailed() async throws {
         let dir = TestEnvironment.tempDir("store-outage")
-        let store = try RunStores.open(url: "sqlite:" + dir.appendingPathComponent("mesh.sqlite").path)
-        try store.migrate()
+        let store = try TestEnvironment.sqliteStore(in: dir)
         defer { store.close() }
         let calls = AttemptCounter()
         var definition = ServiceDefinition(name: "outageprobe")

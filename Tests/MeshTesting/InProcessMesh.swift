@@ -31,8 +31,7 @@ public struct InProcessMesh {
     }
 
     static func start(dir: URL, withArtifacts: Bool, _ begin: (MeshHost) async throws -> Void) async throws -> InProcessMesh {
-        let store = try RunStores.open(url: "sqlite:" + dir.appendingPathComponent("mesh.sqlite").path)
-        try store.migrate()
+        let store = try TestEnvironment.sqliteStore(in: dir)
         let artifacts = withArtifacts ? try ArtifactStore(root: dir.appendingPathComponent("artifacts"), store: store) : nil
         let transport = InProcessTransport()
         let host = MeshHost(transport: transport, store: store, artifacts: artifacts)

@@ -1,4 +1,5 @@
 import Foundation
+import RunStore
 import TestKit
 import XCTest
 
@@ -50,6 +51,11 @@ public enum TestEnvironment {
     }
 
     public static func tempDir(_ name: String) -> URL { TestRequirement.tempDir(name) }
+
+    /// A migrated SQLite run store in `dir` (file `file`): the in-process tests' store. The caller closes it.
+    public static func sqliteStore(in dir: URL, file: String = "mesh.sqlite") throws -> RunStore {
+        try RunStores.open(url: "sqlite:" + dir.appendingPathComponent(file).path)
+    }
 
     /// Polls `condition` every 50 ms until it holds or `timeout` passes (then records a failure).
     public static func waitUntil(_ timeout: TimeInterval, _ what: String, file: StaticString = #filePath, line: UInt = #line,

@@ -226,8 +226,7 @@ final class TokenizerRedeliveryTests: XCTestCase {
     func testRedeliveredTrainResumesFromNewestCheckpoint() async throws {
         try TokenizerServiceTests.requireMiniLM()
         let dir = TokenizerServiceTests.tempDir("redeliver")
-        let store = try RunStores.open(url: "sqlite:" + dir.appendingPathComponent("mesh.sqlite").path)
-        try store.migrate()
+        let store = try TestEnvironment.sqliteStore(in: dir)
         let artifacts = try ArtifactStore(root: dir.appendingPathComponent("artifacts"), store: store)
         let train = try XCTUnwrap(TokenizerService.methods(loader: TokenizerLoader()).first { $0.routingKey == "tokenizer.train" })
         func context(_ run: String, attempt: Int) -> RunContext {
