@@ -143,7 +143,8 @@ final class ExperimentTests: XCTestCase {
     /// The weight store (`Plan.keepsWeights`, the long plan's `models/` beside its ledger): a run
     /// stopped mid-training leaves its snapshot there, a fresh machine continues from it and stores
     /// every finished model's weights, and a third fresh machine that must measure a seed again
-    /// loads its weights instead of retraining them (and decodes exactly the same text).
+    /// loads its weights instead of retraining them (and decodes exactly the same text), resuming the
+    /// set from the finished passes another machine left in the store.
     func testTheWeightStoreCarriesWeightsAndSnapshotsToAFreshMachine() throws {
         var plan = try XCTUnwrap(DecodeExperiment.Plan.named("quick"))
         plan.seeds = [1]; plan.learningRates = [3e-3]; plan.keepsWeights = true
@@ -177,7 +178,14 @@ final class ExperimentTests: XCTestCase {
                                                          second.models.first { $0.kind == DecodeExperiment.paperRecipeModel }!.name]
                                              + DecodeExperiment(plan: plan, data: data).evaluationRecipe)
         try FileManager.default.removeItem(at: try ledger.file(eval))
+        // ... stopped inside it on another machine, which left its first finished pass in the store
+        let arPass = try XCTUnwrap(second.runs[0].main.first { $0.decoder == DecodeExperiment.arDecoder && $0.task == "arithmetic" })
+        let parts = store.appendingPathComponent("\(eval).parts.json")
+        try JSONEncoder().encode(["main|\(DecodeExperiment.arDecoder)|arithmetic": EvaluationProgress.Part(result: arPass, samples: nil)])
+            .write(to: parts)
         let (third, thirdLines) = try run(cache: "machine-3")
+        XCTAssertTrue(thirdLines.contains("evaluate seed 1: resuming after 1 finished passes"), "\(thirdLines)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: parts.path), "removed once the set is stored")
         XCTAssertFalse(thirdLines.contains { $0.hasPrefix("train ") }, "\(thirdLines)")
         XCTAssertEqual(third.cacheComputed, 1, "only the measurement set")
         XCTAssertEqual(third.runs[0].textSamples, second.runs[0].textSamples, "the same weights decode the same text")

@@ -20,7 +20,8 @@ import Glibc
 /// With a `weightStore` (a folder committed beside the ledger, for plans whose training spans
 /// sessions), every finished model's weights are also kept there as `<name>.safetensors`, and the
 /// model still training keeps its snapshot there (`<name>.snapshot.safetensors`, git-ignored; a
-/// session commits it with `git add -f` when it stops), so a fresh machine loads or continues them.
+/// session commits it with `git add -f` when it stops), and so does the measurement set being
+/// measured (its finished passes, `<name>.parts.json`), so a fresh machine loads or continues them.
 public final class DecodeModelCache {
     public let directory: URL?
     public let ledger: ReportLedger?
@@ -79,9 +80,12 @@ public final class DecodeModelCache {
     }
 
     /// Where measurement set `name` keeps its finished passes while it is measured
-    /// (`EvaluationProgress`; nil without a directory).
+    /// (`EvaluationProgress`): the weight store if there is one (`<name>.parts.json`, git-ignored and
+    /// committed with `git add -f` at a stop like a snapshot, so a fresh machine resumes the set), else
+    /// the disk cache; nil without either.
     public func progressURL(_ name: String) -> URL? {
-        directory?.appendingPathComponent("measurements/\(name).parts.json")
+        weightStore?.appendingPathComponent("\(name).parts.json")
+            ?? directory?.appendingPathComponent("measurements/\(name).parts.json")
     }
 
     /// The cached model `name` and its record (disk cache, else weight store with the ledger's record),
