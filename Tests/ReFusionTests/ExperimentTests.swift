@@ -218,22 +218,53 @@ final class ExperimentTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("seed 5 is not a seed of plan 'quick'"), "\($0)")
         }
 
+        XCTAssertThrowsError(try experiment("machine-2").prepare(seeds: [2], kinds: ["gpt"])) {
+            XCTAssertTrue("\($0)".contains("model kind 'gpt' is not one of ar, mdm, refusion"), "\($0)")
+        }
+        func trained(_ lines: [String]) -> [String] {
+            lines.filter { $0.hasPrefix("train ") }.map { String($0.prefix(while: { $0 != ":" })) }
+        }
+
+        // two processes split seed 2: AR and MDM in one, ReFusion (from the stored AR model) in the other
         var lines: [String] = []
-        let made = try experiment("machine-2").prepare(seeds: [2], log: { lines.append($0) })
-        XCTAssertEqual(made.map(\.name), seed2.map(\.name))
-        XCTAssertEqual(lines.filter { $0.hasPrefix("train ") }.map { String($0.prefix(while: { $0 != ":" })) },
-                       ["train ar seed 2", "train mdm seed 2", "train refusion seed 2"], "\(lines)")
+        let made = try experiment("machine-2").prepare(seeds: [2], kinds: ["ar", "mdm"], log: { lines.append($0) })
+        XCTAssertEqual(made.map(\.name), seed2.filter { $0.kind != "refusion" }.map(\.name))
+        XCTAssertEqual(trained(lines), ["train ar seed 2", "train mdm seed 2"], "\(lines)")
+        lines = []
+        let refusion = try experiment("machine-2b").prepare(seeds: [2], kinds: ["refusion"], log: { lines.append($0) })
+        XCTAssertEqual(refusion.map(\.name), seed2.filter { $0.kind == "refusion" }.map(\.name))
+        XCTAssertEqual(trained(lines), ["train refusion seed 2"], "AR seed 2 comes from the store: \(lines)")
         XCTAssertFalse(lines.contains { $0.hasPrefix("evaluate") }, "nothing measured")
         XCTAssertFalse(try ledger.contains(eval2))
         let stored = try FileManager.default.contentsOfDirectory(atPath: store.path).sorted()
         XCTAssertEqual(stored, seed2.map { "\($0.name).safetensors" }.sorted())
 
+        // measuring only seed 2 stores its set; the full run then computes nothing
         lines = []
-        let measured = try experiment("machine-3").run(log: { lines.append($0) })
+        let sets = try experiment("machine-3").measure(seeds: [2], log: { lines.append($0) })
+        XCTAssertEqual(sets.map(\.seed), [2])
         XCTAssertFalse(lines.contains { $0.hasPrefix("train ") }, "seed 2's models come from the store: \(lines)")
-        XCTAssertEqual(measured.cacheComputed, 1, "only seed 2's measurement set")
+        XCTAssertFalse(lines.contains { $0.hasPrefix("evaluate seed 1") }, "seed 1 is not measured: \(lines)")
+        XCTAssertTrue(try ledger.contains(eval2))
+        let measured = try experiment("machine-4").run()
+        XCTAssertEqual(measured.cacheComputed, 0, "every measurement set comes from the ledger")
         XCTAssertEqual(measured.runs[1].main.map(\.exactMatch), first.runs[1].main.map(\.exactMatch), "the same weights")
         XCTAssertEqual(measured.runs[1].textSamples, first.runs[1].textSamples)
+    }
+
+    /// Timings depend on the machine and the thread count, so they are part of a measurement set's
+    /// name: another CPU or thread count measures every seed again instead of mixing tokens/s.
+    func testMeasurementSetsAreNamedByCPUAndThreads() throws {
+        let plan = try XCTUnwrap(DecodeExperiment.Plan.named("quick"))
+        let data = try DecodeExperiment.standardData(plan: plan)
+        func recipe(_ provenance: [String: String]) -> [String] {
+            DecodeExperiment(plan: plan, data: data, provenance: provenance).evaluationRecipe
+        }
+        let here = recipe(["cpu": "AMD EPYC", "threads": "1", "commit": "a"])
+        XCTAssertEqual(here, recipe(["cpu": "AMD EPYC", "threads": "1", "commit": "b"]), "the commit does not rename the set")
+        XCTAssertNotEqual(here, recipe(["cpu": "Intel(R) Xeon(R) Processor", "threads": "1"]))
+        XCTAssertNotEqual(here, recipe(["cpu": "AMD EPYC", "threads": "2"]))
+        XCTAssertEqual(here.last, "timed on AMD EPYC, 1 threads")
     }
 
     /// The quick plan with the longer tasks and the full fortunes corpus: trained on, evaluated

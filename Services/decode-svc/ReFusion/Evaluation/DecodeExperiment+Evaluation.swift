@@ -8,9 +8,17 @@ extension DecodeExperiment {
         return a.seconds <= b.seconds ? a : b
     }
 
-    /// Every input of a seed's measurements besides its models.
+    /// Every input of a seed's measurements besides its models, including what its timings depend
+    /// on: the CPU and the thread count (provenance `cpu`, `threads`). A report so never mixes
+    /// tokens/s measured on different machines: another machine measures every seed again.
     var evaluationRecipe: [String] {
-        ["decode-eval v2", "\(plan.parameters)", "slots \(plan.slotSweep)", "thresholds \(plan.thresholdSweep)", plan.dataRecipe]
+        ["decode-eval v2", "\(plan.parameters)", "slots \(plan.slotSweep)", "thresholds \(plan.thresholdSweep)", plan.dataRecipe,
+         timingContext]
+    }
+
+    /// "timed on CPU, N threads" from the provenance ("-" where it does not say).
+    var timingContext: String {
+        "timed on \(cache.provenance["cpu"] ?? "-"), \(cache.provenance["threads"] ?? "-") threads"
     }
 
     /// Exact match on arithmetic of `d` (the faster of two passes).

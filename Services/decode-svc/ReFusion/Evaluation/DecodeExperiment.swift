@@ -222,9 +222,7 @@ public struct DecodeExperiment {
         let trainingSeconds = Date().timeIntervalSince(t0)
 
         let t1 = Date()
-        let runs = try plan.seeds.indices.map { i in
-            try evaluateSeed(ar: m.ar[i], mdm: m.mdm[i], refusion: m.refusion[i], paperRecipe: i == 0 ? m.paper : nil, log: log)
-        }
+        let runs = try evaluate(m, seeds: plan.seeds, log: log)
         return Outcome(plan: plan, models: m.all, sweep: m.sweep, chosenLearningRate: m.chosen, runs: runs, data: data,
                        trainingSeconds: trainingSeconds, evaluationSeconds: Date().timeIntervalSince(t1),
                        cacheReused: cache.reused, cacheComputed: cache.computed, measuredAt: ReportLedger.commits(cache.measuredBy))
@@ -236,19 +234,49 @@ public struct DecodeExperiment {
     /// loads them from the weight store. The training phase comes first, as in `run`: a model with no
     /// ledger record is trained there whatever its seed (so the seeds choose among models known by
     /// their ledger records only, as on a fresh machine). Returns the models made, in training order.
-    public func prepare(seeds: [UInt64], log: (String) -> Void = { _ in }, shouldStop: () throws -> Void = {}) throws -> [TrainedModel] {
-        if let missing = seeds.first(where: { !plan.seeds.contains($0) }) {
-            throw DecodeModelCache.CacheError(description: "seed \(missing) is not a seed of plan '\(plan.name)' (seeds \(plan.seeds.map(String.init).joined(separator: ", ")))")
+    ///
+    /// - kinds: only these model kinds (`ar`, `mdm`, `refusion`) of `seeds`; nil: all three. Two
+    ///   processes can so split one seed's models (a ReFusion model loads its seed's AR model, or
+    ///   trains it when it is not stored yet).
+    public func prepare(seeds: [UInt64], kinds: [String]? = nil, log: (String) -> Void = { _ in },
+                        shouldStop: () throws -> Void = {}) throws -> [TrainedModel] {
+        try checkSeeds(seeds)
+        if let unknown = kinds?.first(where: { !Self.seedModelKinds.contains($0) }) {
+            throw DecodeModelCache.CacheError(description: "model kind '\(unknown)' is not one of \(Self.seedModelKinds.joined(separator: ", "))")
         }
         let m = try trainModels(log: log, shouldStop: shouldStop)
         var made: [TrainedModel] = []
         for i in plan.seeds.indices where seeds.contains(plan.seeds[i]) {
-            for model in [m.ar[i], m.mdm[i], m.refusion[i]] {
+            for model in [m.ar[i], m.mdm[i], m.refusion[i]] where kinds?.contains(model.kind) ?? true {
                 _ = try model.model(log: log, shouldStop: shouldStop)
                 log("ready: \(model.kind) seed \(model.seed) (\(model.name))")
                 made.append(model)
             }
         }
         return made
+    }
+
+    /// Measurement only: the measurement sets of `seeds` (measured, or read from the cache and
+    /// ledger), stored like `run` stores them; no report. A process can so measure the seeds whose
+    /// models are ready while another still trains a later seed's; the full run then reuses the sets.
+    public func measure(seeds: [UInt64], log: (String) -> Void = { _ in }, shouldStop: () throws -> Void = {}) throws -> [SeedRun] {
+        try checkSeeds(seeds)
+        return try evaluate(try trainModels(log: log, shouldStop: shouldStop), seeds: seeds, log: log)
+    }
+
+    /// The measurement sets of `seeds`' models, in the plan's seed order (the ablation's row with the first seed).
+    private func evaluate(_ m: Models, seeds: [UInt64], log: (String) -> Void) throws -> [SeedRun] {
+        try plan.seeds.indices.filter { seeds.contains(plan.seeds[$0]) }.map { i in
+            try evaluateSeed(ar: m.ar[i], mdm: m.mdm[i], refusion: m.refusion[i], paperRecipe: i == 0 ? m.paper : nil, log: log)
+        }
+    }
+
+    /// The kinds trained once per seed.
+    public static let seedModelKinds = [DecodeMode.ar.rawValue, DecodeMode.mdm.rawValue, DecodeMode.refusion.rawValue]
+
+    private func checkSeeds(_ seeds: [UInt64]) throws {
+        if let missing = seeds.first(where: { !plan.seeds.contains($0) }) {
+            throw DecodeModelCache.CacheError(description: "seed \(missing) is not a seed of plan '\(plan.name)' (seeds \(plan.seeds.map(String.init).joined(separator: ", ")))")
+        }
     }
 }

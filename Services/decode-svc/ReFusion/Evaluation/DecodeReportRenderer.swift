@@ -36,6 +36,9 @@ public enum DecodeReportRenderer {
         if let c = environment["commit"] { s += " at commit `\(c)`" + (environment["dirty"] == "yes" ? " (with uncommitted changes)" : "") }
         if let d = environment["date"] { s += " on \(d)" }
         if let cpu = environment["cpu"], let cores = environment["cores"] { s += ", \(cpu), \(cores) cores" }
+        if let threads = environment["threads"] {
+            s += ", \(threads) compute thread\(threads == "1" ? "" : "s") (a measurement set is named by CPU and thread count, so every tokens/s below was timed on this CPU with this thread count)"
+        }
         s += ". Every number below comes from this command's recipes (models and measurements of earlier runs come from its cache and from "
         s += "the ledger committed beside this report, named by their full recipe; this run reused \(o.cacheReused) and computed \(o.cacheComputed)"
         if !o.measuredAt.isEmpty {

@@ -99,22 +99,33 @@ public enum DecodeReport {
     /// - trainOnlySeeds: only make these seeds' models (train, continue or load them; stored like a
     ///   full run's), measure nothing and write no report: a second process training later seeds
     ///   beside the run that measures (both with `threads` 1 on 2 cores).
+    /// - trainKinds: with `trainOnlySeeds`, only these model kinds (`ar`, `mdm`, `refusion`).
+    /// - measureOnlySeeds: only measure these seeds (their models must be trained, or are trained
+    ///   here), store the measurement sets and stop: no report. The full run then reuses them.
     /// - log: progress lines (stage, model, step/total, held-out loss); default standard error.
     public static func run(outputDir: URL, preset: String, cacheDir: URL? = nil, threads: Int? = nil, trainOnlySeeds: [UInt64]? = nil,
+                           trainKinds: [String]? = nil, measureOnlySeeds: [UInt64]? = nil,
                            log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) async throws {
         guard let plan = DecodeExperiment.Plan.named(preset) else {
             throw ValidationFailure("unknown decode report preset '\(preset)': expected one of \(DecodeExperiment.Plan.names.joined(separator: ", "))")
         }
-        Threads.configure(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount))
-        let provenance = ReportProvenance.current().dictionary   // before anything is written
+        let threadCount = threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
+        Threads.configure(threadCount)
+        var provenance = ReportProvenance.current().dictionary   // before anything is written
+        provenance["threads"] = String(threadCount)   // timings depend on it (`DecodeExperiment.evaluationRecipe`)
         let cache = cacheDir ?? URL(fileURLWithPath: ".latentmesh/report-cache/decode/\(preset)")
         let data = try DecodeExperiment.standardData(plan: plan)
         let base = preset == "long" ? "decode-long" : "decode"
         let ledger = ReportLedger.of(outputDir: outputDir, figureFolder: base)
         let experiment = DecodeExperiment(plan: plan, data: data, cacheDirectory: cache, ledger: ledger, provenance: provenance)
         if let seeds = trainOnlySeeds {
-            let made = try experiment.prepare(seeds: seeds, log: log)
+            let made = try experiment.prepare(seeds: seeds, kinds: trainKinds, log: log)
             log("trained or loaded \(made.count) models of seeds \(seeds.map(String.init).joined(separator: ", ")); nothing measured, no report written")
+            return
+        }
+        if let seeds = measureOnlySeeds {
+            let runs = try experiment.measure(seeds: seeds, log: log)
+            log("measured seeds \(runs.map { String($0.seed) }.joined(separator: ", ")) (ledger \(ledger.directory.path)); no report written")
             return
         }
         let outcome = try experiment.run(log: log)
