@@ -45,8 +45,11 @@ final class DecoderTests: XCTestCase {
             maxTokens: 32, slotSize: 4, blockSize: 16, slotThreshold: 0.3, tokenThreshold: 0.3))
         let out = d.decode(prompt: prompt)
         XCTAssertEqual(out.tokens.count, 32)
-        XCTAssertEqual(out.forwards, 5)   // prefill, then two blocks of one plan + one verify accepting all four slots
-        XCTAssertEqual(out.tokensPerForward, 6.4)
+        // prefill, one plan, then per block one verify accepting all four slots; the first block's
+        // verify carries the second block's plan (fused planning)
+        XCTAssertEqual(out.forwards, 4)
+        XCTAssertEqual(out.tokensPerForward, 8.0)
+        XCTAssertEqual(d.stats.fusedPlans, 1)
         XCTAssertEqual(d.stats.slotsAcceptedWhole, 8)
         // strict thresholds fall back to per-slot completion and need more forwards
         var strict = ReFusionDecoder(model: m, parameters: DecodeParameters(
@@ -56,7 +59,7 @@ final class DecoderTests: XCTestCase {
         XCTAssertGreaterThan(s.forwards, 8)
         XCTAssertGreaterThan(strict.stats.slotsCompletedIteratively, 0)
         // every II-b verify commits at least one token; refills re-draft the rejected suffixes
-        XCTAssertLessThanOrEqual(strict.stats.verifyForwards, s.tokens.count + strict.stats.planForwards)
+        XCTAssertLessThanOrEqual(strict.stats.verifyForwards, s.tokens.count + strict.stats.planForwards + strict.stats.fusedPlans)
         XCTAssertGreaterThan(strict.stats.refillForwards, 0)
         var kept = ReFusionDecoder(model: m, parameters: strict.parameters, variant: .draftKeeping)
         let r = kept.decode(prompt: prompt)
@@ -89,7 +92,8 @@ final class DecoderTests: XCTestCase {
             }
             XCTAssertEqual(out.tokens, expected, "k=\(k) b=\(b)")
             XCTAssertEqual(out.finished, eos - 4 < L)
-            XCTAssertEqual(out.forwards, 1 + 2 * blocks, "the prefill, then one plan and one verify per block")
+            XCTAssertEqual(out.forwards, 2 + blocks, "the prefill, one plan, then one verify per block carrying the next block's plan")
+            XCTAssertEqual(d.stats.fusedPlans, blocks - 1, "k=\(k) b=\(b)")
         }
     }
 

@@ -25,11 +25,13 @@ final class VerificationTests: XCTestCase {
 
     func testRefillRedraftsTheRejectedSuffix() {
         // Plan drafts are all wrong; the refill probe (led by the causal argmax) drafts right,
-        // so each slot costs plan + rejected verify + refill + accepting verify.
+        // so each slot costs plan + rejected verify + refill + accepting verify. WrongPlanModel's
+        // drafts are wrong only in a forward without clean response tokens, i.e. a plan of its
+        // own: the plan is not fused into the verify here (FusedPlanningTests covers fusion).
         let m = WrongPlanModel(eosPosition: 4 + 100)
         let ar = ARDecoder.decode(model: m, prompt: prompt, maxTokens: 16)
         var d = ReFusionDecoder(model: m, parameters: DecodeParameters(maxTokens: 16, slotSize: 4, blockSize: 8,
-                                                                       slotThreshold: 0.5, tokenThreshold: 0.3))
+                                                                       slotThreshold: 0.5, tokenThreshold: 0.3), fusesPlanning: false)
         let out = d.decode(prompt: prompt)
         XCTAssertEqual(out.tokens, ar.tokens)
         XCTAssertEqual(d.stats.refillForwards, 4)

@@ -22,6 +22,12 @@
 /// contiguous prefix in position order: a selected slot behind an unfilled gap has no row
 /// that predicts its first token yet and is re-planned in a later step. Keys/values of
 /// committed tokens are never recomputed; [MASK] probes and rejected drafts are truncated away.
+/// Plan fused into verify (`fusesPlanning`, default on): every verify forward also carries
+/// [MASK] at the positions the next plan would cover if the candidate is accepted whole (the
+/// rest of the block, else the next block). In a causal model those rows see exactly the
+/// keys/values a separate plan forward would see, so when the candidate is accepted whole they
+/// are that plan, and the plan forward is skipped; otherwise they are dropped with the rejected
+/// drafts. Same tokens, fewer forwards (a CPU forward has a fixed cost: the weights are read once).
 /// [EOS] truncates. `Variant.draftKeeping` keeps the earlier, looser algorithm for comparison
 /// (see `ReFusionDecoder+DraftKeeping.swift`); it counts its unverified commits.
 public struct ReFusionDecoder {
@@ -38,15 +44,22 @@ public struct ReFusionDecoder {
     public let model: CausalTokenModel
     public let parameters: DecodeParameters
     public let variant: Variant
+    /// Whether `.faithful` plans inside the previous verify forward (see above; the draft-keeping
+    /// variants never do); false runs every plan
+    /// as its own forward (the same tokens; for comparison).
+    public var fusesPlanning = true
 
-    public init(model: CausalTokenModel, parameters: DecodeParameters, variant: Variant = .faithful) {
-        self.model = model; self.parameters = parameters; self.variant = variant
+    public init(model: CausalTokenModel, parameters: DecodeParameters, variant: Variant = .faithful, fusesPlanning: Bool = true) {
+        self.model = model; self.parameters = parameters; self.variant = variant; self.fusesPlanning = fusesPlanning
     }
 
     /// Counters of one decode, beyond the output. Forwards sum to `DecodeOutput.forwards`.
     public struct Stats: Sendable, Equatable {
         public var prefillForwards = 0
+        /// Plans run as their own forward.
         public var planForwards = 0
+        /// Plans taken from the previous verify forward (`fusesPlanning`): no forward of their own.
+        public var fusedPlans = 0
         public var verifyForwards = 0
         public var refillForwards = 0
         /// Slots committed whole by one II-a verify.
@@ -71,6 +84,8 @@ public struct ReFusionDecoder {
         var forwards = 0
         var pendingPrompt: [Int]
         let cache: DecodeCache
+        /// The next plan's drafts from a verify forward accepted whole: valid for exactly these positions.
+        var planned: (positions: [Int], drafts: [(token: Int, prob: Float)])?
         init(prompt: [Int], maxTokens: Int, cache: DecodeCache) {
             P = prompt.count; L = maxTokens; filled = Array(repeating: nil, count: maxTokens)
             pendingPrompt = prompt; self.cache = cache
@@ -97,7 +112,7 @@ public struct ReFusionDecoder {
             while true {
                 masked.removeAll { $0.lowerBound >= s.limit || s.filled[$0.lowerBound] != nil }
                 if masked.isEmpty { break }
-                if variant == .faithful { faithfulStep(masked: masked, frontierRow: &frontierRow!, s) }
+                if variant == .faithful { faithfulStep(masked: masked, blockEnd: blockEnd, frontierRow: &frontierRow!, s) }
                 else { draftKeepingStep(masked: masked, s) }
             }
             blockStart = blockEnd
@@ -130,6 +145,28 @@ public struct ReFusionDecoder {
         return (0..<positions.count).map { logits.best(lead.count + $0, banned: ARDecoder.banned) }
     }
 
+    /// The positions the next plan covers once everything before response index `end` is
+    /// committed: the rest of the block, else the whole next block (as `decode` cuts it).
+    func nextPlanPositions(after end: Int, blockEnd: Int) -> [Int] {
+        if end < blockEnd { return Array(end..<blockEnd) }
+        return Array(blockEnd..<min(blockEnd + parameters.blockSize, parameters.maxTokens))
+    }
+
+    /// A causal verify forward over `tokens` at response indices `start...`; with `fusesPlanning`,
+    /// [MASK] at the next plan's positions follow them, and their drafts become `s.planned`, which
+    /// the caller clears unless it accepts `tokens` whole. Returns the tokens' rows; the caller
+    /// truncates the cache to what it commits (the masks' keys/values go with the rejected drafts).
+    mutating func verify(_ tokens: [Int], at start: Int, blockEnd: Int, _ s: State) -> Logits {
+        let next = fusesPlanning ? nextPlanPositions(after: start + tokens.count, blockEnd: blockEnd) : []
+        let all = run(tokens + [Int](repeating: CharVocabulary.mask, count: next.count),   // [n + next, vocab]
+                      (start..<(start + tokens.count)).map { s.P + $0 } + next.map { s.P + $0 }, s)
+        stats.verifyForwards += 1
+        s.planned = nil
+        if next.isEmpty { return all }
+        s.planned = (next, next.indices.map { all.best(tokens.count + $0, banned: ARDecoder.banned) })
+        return Logits(rows: tokens.count, vocab: all.vocab, values: Array(all.values[..<(tokens.count * all.vocab)]))   // [n, vocab]
+    }
+
     /// Commits `token` at response index `i`; returns false when it is [EOS] (stop the slot).
     func commit(_ i: Int, _ token: Int, _ s: State) -> Bool {
         s.filled[i] = token
@@ -151,12 +188,20 @@ public struct ReFusionDecoder {
     }
 
     /// One plan + verify (+ II-b) step of the faithful variant; commits >= 1 token.
-    private mutating func faithfulStep(masked: [Range<Int>], frontierRow: inout Logits, _ s: State) {
+    private mutating func faithfulStep(masked: [Range<Int>], blockEnd: Int, frontierRow: inout Logits, _ s: State) {
         let tau = parameters.tokenThreshold
         let frontier = masked[0].lowerBound      // commits are contiguous: the first masked slot starts there
-        // (I) plan
-        let drafts = probe(masked.flatMap { Array($0) }, s)
-        stats.planForwards += 1
+        // (I) plan: from the last verify forward when it was accepted whole, else a forward of its own
+        let positions = masked.flatMap { Array($0) }
+        let drafts: [(token: Int, prob: Float)]
+        if let planned = s.planned, planned.positions == positions {
+            drafts = planned.drafts
+            stats.fusedPlans += 1
+        } else {
+            drafts = probe(positions, s)
+            stats.planForwards += 1
+        }
+        s.planned = nil
         var slotDrafts: [(range: Range<Int>, tokens: [Int], conf: Float)] = []
         var offset = 0
         for r in masked {
@@ -173,8 +218,7 @@ public struct ReFusionDecoder {
         if !chain.isEmpty {
             let tokens = chain.flatMap(\.tokens)
             let base = s.cache.count
-            let v = run(tokens, chain.flatMap { $0.range.map { s.P + $0 } }, s)
-            stats.verifyForwards += 1
+            let v = verify(tokens, at: frontier, blockEnd: blockEnd, s)   // the chain is contiguous from the frontier
             let probs = tokens.indices.map { i in i == 0 ? frontierRow.probability(0, tokens[0]) : v.probability(i - 1, tokens[i]) }
             committed = Self.acceptedPrefix(tokens, probs, tau: tau)
             s.cache.truncate(to: base + committed)
@@ -184,18 +228,19 @@ public struct ReFusionDecoder {
                 if acc.1 + c.tokens.count <= committed { acc.0 += 1 }
                 acc.1 += c.tokens.count
             }.0
-            if committed == tokens.count { return }
+            if committed == tokens.count { return }   // the fused plan (s.planned) stays valid
+            s.planned = nil
         }
         // (II-b) finish the slot at the new frontier
         let at = frontier + committed
         guard let slot = masked.first(where: { $0.contains(at) }) else { return }
-        finishSlot(slot, from: at, frontierRow: &frontierRow, s)
+        finishSlot(slot, from: at, blockEnd: blockEnd, frontierRow: &frontierRow, s)
         stats.slotsCompletedIteratively += 1
     }
 
     /// II-b: re-mask positions `from..<slot.upperBound`, put the causal argmax first, refill the
     /// rest conditioned on it, verify causally, commit the accepted prefix; until the slot is full.
-    private mutating func finishSlot(_ slot: Range<Int>, from: Int, frontierRow: inout Logits, _ s: State) {
+    private mutating func finishSlot(_ slot: Range<Int>, from: Int, blockEnd: Int, frontierRow: inout Logits, _ s: State) {
         let tau = parameters.tokenThreshold
         var at = from
         while at < slot.upperBound && s.eosAt == nil {
@@ -212,11 +257,11 @@ public struct ReFusionDecoder {
                 candidate += refill.map(\.token)
             }
             let base = s.cache.count
-            let v = run(candidate, (at..<(at + candidate.count)).map { s.P + $0 }, s)
-            stats.verifyForwards += 1
+            let v = verify(candidate, at: at, blockEnd: blockEnd, s)
             var probs = candidate.indices.map { i in i == 0 ? first.prob : v.probability(i - 1, candidate[i]) }
             if probs[0] <= tau { stats.argmaxCommits += 1; probs[0] = .infinity }   // the causal argmax: at least one token
             let m = Self.acceptedPrefix(candidate, probs, tau: tau)
+            if m < candidate.count { s.planned = nil }   // drafts conditioned on rejected tokens
             s.cache.truncate(to: base + m)
             frontierRow = v.slice(m - 1)
             for j in 0..<m where !commit(at + j, candidate[j], s) { return }
