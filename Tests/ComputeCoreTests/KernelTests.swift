@@ -29,6 +29,26 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// One-row products take the matrix-vector path (`cblas_sgemv`): every transpose, with padded
+    /// leading dimensions, alpha and beta, against a plain triple loop.
+    func testOneRowGemmMatchesReference() {
+        var rng = RNG(seed: 5)
+        let (n, k) = (37, 23)
+        for ta in [false, true] {
+            for tb in [false, true] {
+                let lda = ta ? 3 : k + 2, ldb = tb ? k + 5 : n + 4   // a: [1, k] or [k, 1] (stride lda); b: [k, n] or [n, k]
+                let a = rng.normal([ta ? k * lda : lda]), b = rng.normal([ldb * (tb ? n : k)])
+                let c = Tensor(repeating: 1, shape: [n])
+                BLAS.gemm(ta, tb, 1, n, k, 0.5, a.ptr, lda, b.ptr, ldb, 2, c.ptr, n)
+                for j in 0..<n {
+                    var acc: Float = 0
+                    for l in 0..<k { acc += a.ptr[ta ? l * lda : l] * b.ptr[tb ? j * ldb + l : l * ldb + j] }
+                    XCTAssertEqual(c.ptr[j], 0.5 * acc + 2, accuracy: 1e-4, "transA \(ta) transB \(tb) column \(j)")
+                }
+            }
+        }
+    }
+
     func testParallelReductionsMatchSerial() {
         // Sizes above the parallel threshold (2 * Threads.grain work units).
         var rng = RNG(seed: 4)

@@ -1,13 +1,23 @@
+import ComputeCore
+
 /// LLaDA-style masked-diffusion decoding with confidence-based parallel unmasking:
 /// the response starts as `maxTokens` [MASK]s; blocks of `blockSize` are decoded left to
 /// right; each step runs the bidirectional model over the whole sequence (no KV cache is
 /// possible) and unmasks every masked position of the current block whose top probability
 /// exceeds `threshold` (at least the most confident one, counted in
 /// `DecodeOutput.belowThresholdCommits`). Output is truncated at the first [EOS]; decoding
-/// stops after a block that contains one.
+/// stops after a block that contains one. The model's weights are packed once per decode
+/// (`PackedWeightCache`), as the causal decoders' streams pack theirs.
 public enum MDMDecoder {
     public static func decode(model: BidirectionalTokenModel, prompt: [Int], maxTokens: Int, blockSize: Int,
                               threshold: Float) -> DecodeOutput {
+        withPackedWeights(PackedWeightCache()) {
+            decodeStream(model: model, prompt: prompt, maxTokens: maxTokens, blockSize: blockSize, threshold: threshold)
+        }
+    }
+
+    private static func decodeStream(model: BidirectionalTokenModel, prompt: [Int], maxTokens: Int, blockSize: Int,
+                                     threshold: Float) -> DecodeOutput {
         precondition(!prompt.isEmpty && maxTokens >= 1 && blockSize >= 1, "invalid MDM decode arguments")
         let P = prompt.count
         var seq = prompt + [Int](repeating: CharVocabulary.mask, count: maxTokens)

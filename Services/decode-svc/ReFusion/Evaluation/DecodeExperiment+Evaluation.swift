@@ -9,10 +9,11 @@ extension DecodeExperiment {
     }
 
     /// Every input of a seed's measurements besides its models, including what its timings depend
-    /// on: the CPU and the thread count (provenance `cpu`, `threads`). A report so never mixes
+    /// on: the CPU and the thread count (provenance `cpu`, `threads`); v3: decoding with weights
+    /// packed once per stream and the plan fused into the verify forward. A report so never mixes
     /// tokens/s measured on different machines: another machine measures every seed again.
     var evaluationRecipe: [String] {
-        ["decode-eval v2", "\(plan.parameters)", "slots \(plan.slotSweep)", "thresholds \(plan.thresholdSweep)", plan.dataRecipe,
+        ["decode-eval v3", "\(plan.parameters)", "slots \(plan.slotSweep)", "thresholds \(plan.thresholdSweep)", plan.dataRecipe,
          timingContext]
     }
 
