@@ -45,8 +45,7 @@ public struct ReFusionDecoder {
     public let parameters: DecodeParameters
     public let variant: Variant
     /// Whether `.faithful` plans inside the previous verify forward (see above; the draft-keeping
-    /// variants never do); false runs every plan
-    /// as its own forward (the same tokens; for comparison).
+    /// variants never do); false runs every plan as its own forward (the same tokens; for comparison).
     public var fusesPlanning = true
 
     public init(model: CausalTokenModel, parameters: DecodeParameters, variant: Variant = .faithful, fusesPlanning: Bool = true) {
@@ -95,7 +94,7 @@ public struct ReFusionDecoder {
 
     public mutating func decode(prompt: [Int]) -> DecodeOutput {
         precondition(!prompt.isEmpty, "the prompt needs at least [BOS]")
-        let k = parameters.slotSize, b = parameters.blockSize, L = parameters.maxTokens
+        let k = parameters.slotSize, L = parameters.maxTokens
         let s = State(prompt: prompt, maxTokens: L, cache: model.makeCache())
         stats = Stats()
         var frontierRow: Logits?
@@ -107,7 +106,7 @@ public struct ReFusionDecoder {
         }
         var blockStart = 0
         while blockStart < s.limit {
-            let blockEnd = min(blockStart + b, L)
+            let blockEnd = block(startingAt: blockStart).upperBound
             var masked = stride(from: blockStart, to: blockEnd, by: k).map { $0..<min($0 + k, blockEnd) }
             while true {
                 masked.removeAll { $0.lowerBound >= s.limit || s.filled[$0.lowerBound] != nil }
@@ -145,11 +144,13 @@ public struct ReFusionDecoder {
         return (0..<positions.count).map { logits.best(lead.count + $0, banned: ARDecoder.banned) }
     }
 
+    /// The block of response indices that starts at `start` (the last one may be shorter).
+    func block(startingAt start: Int) -> Range<Int> { start..<min(start + parameters.blockSize, parameters.maxTokens) }
+
     /// The positions the next plan covers once everything before response index `end` is
-    /// committed: the rest of the block, else the whole next block (as `decode` cuts it).
+    /// committed: the rest of the block, else the whole next block.
     func nextPlanPositions(after end: Int, blockEnd: Int) -> [Int] {
-        if end < blockEnd { return Array(end..<blockEnd) }
-        return Array(blockEnd..<min(blockEnd + parameters.blockSize, parameters.maxTokens))
+        end < blockEnd ? Array(end..<blockEnd) : Array(block(startingAt: blockEnd))
     }
 
     /// A causal verify forward over `tokens` at response indices `start...`; with `fusesPlanning`,
