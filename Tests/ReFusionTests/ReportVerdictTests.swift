@@ -78,6 +78,7 @@ final class ReportVerdictTests: XCTestCase {
             "MDM reaches ReFusion's accuracy at no threshold (ReFusion ahead by +49.0 points; 2 SE = 8.2 points), "
             + "so no matched-quality speed ratio exists; the ratio below compares ReFusion with a less accurate MDM."))
         XCTAssertTrue(line(md, "- Speed vs masked diffusion at that point, arithmetic").hasSuffix("faster: **holds**; at least 5x: **holds**."))
+        XCTAssertFalse(md.contains("- What was tried for speed"), "ReFusion reaches 2x AR: nothing to explain")
         XCTAssertTrue(line(md, "- Decoder variants").contains("with 120 unverified commits over all seeds"))
         XCTAssertTrue(line(md, "- Decoder variants").hasSuffix("faithful ahead: **holds**."))
     }
@@ -123,7 +124,15 @@ final class ReportVerdictTests: XCTestCase {
         // MDM within 2 points of 50 %: tau 0.9 (49 %), not tau 0.5 (45 %): 900 / 300 = 3x
         XCTAssertTrue(line(md, "- MDM on arithmetic compared at tau = 0.9").contains("its fastest point within 2 points"))
         XCTAssertFalse(md.contains("no matched-quality speed ratio exists"), "MDM is matched here")
-        XCTAssertTrue(line(md, "- Speed vs masked diffusion at that point, arithmetic").contains("tokens/s ratio 3.00 ± 0.00x"))
+        // MDM's forward at tau 0.9 covers 1.5 tokens, ReFusion's 0.9: 0.6x the tokens per forward at 3x the tokens/s,
+        // so a ReFusion forward takes 0.6 / 3 = 0.2x an MDM forward's wall time
+        XCTAssertTrue(line(md, "- Speed vs masked diffusion at that point, arithmetic").contains(
+            "tokens/s ratio 3.00 ± 0.00x, tokens per forward ratio 0.60 ± 0.00x, wall time per forward 0.20 ± 0.00x"))
+        // missing 2x AR: the report says what was tried, with the draft-keeping variant's computed figures
+        let tried = line(md, "- What was tried for speed where ReFusion misses 2x AR (arithmetic)")
+        XCTAssertTrue(tried.contains("the draft-keeping variant reaches arithmetic 1.00 ± 0.00x AR's tokens/s at 45.0 ± 1.0 % "
+                                     + "(the faithful decoder at the same thresholds: 45.0 ± 15.0 %;"))
+        XCTAssertTrue(tried.hasSuffix("2 SE = 20.0 points)."))
         XCTAssertTrue(line(md, "- Speed vs masked diffusion at that point, arithmetic").hasSuffix("faster: **holds**; at least 5x: **does not hold**."))
         XCTAssertTrue(line(md, "- Decoder variants").hasSuffix("faithful ahead: **not shown**."))
     }
@@ -146,5 +155,7 @@ final class ReportVerdictTests: XCTestCase {
         XCTAssertTrue(line(md, "- Speed vs AR at that point, sorting").contains("tokens/s ratio 1.20 ± 0.00x"))
         XCTAssertTrue(line(md, "- Speed vs AR at that point, sorting").hasSuffix("faster: **holds**; at least 2x: **does not hold**."))
         XCTAssertTrue(md.contains("### sorting\n"), "a curve table per task")
+        // only sorting misses 2x AR; no draft-keeping result on sorting, so no variant figures
+        XCTAssertTrue(line(md, "- What was tried for speed where ReFusion misses 2x AR (sorting):").hasSuffix("(same tokens, fewer forwards)."))
     }
 }
