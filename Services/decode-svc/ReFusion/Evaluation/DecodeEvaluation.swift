@@ -60,6 +60,8 @@ public struct EvaluationResult: Sendable, Codable, Equatable {
 
     public var tokensPerSecond: Double { seconds > 0 ? Double(generatedTokens) / seconds : 0 }
     public var tokensPerForward: Double { forwards > 0 ? Double(generatedTokens) / Double(forwards) : 0 }
+    /// Wall time of one model call (seconds / forwards).
+    public var secondsPerForward: Double { forwards > 0 ? seconds / Double(forwards) : 0 }
 }
 
 public enum DecodeEvaluation {

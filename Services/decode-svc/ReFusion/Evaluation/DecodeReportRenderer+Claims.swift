@@ -46,14 +46,15 @@ extension DecodeReportRenderer {
         return r
     }
 
-    /// A speed claim judged per seed: `ratio` (ReFusion / other, paired by seed) above 1 ("faster") and above `target`.
-    /// The sentence also gives the wall time per forward, ReFusion / other, per seed: tokens per forward ratio ÷
-    /// tokens/s ratio (time per forward = tokens per forward ÷ tokens/s), which says why fewer forwards buy less speed.
-    static func speedClaim(_ title: String, ratio: SeedStatistic, forwards: SeedStatistic, paper: String,
-                           target: Double) -> (text: String, atTarget: Verdict) {
+    /// A speed claim judged per seed on ReFusion's results `rf` against `other`'s (paired by seed): the tokens/s
+    /// ratio above 1 ("faster") and above `target`, with the tokens per forward and wall time per forward ratios,
+    /// which say why fewer forwards buy less speed. Nil without paired results.
+    static func speedClaim(_ title: String, _ rf: [EvaluationResult], over other: [EvaluationResult], paper: String,
+                           target: Double) -> (text: String, atTarget: Verdict)? {
+        guard let ratio = DecodeSummary.ratio(rf, other, \.tokensPerSecond), let forwards = DecodeSummary.ratio(rf, other, \.tokensPerForward),
+              let perForward = DecodeSummary.ratio(rf, other, \.secondsPerForward) else { return nil }
         let faster = Verdict.judge(difference: ratio.mean - 1, standardError: ratio.standardError)
         let atTarget = Verdict.judge(difference: ratio.mean - target, standardError: ratio.standardError)
-        let perForward = SeedStatistic(zip(forwards.values, ratio.values).map { $1 > 0 ? $0 / $1 : 0 })
         var s = "- \(title) (paper: \(paper); target ≥ \(f(target, 0))x): tokens/s ratio \(ratio.text(2))x, tokens per forward ratio "
         s += "\(forwards.text(2))x, wall time per forward \(perForward.text(2))x (mean ± spread over seeds) — faster: \(bold(faster)); "
         s += "at least \(f(target, 0))x: \(bold(atTarget)).\n"
@@ -118,7 +119,7 @@ extension DecodeReportRenderer {
         for task in sum.curveTasks {
             let (text, vsAR) = speedAtMatchedQuality(sum, task: task)
             s += text
-            if vsAR != nil && vsAR != .holds { missed.append(task) }
+            if let v = vsAR, v != .holds { missed.append(task) }
         }
         s += speedAttempts(sum, missedOn: missed)
         if let rf = sum.accuracy(E.refusionDecoder, "arithmetic"), let dk = sum.accuracy(E.draftKeepingDecoder, "arithmetic") {
@@ -144,16 +145,11 @@ extension DecodeReportRenderer {
             ? "the fastest threshold where ReFusion's accuracy is within \(within) points of AR's is tau = \(op.threshold) "
             : "ReFusion's accuracy is never within \(within) points of AR's; speed is compared at its most accurate threshold, tau = \(op.threshold) ")
         s += "(\(pct(op.accuracy)) vs AR \(pct(arPoint.accuracy))).\n"
-        var vsAR: Verdict?
-        if let r = DecodeSummary.ratio(op.results, arPoint.results, \.tokensPerSecond),
-           let fw = DecodeSummary.ratio(op.results, arPoint.results, \.tokensPerForward) {
-            let claim = speedClaim("Speed vs AR at that point, \(task)", ratio: r, forwards: fw, paper: "2.33x at 89 % of AR's accuracy", target: 2)
-            s += claim.text
-            vsAR = claim.atTarget
-        }
+        let vsAR = speedClaim("Speed vs AR at that point, \(task)", op.results, over: arPoint.results,
+                              paper: "2.33x at 89 % of AR's accuracy", target: 2)
+        s += vsAR?.text ?? ""
         if let (mp, mMatched) = DecodeSummary.operatingPoint(mdCurve, reference: op.accuracy.mean),
-           let r = DecodeSummary.ratio(op.results, mp.results, \.tokensPerSecond),
-           let fw = DecodeSummary.ratio(op.results, mp.results, \.tokensPerForward) {
+           let vsMDM = speedClaim("Speed vs masked diffusion at that point, \(task)", op.results, over: mp.results, paper: "> 18x", target: 5) {
             s += "- MDM on \(task) compared at tau = \(mp.threshold) (\(pct(mp.accuracy)); "
             s += (mMatched ? "its fastest point within \(within) points of ReFusion's accuracy" : "never within \(within) points of ReFusion's accuracy: its most accurate point") + ")"
             if !mMatched && SeedStatistic.verdict(op.accuracy, minus: mp.accuracy) == .holds {
@@ -161,8 +157,8 @@ extension DecodeReportRenderer {
                 s += "so no matched-quality speed ratio exists; the ratio below compares ReFusion with a less accurate MDM"
             }
             s += ".\n"
-            s += speedClaim("Speed vs masked diffusion at that point, \(task)", ratio: r, forwards: fw, paper: "> 18x", target: 5).text
+            s += vsMDM.text
         }
-        return (s, vsAR)
+        return (s, vsAR?.atTarget)
     }
 }
